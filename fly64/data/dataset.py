@@ -1,0 +1,110 @@
+"""Dose datasets: counts, positions, probe, ground truth and split labels in one xarray Dataset.
+
+Variables (dims):
+
+* ``counts`` (pattern, ky, kx) int32 — measured photons, fftshift-ed (DC at N//2);
+* ``positions`` (pattern, axis) int64 — window centres, axis order (y, x), object pixels;
+* ``split`` (pattern) int8 — 0 train (top of the object), 1 test (bottom);
+* ``probe`` (py, px) complex64 — scaled so the expected counts are |F(probe·O[window])|²;
+* ``object`` (y, x) complex64 — the ground truth.
+
+Attributes: ``dose`` (expected photons per pattern), ``simulation_seed``, ``footprint_px``
+(probe 90 % energy diameter), ``patch_size``, ``guard_rows``, ``settings_hash``,
+``package_versions``, ``units``.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from fly64.data.atomic import atomic_dir
+
+COUNTS_CHUNK = 256
+REQUIRED = {
+    "counts": (("pattern", "ky", "kx"), np.int32),
+    "positions": (("pattern", "axis"), np.int64),
+    "split": (("pattern",), np.int8),
+    "probe": (("py", "px"), np.complex64),
+    "object": (("y", "x"), np.complex64),
+}
+REQUIRED_ATTRS = ("dose", "simulation_seed", "footprint_px", "patch_size", "settings_hash")
+UNITS = {
+    "counts": "photons per detector pixel",
+    "positions": "object pixels, (y, x) window centres",
+    "dose": "expected photons per pattern",
+    "footprint_px": "pixels, diameter of the disc holding 90 % of |P|^2",
+    "probe": "sqrt(photons): expected counts = |fftshift(fft2(probe*O[window], ortho))|^2",
+}
+
+
+class DoseDatasetError(ValueError):
+    """A dose dataset that breaks the data contract."""
+
+
+def build_dose_dataset(
+    counts: np.ndarray,
+    positions: np.ndarray,
+    split: np.ndarray,
+    probe: np.ndarray,
+    obj: np.ndarray,
+    attrs: dict,
+) -> xr.Dataset:
+    """Assemble (and validate) a dose dataset from arrays; see the module docstring."""
+    ds = xr.Dataset(
+        {
+            "counts": (("pattern", "ky", "kx"), np.asarray(counts, np.int32)),
+            "positions": (("pattern", "axis"), np.asarray(positions, np.int64)),
+            "split": (("pattern",), np.asarray(split, np.int8)),
+            "probe": (("py", "px"), np.asarray(probe, np.complex64)),
+            "object": (("y", "x"), np.asarray(obj, np.complex64)),
+        },
+        coords={"pattern": np.arange(len(counts))},
+        attrs={**attrs, "units": UNITS},
+    )
+    validate_dose_dataset(ds)
+    return ds
+
+
+def validate_dose_dataset(ds: xr.Dataset) -> None:
+    """Raise :class:`DoseDatasetError` naming the first broken rule of the contract."""
+    for name, (dims, dtype) in REQUIRED.items():
+        if name not in ds:
+            raise DoseDatasetError(f"dose dataset has no variable {name!r}")
+        var = ds[name]
+        if var.dims != dims:
+            raise DoseDatasetError(f"{name!r} has dims {var.dims}, expected {dims}")
+        if var.dtype != dtype:
+            raise DoseDatasetError(f"{name!r} has dtype {var.dtype}, expected {np.dtype(dtype)}")
+    missing = [a for a in REQUIRED_ATTRS if a not in ds.attrs]
+    if missing:
+        raise DoseDatasetError(f"dose dataset lacks attributes {missing}")
+    n_side = ds.sizes["py"]
+    if (ds.sizes["ky"], ds.sizes["kx"], ds.sizes["px"]) != (n_side,) * 3:
+        raise DoseDatasetError("patterns and probe must share one square side N")
+    height, width = ds.sizes["y"], ds.sizes["x"]
+    pos = ds["positions"].values
+    lo, hi = n_side // 2, np.array([height, width]) - n_side + n_side // 2
+    if len(pos) and ((pos < lo).any() or (pos > hi).any()):
+        raise DoseDatasetError(f"positions put windows outside the {height}×{width} object")
+    if not set(np.unique(ds["split"].values)) <= {0, 1}:
+        raise DoseDatasetError("split labels must be 0 (train) or 1 (test)")
+
+
+def write_dose_dataset(ds: xr.Dataset, path: Path) -> None:
+    """Write atomically as zarr, counts chunked along patterns (lazy, memory-light reads)."""
+    validate_dose_dataset(ds)
+    n_side = ds.sizes["ky"]
+    encoding = {"counts": {"chunks": (COUNTS_CHUNK, n_side, n_side)}}
+    with atomic_dir(path) as tmp:
+        ds.to_zarr(tmp, mode="w", encoding=encoding, consolidated=False, zarr_format=3)
+
+
+def open_dose_dataset(path: Path) -> xr.Dataset:
+    """Open a dose dataset lazily (counts are read chunk by chunk on access) and validate it."""
+    path = Path(path)
+    if not path.is_dir():
+        raise DoseDatasetError(f"no dose dataset at {path}: run `fly64 simulate` for this dose")
+    ds = xr.open_zarr(path, consolidated=False)
+    validate_dose_dataset(ds)
+    return ds

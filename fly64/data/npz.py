@@ -1,0 +1,134 @@
+"""PtychoPINN's NPZ contract: import a user's object and probe, export any dose.
+
+Keys: ``diffraction`` float32 (n, N, N) amplitude (√photons, fftshift-ed), ``probeGuess``
+complex (N, N), ``objectGuess`` complex (H, W), ``xcoords`` / ``ycoords`` float (n,) window
+centres in object pixels, optional ``scan_index`` int (n,) and ``_metadata`` (a JSON string).
+Files are read with ``allow_pickle=False``: a pickled ``_metadata`` is ignored, never unpickled.
+"""
+
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+REQUIRED_KEYS = ("diffraction", "probeGuess", "objectGuess", "xcoords", "ycoords")
+
+
+class NPZContractError(ValueError):
+    """An NPZ file that breaks PtychoPINN's data contract."""
+
+
+def _metadata(data) -> dict:
+    if "_metadata" not in data.files:
+        return {}
+    try:
+        raw = data["_metadata"]
+    except ValueError:
+        warnings.warn("_metadata is a pickled object; ignored (never unpickled)", stacklevel=3)
+        return {}
+    try:
+        return json.loads(str(raw))
+    except json.JSONDecodeError:
+        warnings.warn("_metadata is not a JSON string; ignored", stacklevel=3)
+        return {}
+
+
+def load_npz(path: str | Path) -> dict:
+    """Read and validate a PtychoPINN NPZ.
+
+    Returns
+    -------
+    dict with ``diffraction`` float32 (n, N, N), ``probe`` complex64 (N, N), ``object``
+    complex64 (H, W), ``positions`` float64 (n, 2) as (y, x) centres, ``scan_index`` int64
+    (n,), ``metadata`` dict.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise NPZContractError(f"{path}: no such file")
+    try:
+        data = np.load(path, allow_pickle=False)
+    except (ValueError, OSError) as exc:
+        raise NPZContractError(f"{path} is not a readable .npz file: {exc}") from exc
+    with data:
+        missing = [k for k in REQUIRED_KEYS if k not in data.files]
+        if missing:
+            raise NPZContractError(f"{path.name} lacks required keys {missing}")
+        arrays = {k: data[k] for k in REQUIRED_KEYS}
+        scan_index = data["scan_index"] if "scan_index" in data.files else None
+        metadata = _metadata(data)
+    diffraction, probe, obj = arrays["diffraction"], arrays["probeGuess"], arrays["objectGuess"]
+    for key, kind, what in (
+        ("diffraction", "f", "real floating"),
+        ("xcoords", "fiu", "numeric"),
+        ("ycoords", "fiu", "numeric"),
+        ("probeGuess", "c", "complex"),
+        ("objectGuess", "c", "complex"),
+    ):
+        if arrays[key].dtype.kind not in kind:
+            raise NPZContractError(f"{key} must be {what}, got dtype {arrays[key].dtype}")
+    if diffraction.ndim != 3 or diffraction.shape[1] != diffraction.shape[2]:
+        raise NPZContractError(f"diffraction must be (n, N, N), got {diffraction.shape}")
+    if probe.ndim != 2 or probe.shape[0] != probe.shape[1]:
+        raise NPZContractError(f"probeGuess must be square (N, N), got {probe.shape}")
+    if obj.ndim != 2:
+        raise NPZContractError(f"objectGuess must be 2-D (H, W), got {obj.shape}")
+    if probe.shape != diffraction.shape[1:]:
+        raise NPZContractError(
+            f"probeGuess {probe.shape} and diffraction patterns {diffraction.shape[1:]} differ"
+        )
+    if probe.shape[0] > min(obj.shape):
+        raise NPZContractError(f"probeGuess {probe.shape} is larger than objectGuess {obj.shape}")
+    n = len(diffraction)
+    lengths = {"xcoords": arrays["xcoords"].shape, "ycoords": arrays["ycoords"].shape}
+    if scan_index is not None:
+        lengths["scan_index"] = scan_index.shape
+    bad = {k: v for k, v in lengths.items() if v != (n,)}
+    if bad:
+        raise NPZContractError(f"lengths do not match diffraction's {n} patterns: {bad}")
+    if not np.isfinite(diffraction).all():
+        raise NPZContractError("diffraction holds NaN or infinite values")
+    if (diffraction < 0).any():
+        raise NPZContractError("diffraction holds negative amplitudes")
+    for key in ("probeGuess", "objectGuess", "xcoords", "ycoords"):
+        if not np.isfinite(arrays[key]).all():
+            raise NPZContractError(f"{key} holds NaN or infinite values")
+    positions = np.stack([arrays["ycoords"], arrays["xcoords"]], axis=1).astype(np.float64)
+    return {
+        "diffraction": diffraction.astype(np.float32),
+        "probe": probe.astype(np.complex64),
+        "object": obj.astype(np.complex64),
+        "positions": positions,
+        "scan_index": np.arange(n) if scan_index is None else scan_index.astype(np.int64),
+        "metadata": metadata,
+    }
+
+
+def export_npz(ds: xr.Dataset, path: str | Path) -> Path:
+    """Write a dose dataset in PtychoPINN's contract; amplitude = √counts (float32).
+
+    Returns the written path (``.npz`` is appended when missing, as numpy does).
+    """
+    path = Path(path).with_suffix(".npz")
+    positions = ds["positions"].values
+    metadata = {
+        "source": "fly64",
+        "dose_photons_per_pattern": float(ds.attrs["dose"]),
+        "simulation_seed": int(ds.attrs["simulation_seed"]),
+        "footprint_px": float(ds.attrs["footprint_px"]),
+        "diffraction_units": "sqrt(photons), fftshift-ed",
+        "coords": "window centres in object pixels",
+        "split": ds["split"].values.tolist(),
+    }
+    np.savez(
+        path,
+        diffraction=np.sqrt(ds["counts"].values.astype(np.float32)),
+        probeGuess=ds["probe"].values,
+        objectGuess=ds["object"].values,
+        xcoords=positions[:, 1].astype(np.float64),
+        ycoords=positions[:, 0].astype(np.float64),
+        scan_index=np.arange(len(positions)),
+        _metadata=np.array(json.dumps(metadata)),
+    )
+    return path

@@ -1,0 +1,101 @@
+"""The study store: the one module that knows where everything lives on disk.
+
+Layout under the store root::
+
+    fly64-store.json            marker (format, creation time)
+    study.yaml                  the study settings the results were made with
+    doses/dose-<tag>.zarr       one dataset per dose (counts stored once)
+    views/dose-<tag>/<view>.npz view index arrays, groups and spacing diagnostics
+    jobs/<job-id>/              one directory per job (job.json, status.json, events, results)
+    results/                    metrics cube, tidy CSV, figures
+    archive/<stamp>/            results set aside by ``--force``
+"""
+
+import json
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from fly64.data.atomic import write_json_atomic
+
+MARKER = "fly64-store.json"
+FORMAT = "fly64-store/1"
+
+
+class StoreError(ValueError):
+    """A directory that is not (or cannot become) a fly64 store."""
+
+
+def dose_tag(dose: float) -> str:
+    """A short, path-safe label for a dose: 1000 → '1e3', 25000 → '2.5e4', 512 → '512'."""
+    if not dose > 0 or not math.isfinite(dose):
+        raise ValueError(f"dose must be a positive number of photons per pattern, got {dose}")
+    exponent = int(math.floor(math.log10(dose)))
+    mantissa = dose / 10**exponent
+    if exponent < 3 or abs(mantissa - round(mantissa, 3)) > 1e-9:
+        return f"{dose:g}".replace("+", "")
+    return f"{round(mantissa, 3):g}e{exponent}"
+
+
+@dataclass(frozen=True)
+class Store:
+    """Paths inside one store directory. Construct with :meth:`create` or :meth:`open`."""
+
+    root: Path
+
+    @classmethod
+    def open(cls, root: str | Path) -> "Store":
+        """Open an existing store; a directory without the marker is refused."""
+        root = Path(root)
+        marker = root / MARKER
+        if not root.is_dir():
+            raise StoreError(f"{root} does not exist: run `fly64 simulate --store {root}` first")
+        if not marker.is_file():
+            raise StoreError(f"{root} is not a fly64 store (it has no {MARKER})")
+        try:
+            fmt = json.loads(marker.read_text()).get("format")
+        except (json.JSONDecodeError, AttributeError) as exc:
+            raise StoreError(f"{marker} is not valid JSON: {exc}") from exc
+        if fmt != FORMAT:
+            raise StoreError(f"{root} has store format {fmt!r}; this fly64 reads {FORMAT!r}")
+        return cls(root)
+
+    @classmethod
+    def create(cls, root: str | Path) -> "Store":
+        """Open ``root`` as a store, making it when absent or empty; refuse other folders."""
+        root = Path(root)
+        if (root / MARKER).exists():
+            return cls.open(root)
+        if root.exists() and (not root.is_dir() or any(root.iterdir())):
+            raise StoreError(
+                f"{root} exists and is not a fly64 store; choose an empty or new directory"
+            )
+        root.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(root / MARKER, {"format": FORMAT, "created": time.time()})
+        return cls(root)
+
+    @property
+    def study_path(self) -> Path:
+        return self.root / "study.yaml"
+
+    def dose_path(self, dose: float) -> Path:
+        return self.root / "doses" / f"dose-{dose_tag(dose)}.zarr"
+
+    def view_path(self, dose: float, view: str) -> Path:
+        return self.root / "views" / f"dose-{dose_tag(dose)}" / f"{view}.npz"
+
+    @property
+    def jobs_dir(self) -> Path:
+        return self.root / "jobs"
+
+    def job_dir(self, job_id: str) -> Path:
+        return self.jobs_dir / job_id
+
+    @property
+    def results_dir(self) -> Path:
+        return self.root / "results"
+
+    @property
+    def archive_dir(self) -> Path:
+        return self.root / "archive"

@@ -1,0 +1,77 @@
+"""Overlap views on disk: index arrays into a dose dataset, groups, and spacing diagnostics.
+
+A view never copies patterns: ``indices[split]`` are int64 pattern indices into the dose
+dataset (sorted ascending), ``groups[split][gridsize]`` are (n_groups, C) pattern indices
+(also into the dose dataset) whose first column is the group's anchor position, and
+``diagnostics[split]`` maps names to scalars or arrays (spacing statistics, histograms,
+acceptance mask over the split's base positions, coverage map …).
+"""
+
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from fly64.data.atomic import write_bytes_atomic
+
+SPLITS = ("train", "test")
+SPLIT_LABEL = {"train": 0, "test": 1}
+
+
+@dataclass
+class ViewRecord:
+    """One overlap view of one dose (see the module docstring for the arrays)."""
+
+    dose: float
+    view: str
+    spacing: float  # minimum centre spacing S, pixels
+    settings_hash: str
+    indices: dict[str, np.ndarray]
+    groups: dict[str, dict[int, np.ndarray]] = field(default_factory=dict)
+    diagnostics: dict[str, dict] = field(default_factory=dict)
+
+
+def save_view(path: Path, record: ViewRecord) -> None:
+    """Write a view atomically as one .npz (arrays) with a JSON header (scalars)."""
+    arrays, scalars = {}, {}
+    for split, idx in record.indices.items():
+        arrays[f"indices__{split}"] = np.asarray(idx, np.int64)
+    for split, by_size in record.groups.items():
+        for gridsize, groups in by_size.items():
+            arrays[f"groups__{split}__{gridsize}"] = np.asarray(groups, np.int64)
+    for split, diag in record.diagnostics.items():
+        for name, value in diag.items():
+            if isinstance(value, np.ndarray):
+                arrays[f"diag__{split}__{name}"] = value
+            else:
+                scalars.setdefault(split, {})[name] = value
+    header = {
+        "dose": record.dose, "view": record.view, "spacing": record.spacing,
+        "settings_hash": record.settings_hash, "scalars": scalars,
+    }
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, header=np.array(json.dumps(header, default=float)), **arrays)
+    write_bytes_atomic(Path(path), buffer.getvalue())
+
+
+def load_view(path: Path) -> ViewRecord:
+    """Read a view written by :func:`save_view`."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no overlap view at {path}: run `fly64 overlap` first")
+    with np.load(path, allow_pickle=False) as data:
+        header = json.loads(str(data["header"]))
+        record = ViewRecord(header["dose"], header["view"], header["spacing"], header["settings_hash"], {})
+        for split, scalars in header["scalars"].items():
+            record.diagnostics.setdefault(split, {}).update(scalars)
+        for key in data.files:
+            kind, *rest = key.split("__")
+            if kind == "indices":
+                record.indices[rest[0]] = data[key]
+            elif kind == "groups":
+                record.groups.setdefault(rest[0], {})[int(rest[1])] = data[key]
+            elif kind == "diag":
+                record.diagnostics.setdefault(rest[0], {})[rest[1]] = data[key]
+    return record

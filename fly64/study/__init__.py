@@ -1,0 +1,6 @@
+"""Study layer: the param study model, grid cells, phase runners, jobs, executors and the CLI."""
+
+from fly64.study.cells import Cell, iter_cells, select_cells
+from fly64.study.model import PRESETS, Study, StudyError
+
+__all__ = ["PRESETS", "Cell", "Study", "StudyError", "iter_cells", "select_cells"]

@@ -1,0 +1,80 @@
+"""Cells of the study grid, enumerated lazily from the study model and filtered."""
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from fly64.data.store import dose_tag
+from fly64.study.model import BASELINES, Study, StudyError
+
+
+@dataclass(frozen=True, order=True)
+class Cell:
+    """One reconstruction of the grid: a method at a dose, a view and a repeat seed.
+
+    ``gridsize`` is the PINN's group side (C = gridsize² patterns per input); iterative
+    baselines use single patterns and carry gridsize 1.
+    """
+
+    dose: float
+    view: str
+    method: str
+    gridsize: int
+    seed: int
+
+    @property
+    def label(self) -> str:
+        """Method label used in tables and the metrics cube: ``pinn_gs1``, ``pinn_gs2``, ``lsqml``."""
+        return f"pinn_gs{self.gridsize}" if self.method == "pinn" else self.method
+
+    @property
+    def phase(self) -> str:
+        return "train" if self.method == "pinn" else "reconstruct"
+
+    @property
+    def job_id(self) -> str:
+        return f"{self.phase}-d{dose_tag(self.dose)}-{self.view}-{self.label}-s{self.seed}"
+
+
+def iter_cells(study: Study) -> Iterator[Cell]:
+    """Every cell of the grid, in dose, view, method, gridsize, seed order (lazy)."""
+    for dose in study.doses:
+        for view in study.views:
+            for method in study.methods:
+                gridsizes = study.gridsizes if method == "pinn" else [1]
+                for gridsize in gridsizes:
+                    for seed in study.repeats:
+                        yield Cell(float(dose), view, method, gridsize, seed)
+
+
+def _matches(cell: Cell, doses, views, methods, gridsizes) -> bool:
+    return (
+        (not doses or any(abs(cell.dose - d) <= 1e-9 * d for d in doses))
+        and (not views or cell.view in views)
+        and (not methods or cell.method in methods or cell.label in methods)
+        and (not gridsizes or (cell.method == "pinn" and cell.gridsize in gridsizes))
+    )
+
+
+def select_cells(
+    study: Study,
+    *,
+    doses: Sequence[float] = (),
+    views: Sequence[str] = (),
+    methods: Sequence[str] = (),
+    gridsizes: Sequence[int] = (),
+) -> list[Cell]:
+    """Cells matching every given filter (an empty filter matches all); no match is an error.
+
+    ``methods`` accepts method names (``pinn``, ``lsqml``) or labels (``pinn_gs2``); a
+    ``gridsizes`` filter selects PINN cells only.
+    """
+    cells = [c for c in iter_cells(study) if _matches(c, doses, views, methods, gridsizes)]
+    if not cells:
+        raise StudyError(
+            "the filter matches no cell of the study: "
+            f"doses={list(doses) or 'all'} views={list(views) or 'all'} "
+            f"methods={list(methods) or 'all'} gridsizes={list(gridsizes) or 'all'}; the study has "
+            f"doses {study.doses}, views {list(study.views)}, methods {study.methods}"
+            + (f" ({'/'.join(BASELINES)} carry gridsize 1)" if gridsizes else "")
+        )
+    return cells

@@ -1,0 +1,76 @@
+"""The ``fly64`` command line: one sub-command per phase, plus run/status/report.
+
+Each sub-command lives in :mod:`fly64.study.commands` as a module with ``register(sub)``
+(adds its parser, sets ``func``); bad input ends with a one-line message and exit 2.
+"""
+
+import argparse
+import sys
+from importlib import import_module
+
+from fly64.data.dataset import DoseDatasetError
+from fly64.data.npz import NPZContractError
+from fly64.data.store import StoreError
+from fly64.study.model import Study, StudyError
+
+COMMANDS = ("simulate",)
+USER_ERRORS = (StudyError, StoreError, NPZContractError, DoseDatasetError)
+
+
+def add_store_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--store", default="fly64-study", help="study store directory")
+
+
+def add_study_args(parser: argparse.ArgumentParser) -> None:
+    """--preset / --config / --store / --force, shared by commands that create results."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--preset", help="quick, standard or seed (default: the store's study, else standard)")
+    group.add_argument("--config", help="a study settings file (YAML or JSON)")
+    add_store_arg(parser)
+    parser.add_argument("--force", action="store_true", help="archive results of other settings")
+
+
+def add_filter_args(parser: argparse.ArgumentParser, *names: str) -> None:
+    """Repeatable grid filters: dose, view, method, gridsize."""
+    kinds = {"dose": float, "view": str, "method": str, "gridsize": int}
+    for name in names:
+        parser.add_argument(f"--{name}", dest=f"{name}s", action="append", type=kinds[name],
+                            default=[], help=f"only this {name} (repeatable)")
+
+
+def study_from_args(args) -> Study:
+    """The study named by --config or --preset; else the store's own; else ``standard``."""
+    from fly64.study.workspace import load_store_study
+
+    if args.config:
+        return Study.load(args.config)
+    if args.preset:
+        return Study.preset(args.preset)
+    try:
+        return load_store_study(args.store)[1]
+    except StoreError:
+        return Study.preset("standard")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fly64", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in COMMANDS:
+        import_module(f"fly64.study.commands.{name}").register(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except USER_ERRORS as exc:
+        print(f"fly64 {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"fly64 {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

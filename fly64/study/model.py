@@ -1,0 +1,306 @@
+"""The study model (phase A): every setting of a dose × overlap study, in one param model.
+
+Widgets, CLI flags and job manifests are all generated from this class. Settings are
+grouped by the phase that first uses them; a phase's hash covers its own settings and
+those of every phase before it, so a result is reused only when all its inputs agree.
+"""
+
+import hashlib
+import json
+import math
+from pathlib import Path
+
+import param
+import yaml
+
+PHASES = ("simulate", "overlap", "train", "reconstruct", "evaluate")
+METHODS = ("pinn", "lsqml", "epie", "rpie")
+BASELINES = ("lsqml", "epie", "rpie")
+#: which phases each phase depends on (for the per-phase settings hash)
+UPSTREAM = {
+    "simulate": ("simulate",),
+    "overlap": ("simulate", "overlap"),
+    "train": ("simulate", "overlap", "train"),
+    "reconstruct": ("simulate", "overlap", "reconstruct"),
+    "evaluate": ("simulate", "overlap", "train", "reconstruct", "evaluate"),
+}
+
+
+class StudyError(ValueError):
+    """Invalid study settings; the message names the field and what is allowed."""
+
+
+class Doses(param.List):
+    """A non-empty list of positive, finite doses (photons per pattern)."""
+
+    def _validate(self, val):
+        super()._validate(val)
+        if val is None:
+            return
+        if not val:
+            raise StudyError(f"{self.name}: needs at least one dose (photons per pattern > 0)")
+        for d in val:
+            if isinstance(d, bool) or not isinstance(d, (int, float)) or not (0 < d < math.inf):
+                raise StudyError(
+                    f"{self.name}: every dose must be a positive number of photons, got {d!r}"
+                )
+
+
+class Views(param.Dict):
+    """Named overlap views: {name: target overlap fraction f in [0, 1)}."""
+
+    def _validate(self, val):
+        super()._validate(val)
+        if val is None:
+            return
+        if not val:
+            raise StudyError(f"{self.name}: needs at least one view, e.g. {{'dense': 0.7}}")
+        for name, f in val.items():
+            if not isinstance(name, str) or not name.isidentifier():
+                raise StudyError(f"{self.name}: view name {name!r} must be a plain word")
+            if isinstance(f, bool) or not isinstance(f, (int, float)) or not 0 <= f < 1:
+                raise StudyError(
+                    f"{self.name}: overlap fraction of view {name!r} must lie in [0, 1), got {f!r}"
+                )
+
+
+class Choices(param.List):
+    """A non-empty list drawn from a fixed set of allowed values, without repeats."""
+
+    __slots__ = ["allowed"]
+
+    def __init__(self, default=None, *, allowed=(), **params):
+        self.allowed = tuple(allowed)
+        super().__init__(default=default, **params)
+
+    def _validate(self, val):
+        super()._validate(val)
+        if val is None:
+            return
+        if not val:
+            raise StudyError(f"{self.name}: choose at least one of {list(self.allowed)}")
+        bad = [v for v in val if v not in self.allowed]
+        if bad:
+            raise StudyError(f"{self.name}: {bad} not allowed; choose from {list(self.allowed)}")
+        if len(set(val)) != len(val):
+            raise StudyError(f"{self.name}: {list(val)} repeats a value")
+
+
+class Study(param.Parameterized):
+    """A dose × overlap × gridsize × method × seed study (defaults follow the original study)."""
+
+    # --- simulate (phase C)
+    doses = Doses([1e3, 1e4, 1e5], precedence=1, doc="Expected photons per diffraction pattern.")
+    patch_size = param.Integer(64, bounds=(16, 256), doc="Detector / probe window side N, pixels.")
+    object_size = param.Integer(
+        768, bounds=(32, 8192), doc="Side of the square test object, pixels (ignored with object_npz)."
+    )
+    object_npz = param.String(
+        "", doc="Optional PtychoPINN NPZ whose objectGuess and probeGuess drive the simulation."
+    )
+    scan_step = param.Number(
+        6.0, bounds=(0.5, None), doc="Pitch of the dense base raster, pixels (views are cut from it)."
+    )
+    scan_jitter = param.Number(1.0, bounds=(0, None), doc="Uniform jitter of base positions, ± pixels.")
+    guard_rows = param.Integer(
+        4, bounds=(0, None), doc="Unilluminated rows between the train (top) and test (bottom) splits."
+    )
+    simulation_seed = param.Integer(42, doc="Seed of scan jitter and Poisson noise.")
+
+    # --- overlap (phase D)
+    views = Views(
+        {"dense": 0.7, "sparse": 0.2}, doc="Target overlap fraction f per view; spacing S = (1 − f)·N."
+    )
+    min_positions = param.Integer(
+        16, bounds=(2, None), doc="Fewest positions a view must keep per split for any method."
+    )
+    gridsizes = Choices([1, 2], allowed=(1, 2), item_type=int, doc="PINN groups of C = gridsize² patterns.")
+    neighbor_count = param.Integer(7, bounds=(1, 64), doc="K nearest neighbours pooled for grouping (K ≥ C).")
+    groups_per_position = param.Integer(
+        1, bounds=(1, 16), doc="Gridsize-2 training groups per position (K-choose-C oversampling)."
+    )
+    grouping_seed = param.Integer(123, doc="Seed of group selection.")
+    subsample_seed = param.Integer(456, doc="Seed of the greedy view order.")
+
+    # --- train (phase E, the PINN)
+    methods = Choices(["pinn", "lsqml"], allowed=METHODS, item_type=str, doc="Methods compared.")
+    repeats = param.List([0], item_type=int, doc="Repeat seeds (error bars); each repeats every cell.")
+    epochs = param.Integer(40, bounds=(1, 10000), doc="PINN training epochs (early stopping may end sooner).")
+    batch_size = param.Integer(32, bounds=(1, 4096), doc="PINN batch size, groups.")
+    learning_rate = param.Number(2e-3, bounds=(1e-6, 1.0), doc="PINN Adam learning rate.")
+    model_width = param.Integer(16, bounds=(2, 256), doc="Channels of the PINN's first encoder level.")
+    model_depth = param.Integer(3, bounds=(1, 6), doc="Encoder/decoder levels of the PINN.")
+    validation_fraction = param.Number(0.1, bounds=(0.0, 0.5), doc="Training groups held out for validation.")
+    patience = param.Integer(8, bounds=(1, 1000), doc="Epochs without validation improvement before stopping.")
+    train_probe = param.Boolean(False, doc="Let the PINN refine the probe (default: known, fixed).")
+    snapshot_every = param.Integer(2, bounds=(1, 1000), doc="Epochs (or chunks) between snapshots.")
+
+    # --- reconstruct (phase F, the iterative baseline)
+    baseline_epochs = param.Integer(60, bounds=(1, 10000), doc="Iterative solver epochs.")
+    baseline_batch_size = param.Integer(32, bounds=(1, 4096), doc="Iterative solver batch size.")
+    baseline_chunk = param.Integer(5, bounds=(1, 1000), doc="Epochs per progress/cancel chunk.")
+    baseline_free_probe = param.Boolean(False, doc="Let the solver refine the probe (default: fixed).")
+
+    # --- evaluate (phase G)
+    mask_threshold = param.Number(
+        0.5, bounds=(0.0, 1.0), doc="Evaluate where illumination ≥ this fraction of its maximum."
+    )
+    phase_ramp = param.Boolean(False, doc="Also remove a linear phase ramp before scoring.")
+
+    #: settings each phase's results depend on; the grid axes (doses, view names, methods,
+    #: repeats) are not listed: a cell's identity carries them, so extending a grid keeps
+    #: the results already made
+    PHASE_OF = {
+        "simulate": ("patch_size", "object_size", "object_npz", "scan_step", "scan_jitter",
+                     "guard_rows", "simulation_seed"),
+        "overlap": ("views", "min_positions", "gridsizes", "neighbor_count", "groups_per_position",
+                    "grouping_seed", "subsample_seed"),
+        "train": ("epochs", "batch_size", "learning_rate", "model_width",
+                  "model_depth", "validation_fraction", "patience", "train_probe", "snapshot_every"),
+        "reconstruct": ("baseline_epochs", "baseline_batch_size",
+                        "baseline_chunk", "baseline_free_probe", "snapshot_every"),
+        "evaluate": ("mask_threshold", "phase_ramp"),
+    }
+
+    # ----------------------------------------------------------------- derived values
+    def spacing(self, view: str) -> float:
+        """Minimum centre spacing S = (1 − f)·N of a view, pixels."""
+        if view not in self.views:
+            raise StudyError(f"views: no view named {view!r}; the study has {list(self.views)}")
+        return round((1 - self.views[view]) * self.patch_size, 6)
+
+    @property
+    def spacings(self) -> dict[str, float]:
+        return {v: self.spacing(v) for v in self.views}
+
+    @property
+    def baseline_methods(self) -> list[str]:
+        return [m for m in self.methods if m in BASELINES]
+
+    # ----------------------------------------------------------------- validation
+    def validate(self) -> "Study":
+        """Cross-field checks (single fields are checked as they are set). Returns self."""
+        group = max(self.gridsizes) ** 2 if "pinn" in self.methods else 1
+        if self.neighbor_count < group:
+            raise StudyError(
+                f"neighbor_count: K = {self.neighbor_count} is below C = gridsize² = {group}; "
+                f"allowed K ≥ {group}"
+            )
+        if self.min_positions <= self.neighbor_count and "pinn" in self.methods:
+            raise StudyError(
+                f"min_positions: {self.min_positions} must exceed neighbor_count "
+                f"({self.neighbor_count}) so every position has K neighbours in its view"
+            )
+        if not self.object_npz and self.patch_size * 2 > self.object_size:
+            raise StudyError(
+                f"object_size: {self.object_size} px must be at least 2 × patch_size "
+                f"({2 * self.patch_size} px) to hold a train and a test split"
+            )
+        for view in self.views:
+            if self.spacing(view) <= 0:
+                raise StudyError(f"views: spacing of {view!r} is {self.spacing(view)} px; need S > 0")
+        if self.scan_step > min(self.spacings.values()):
+            raise StudyError(
+                f"scan_step: {self.scan_step} px is coarser than the densest view's spacing "
+                f"{min(self.spacings.values()):.1f} px; allowed scan_step ≤ that spacing"
+            )
+        if not self.repeats:
+            raise StudyError("repeats: needs at least one repeat seed, e.g. [0]")
+        return self
+
+    # ----------------------------------------------------------------- (de)serialisation
+    @classmethod
+    def setting_names(cls) -> list[str]:
+        return [name for name in cls.param if name != "name"]
+
+    def to_dict(self) -> dict:
+        """Every setting, JSON-ready (lists and dicts copied)."""
+        return {k: json.loads(json.dumps(getattr(self, k))) for k in self.setting_names()}
+
+    @classmethod
+    def from_dict(cls, settings: dict) -> "Study":
+        """A validated study from a mapping; unknown keys are an error (typos never pass silently)."""
+        if not isinstance(settings, dict):
+            raise StudyError(f"study settings must be a mapping, got {type(settings).__name__}")
+        unknown = sorted(set(settings) - set(cls.setting_names()) - {"preset"})
+        if unknown:
+            raise StudyError(f"unknown settings {unknown}; known: {cls.setting_names()}")
+        base = dict(PRESETS[settings["preset"]]) if "preset" in settings else {}
+        base.update({k: v for k, v in settings.items() if k != "preset"})
+        try:
+            study = cls(**base)
+        except StudyError:
+            raise
+        except ValueError as exc:  # param's own bound/type messages name the field
+            raise StudyError(str(exc)) from exc
+        return study.validate()
+
+    @classmethod
+    def preset(cls, name: str, **overrides) -> "Study":
+        """One of :data:`PRESETS` (``quick``, ``standard``, ``seed``), with optional overrides."""
+        if name not in PRESETS:
+            raise StudyError(f"preset: unknown preset {name!r}; choose from {sorted(PRESETS)}")
+        return cls.from_dict({**PRESETS[name], **overrides})
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_yaml(cls, text: str) -> "Study":
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise StudyError(f"study file is not valid YAML: {exc}") from exc
+        return cls.from_dict(data or {})
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True, indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Study":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise StudyError(f"study file is not valid JSON: {exc}") from exc
+        return cls.from_dict(data)
+
+    def save(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.write_text(self.to_json() if path.suffix == ".json" else self.to_yaml())
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Study":
+        path = Path(path)
+        if not path.is_file():
+            raise StudyError(f"study file {path} does not exist")
+        text = path.read_text()
+        return cls.from_json(text) if path.suffix == ".json" else cls.from_yaml(text)
+
+    # ----------------------------------------------------------------- hashing
+    def settings_hash(self, phase: str | None = None) -> str:
+        """Stable content hash (16 hex) of all settings, or of those a phase's results depend on."""
+        if phase is None:
+            names = self.setting_names()
+        elif phase in UPSTREAM:
+            names = sorted({n for p in UPSTREAM[phase] for n in self.PHASE_OF[p]})
+        else:
+            raise StudyError(f"unknown phase {phase!r}; choose from {list(PHASES)}")
+        payload = json.dumps({n: getattr(self, n) for n in names}, sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+PRESETS: dict[str, dict] = {
+    # tests, tutorials, CI: the whole grid in a few minutes on 2 CPU cores
+    "quick": dict(
+        patch_size=32, object_size=320, scan_step=4.0, epochs=12, batch_size=16, model_width=8,
+        model_depth=2, baseline_epochs=40, baseline_chunk=5, snapshot_every=2, patience=6,
+    ),
+    # the app's and `fly64 run`'s default: meaningful science on a laptop CPU
+    "standard": dict(),
+    # seed-scale sizes (N = 128), for a GPU
+    "seed": dict(
+        patch_size=128, object_size=1536, scan_step=12.0, epochs=100, batch_size=32,
+        model_width=32, model_depth=4, baseline_epochs=200, baseline_chunk=10, patience=15,
+    ),
+}

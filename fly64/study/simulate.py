@@ -1,0 +1,117 @@
+"""Phase C: simulate diffraction counts at each dose into the store."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from fly64.data.dataset import build_dose_dataset, open_dose_dataset, write_dose_dataset
+from fly64.data.npz import load_npz
+from fly64.data.provenance import package_versions
+from fly64.data.store import Store
+from fly64.physics import (
+    footprint_diameter,
+    make_probe,
+    make_test_object,
+    raster_scan,
+    simulate_counts,
+    split_along_y,
+)
+from fly64.study.model import Study, StudyError
+
+
+@dataclass(frozen=True)
+class Scene:
+    """What every dose shares: object, unscaled probe, base scan and its split labels."""
+
+    object: np.ndarray  # complex64 (H, W)
+    probe: np.ndarray  # complex64 (N, N), Σ|P|² = 1 for the built-in probe
+    positions: np.ndarray  # int64 (n, 2) (y, x) window centres, guard band removed
+    split: np.ndarray  # int8 (n,), 0 train / 1 test
+    source: str
+
+
+def make_scene(study: Study) -> Scene:
+    """The object, probe and base scan a study simulates (deterministic in its settings)."""
+    n = study.patch_size
+    if study.object_npz:
+        user = load_npz(study.object_npz)
+        obj, probe, source = user["object"], user["probe"], f"npz:{Path(study.object_npz).name}"
+        if probe.shape[0] != n:
+            raise StudyError(
+                f"patch_size: {n} px differs from the NPZ probe's side {probe.shape[0]} px; "
+                "set patch_size to the probe's side"
+            )
+    else:
+        obj = make_test_object((study.object_size, study.object_size))
+        probe, source = make_probe(n), "builtin"
+    positions = raster_scan(
+        obj.shape, n, study.scan_step, jitter=study.scan_jitter, seed=study.simulation_seed
+    )
+    labels = split_along_y(positions, n, obj.shape[0], study.guard_rows)
+    keep = labels >= 0
+    if not (labels == 0).any() or not (labels == 1).any():
+        raise StudyError(
+            f"object_size: a {obj.shape[0]} px tall object leaves no room for both splits with "
+            f"patch_size {n} and guard_rows {study.guard_rows}; use a larger object"
+        )
+    return Scene(obj, probe, positions[keep], labels[keep], source)
+
+
+def simulate_dose(
+    study: Study, dose: float, scene: Scene | None = None, progress: Callable | None = None
+) -> xr.Dataset:
+    """The dataset of one dose: Poisson counts with ``dose`` expected photons per pattern."""
+    scene = scene or make_scene(study)
+    counts, probe = simulate_counts(
+        scene.object, scene.probe, scene.positions, dose, study.simulation_seed, progress=progress
+    )
+    attrs = {
+        "dose": float(dose),
+        "simulation_seed": study.simulation_seed,
+        "footprint_px": footprint_diameter(scene.probe),
+        "patch_size": study.patch_size,
+        "guard_rows": study.guard_rows,
+        "object_source": scene.source,
+        "settings_hash": study.settings_hash("simulate"),
+        "package_versions": package_versions(),
+    }
+    return build_dose_dataset(counts, scene.positions, scene.split, probe, scene.object, attrs)
+
+
+def is_simulated(store: Store, study: Study, dose: float) -> bool:
+    """True when the store holds this dose, made with the same simulation settings."""
+    path = store.dose_path(dose)
+    if not path.exists():
+        return False
+    try:
+        return open_dose_dataset(path).attrs["settings_hash"] == study.settings_hash("simulate")
+    except ValueError:
+        return False
+
+
+def simulate_study(
+    study: Study, store: Store, doses=None, progress: Callable | None = None
+) -> list[tuple[float, Path, bool]]:
+    """Simulate each dose not yet in the store; returns (dose, path, skipped) per dose.
+
+    ``progress(dose, n_done, n_total)`` is called as batches finish.
+    """
+    todo = study.doses if doses is None else doses
+    for dose in todo:
+        if not dose > 0:
+            raise StudyError(f"dose: {dose} is not a positive number of photons per pattern")
+    scene, report = None, []
+    for dose in todo:
+        path = store.dose_path(dose)
+        if is_simulated(store, study, dose):
+            report.append((dose, path, True))
+            continue
+        scene = scene or make_scene(study)
+        total = len(scene.positions)
+        tick = None if progress is None else (lambda k, d=dose: progress(d, k, total))
+        write_dose_dataset(simulate_dose(study, dose, scene, tick), path)
+        report.append((dose, path, False))
+    return report

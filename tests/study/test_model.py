@@ -1,0 +1,99 @@
+"""The study model: defaults, presets, validation, serialisation, hashing, cells."""
+
+import pytest
+
+from fly64.study import PRESETS, Study, StudyError, select_cells
+from fly64.study.cells import iter_cells
+
+
+def test_seed_faithful_defaults():
+    s = Study()
+    assert s.doses == [1e3, 1e4, 1e5]
+    assert s.views == {"dense": 0.7, "sparse": 0.2}
+    assert s.gridsizes == [1, 2] and s.neighbor_count == 7 and s.patch_size == 64
+    assert (s.simulation_seed, s.grouping_seed, s.subsample_seed) == (42, 123, 456)
+    assert s.spacings == {"dense": pytest.approx(19.2), "sparse": pytest.approx(51.2)}
+    assert Study.preset("seed").spacings == {"dense": pytest.approx(38.4), "sparse": pytest.approx(102.4)}
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_presets_are_valid_and_round_trip(name, tmp_path):
+    study = Study.preset(name)
+    for suffix in (".yaml", ".json"):
+        back = Study.load(study.save(tmp_path / f"s{suffix}"))
+        assert back.to_dict() == study.to_dict()
+        assert back.settings_hash() == study.settings_hash()
+
+
+@pytest.mark.parametrize("override, field", [
+    (dict(doses=[]), "doses"),
+    (dict(doses=[1e3, -1]), "doses"),
+    (dict(doses=["x"]), "doses"),
+    (dict(views={"dense": 1.0}), "views"),
+    (dict(views={"dense": -0.1}), "views"),
+    (dict(neighbor_count=3), "neighbor_count"),
+    (dict(patch_size=8), "patch_size"),
+    (dict(methods=["magic"]), "methods"),
+    (dict(methods=[]), "methods"),
+    (dict(gridsizes=[3]), "gridsizes"),
+    (dict(scan_step=30.0), "scan_step"),
+    (dict(object_size=40), "object_size"),
+    (dict(learning_rate=5.0), "learning_rate"),
+    (dict(typo_field=1), "unknown settings"),
+])
+def test_validation_names_the_field(override, field):
+    with pytest.raises(StudyError, match=field):
+        Study.preset("quick", **override)
+
+
+def test_setting_a_bad_value_raises_immediately_and_keeps_the_old_one():
+    study = Study.preset("quick")
+    with pytest.raises(StudyError, match="doses"):
+        study.doses = [0.0]
+    assert study.doses == [1e3, 1e4, 1e5]
+
+
+def test_bad_files(tmp_path):
+    (tmp_path / "a.yaml").write_text("doses: [1, 2\n")
+    with pytest.raises(StudyError, match="YAML"):
+        Study.load(tmp_path / "a.yaml")
+    with pytest.raises(StudyError, match="does not exist"):
+        Study.load(tmp_path / "missing.yaml")
+    with pytest.raises(StudyError, match="unknown preset"):
+        Study.preset("huge")
+
+
+def test_hash_is_stable_and_phase_scoped():
+    a, b = Study.preset("quick"), Study.preset("quick")
+    assert a.settings_hash() == b.settings_hash()
+    b.epochs = a.epochs + 1
+    assert a.settings_hash() != b.settings_hash()
+    assert a.settings_hash("simulate") == b.settings_hash("simulate")
+    assert a.settings_hash("overlap") == b.settings_hash("overlap")
+    assert a.settings_hash("train") != b.settings_hash("train")
+    b.doses = [1e3]  # a grid axis: existing doses stay valid
+    assert a.settings_hash("simulate") == b.settings_hash("simulate")
+    with pytest.raises(StudyError, match="unknown phase"):
+        a.settings_hash("bake")
+
+
+def test_cells_enumerate_the_grid_lazily():
+    study = Study.preset("quick")
+    cells = iter_cells(study)
+    assert next(cells).label == "pinn_gs1"
+    every = list(iter_cells(study))
+    # 3 doses × 2 views × (PINN gs1, PINN gs2, LSQML) × 1 repeat
+    assert len(every) == 18 and len(set(c.job_id for c in every)) == 18
+    assert {c.label for c in every} == {"pinn_gs1", "pinn_gs2", "lsqml"}
+
+
+def test_filters_select_and_empty_selection_is_an_error():
+    study = Study.preset("quick")
+    cells = select_cells(study, doses=[1e4], views=["dense"], gridsizes=[2])
+    assert [c.label for c in cells] == ["pinn_gs2"]
+    assert len(select_cells(study, methods=["lsqml"])) == 6
+    assert len(select_cells(study, methods=["pinn_gs1"])) == 6
+    with pytest.raises(StudyError, match="matches no cell"):
+        select_cells(study, doses=[5e5])
+    with pytest.raises(StudyError, match="matches no cell"):
+        select_cells(study, views=["medium"])
