@@ -9,27 +9,21 @@ import numpy as np
 import torch
 
 
-def _window_offsets(size: int, device: torch.device) -> torch.Tensor:
-    return torch.arange(size, device=device) - size // 2
-
-
 def extract_windows(obj: torch.Tensor, positions: torch.Tensor, size: int) -> torch.Tensor:
     """Object windows of side N centred at integer ``positions``.
 
     Parameters
     ----------
-    obj : complex (H, W) or (..., H, W) tensor.
+    obj : (H, W) tensor (complex or real).
     positions : int64 (n, 2) tensor of (y, x) centres; every window must lie inside.
     size : N.
 
     Returns
     -------
-    windows : complex (n, N, N) — or (..., n, N, N).
+    windows : (n, N, N), a copy.
     """
-    offsets = _window_offsets(size, obj.device)
-    rows = positions[:, 0, None, None] + offsets[None, :, None]
-    cols = positions[:, 1, None, None] + offsets[None, None, :]
-    return obj[..., rows, cols]
+    corners = positions - size // 2
+    return obj.unfold(0, size, 1).unfold(1, size, 1)[corners[:, 0], corners[:, 1]]
 
 
 def far_field(exit_waves: torch.Tensor) -> torch.Tensor:
@@ -37,10 +31,26 @@ def far_field(exit_waves: torch.Tensor) -> torch.Tensor:
     return torch.fft.fftshift(torch.fft.fft2(exit_waves, norm="ortho"), dim=(-2, -1))
 
 
-def expected_intensity(obj: torch.Tensor, probe: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
-    """|F(P·O[window])|², float (n, N, N), in the probe's units (photons for a dose-scaled probe)."""
+def _centring_probe(probe: torch.Tensor) -> torch.Tensor:
+    """P·(−1)^(y+x): for even N its plain FFT equals the fftshift-ed FFT of P, so no shift copy."""
     size = probe.shape[-1]
-    return far_field(probe * extract_windows(obj, positions, size)).abs().square()
+    if size % 2:
+        return probe
+    idx = torch.arange(size, device=probe.device)
+    return probe * (1 - 2 * ((idx[:, None] + idx[None, :]) % 2)).to(probe.dtype)
+
+
+def expected_intensity(obj: torch.Tensor, probe: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+    """|F(P·O[window])|², float (n, N, N), in the probe's units (photons for a dose-scaled probe).
+
+    Equal to ``far_field(probe * windows).abs()**2``, computed without the fftshift copy.
+    """
+    size = probe.shape[-1]
+    waves = _centring_probe(probe) * extract_windows(obj, positions, size)
+    spectrum = torch.fft.fft2(waves, norm="ortho")
+    if size % 2:
+        spectrum = torch.fft.fftshift(spectrum, dim=(-2, -1))
+    return torch.view_as_real(spectrum).square().sum(-1)
 
 
 def poisson_counts(rates: torch.Tensor, generator: torch.Generator) -> torch.Tensor:

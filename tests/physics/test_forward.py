@@ -31,6 +31,15 @@ def test_dc_sits_at_the_centre_pixel():
     assert tuple(np.unravel_index(int(intensity.argmax()), intensity.shape)) == (N // 2, N // 2)
 
 
+@pytest.mark.parametrize("size", [16, 15])
+def test_expected_intensity_is_the_shifted_far_field(size):
+    obj = torch.as_tensor(make_test_object((64, 64)))
+    probe = torch.as_tensor(make_probe(16))[: size, : size]
+    pos = torch.tensor([[20, 30], [40, 41]])
+    direct = far_field(probe * extract_windows(obj, pos, size)).abs().square()
+    assert torch.allclose(expected_intensity(obj, probe, pos), direct, rtol=1e-4, atol=1e-9)
+
+
 def test_window_is_centred_on_the_position():
     obj = torch.zeros(64, 64, dtype=torch.complex64)
     obj[20, 37] = 1
