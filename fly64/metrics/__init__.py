@@ -1,0 +1,36 @@
+"""Metrics: register a reconstruction onto the ground truth and score amplitude and phase.
+
+Imports only numpy, scipy and scikit-image. Entry point: :func:`evaluate`.
+"""
+
+from fly64.metrics.align import register, remove_phase_offset, scale_amplitude
+from fly64.metrics.evaluate import (
+    METRICS,
+    PARTS,
+    Evaluation,
+    PartScores,
+    evaluate,
+    evaluation_mask,
+)
+from fly64.metrics.frc import FRC_HALF, frc, frc_resolution, half_bit_threshold
+from fly64.metrics.similarity import correlation, ms_ssim, ms_ssim_scales, ssim
+
+__all__ = [
+    "FRC_HALF",
+    "METRICS",
+    "PARTS",
+    "Evaluation",
+    "PartScores",
+    "correlation",
+    "evaluate",
+    "evaluation_mask",
+    "frc",
+    "frc_resolution",
+    "half_bit_threshold",
+    "ms_ssim",
+    "ms_ssim_scales",
+    "register",
+    "remove_phase_offset",
+    "scale_amplitude",
+    "ssim",
+]
