@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -97,7 +98,7 @@ def simulate_study(
 ) -> list[tuple[float, Path, bool]]:
     """Simulate each dose not yet in the store; returns (dose, path, skipped) per dose.
 
-    ``progress(dose, n_done, n_total)`` is called as batches finish.
+    ``progress(dose, n_done, total=n_total)`` is called as batches finish.
     """
     todo = study.doses if doses is None else doses
     for dose in todo:
@@ -110,8 +111,7 @@ def simulate_study(
             report.append((dose, path, True))
             continue
         scene = scene or make_scene(study)
-        total = len(scene.positions)
-        tick = None if progress is None else (lambda k, d=dose: progress(d, k, total))
+        tick = None if progress is None else partial(progress, dose, total=len(scene.positions))
         write_dose_dataset(simulate_dose(study, dose, scene, tick), path)
         report.append((dose, path, False))
     return report

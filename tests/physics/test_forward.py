@@ -4,7 +4,13 @@ import numpy as np
 import pytest
 import torch
 
-from fly64.physics import expected_intensity, extract_windows, far_field, make_probe, make_test_object
+from fly64.physics import (
+    expected_intensity,
+    extract_windows,
+    far_field,
+    make_probe,
+    make_test_object,
+)
 from fly64.physics.forward import dose_scale, simulate_counts
 from fly64.physics.scan import raster_scan
 

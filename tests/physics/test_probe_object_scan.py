@@ -3,7 +3,13 @@
 import numpy as np
 import pytest
 
-from fly64.physics import footprint_diameter, make_probe, make_test_object, raster_scan, split_along_y
+from fly64.physics import (
+    footprint_diameter,
+    make_probe,
+    make_test_object,
+    raster_scan,
+    split_along_y,
+)
 from fly64.physics.scan import illuminated_rows
 
 
