@@ -23,8 +23,10 @@ def register(
     robust choice for noisy, weak-phase objects), refined on a grid of ``1/upsample`` px
     by ``skimage.registration.phase_cross_correlation``. Complex objects are registered
     as complex fields, so a global phase factor or amplitude scale does not change the
-    shift. Before correlating, each image has its mean over ``mask`` removed and is set
-    to zero outside ``mask``, so the unilluminated region cannot pull the peak.
+    shift. Before correlating, both images have their mean over ``mask`` removed and
+    ``moving`` is set to zero outside ``mask``, so its unilluminated region cannot pull the
+    peak; ``reference`` (the ground truth, valid everywhere) is kept whole, so the mask's
+    own outline, present in only one image, cannot bias the shift towards zero.
     The shift is applied to the whole of ``moving`` with a Fourier shift (circular:
     content leaving one edge re-enters at the opposite one).
 
@@ -56,8 +58,8 @@ def register(
             f"and {moving.shape}"
         )
     mask = np.ones(reference.shape, bool) if mask is None else np.asarray(mask, bool)
-    reference_anomaly = _masked_anomaly(reference, mask)
-    moving_anomaly = _masked_anomaly(moving, mask)
+    reference_anomaly = reference - reference[mask].mean()
+    moving_anomaly = np.where(mask, moving - moving[mask].mean(), 0)
     scales = (np.abs(reference[mask]).max(), np.abs(moving[mask]).max())
     if is_flat(reference_anomaly[mask], scales[0]) or is_flat(moving_anomaly[mask], scales[1]):
         return (0.0, 0.0), moving.astype(complex if np.iscomplexobj(moving) else float)
@@ -68,10 +70,6 @@ def register(
     aligned = shifted if np.iscomplexobj(moving) else shifted.real
     return (float(shift[0]), float(shift[1])), aligned
 
-
-def _masked_anomaly(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """``image`` minus its mean over ``mask``, zero outside ``mask``."""
-    return np.where(mask, image - image[mask].mean(), 0)
 
 
 def remove_phase_offset(

@@ -95,20 +95,27 @@ class Evaluation:
         return out
 
 
-def evaluation_mask(weights: np.ndarray, threshold: float = 0.5) -> np.ndarray:
-    """The well-illuminated region: ``weights ≥ threshold·max(weights)``.
+def evaluation_mask(
+    weights: np.ndarray, threshold: float = 0.5, unit: float | None = None
+) -> np.ndarray:
+    """The well-illuminated region: ``weights ≥ threshold·unit`` (and > 0).
 
     Parameters
     ----------
     weights : (H, W) float ≥ 0, illumination / stitching weight map on the truth's canvas.
-    threshold : float in (0, 1], fraction of the maximum weight.
+    threshold : float in (0, 1], fraction of ``unit``.
+    unit : the illumination level the threshold refers to; default ``max(weights)``.
+        Pass the probe's peak intensity max|P|² (with weights = Σ|P|² over positions) to
+        keep every pixel lit at ≥ ``threshold`` of one probe's peak — the same rule for a
+        dense view (where probes pile up into hot spots) and a sparse one.
 
     Returns
     -------
     (H, W) bool; empty only when the weights are zero everywhere.
     """
     weights = np.asarray(weights, dtype=float)
-    return (weights >= threshold * weights.max()) & (weights > 0)
+    level = weights.max() if unit is None else float(unit)
+    return (weights >= threshold * level) & (weights > 0)
 
 
 def evaluate(
@@ -117,6 +124,7 @@ def evaluate(
     weights: np.ndarray,
     *,
     mask_threshold: float = 0.5,
+    illumination_unit: float | None = None,
     register: bool = True,
     ramp: bool = False,
     upsample: int = 100,
@@ -125,7 +133,7 @@ def evaluate(
 
     Steps, the same for every method:
 
-    1. mask = :func:`evaluation_mask` ``(weights, mask_threshold)``;
+    1. mask = :func:`evaluation_mask` ``(weights, mask_threshold, illumination_unit)``;
     2. (``register``) sub-pixel registration of the complex reconstruction onto the
        truth on the mask, applied as a Fourier shift (:func:`~fly64.metrics.align.register`);
     3. phase: global offset (and, with ``ramp``, a linear ramp) removed by a fit on the
@@ -149,6 +157,8 @@ def evaluate(
         object pixels), all values finite.
     weights : (H, W) float ≥ 0, illumination / stitching weights.
     mask_threshold : float in (0, 1], see :func:`evaluation_mask`.
+    illumination_unit : float > 0, optional; the level ``mask_threshold`` refers to
+        (default: the maximum weight), see :func:`evaluation_mask`.
     register : bool, register before scoring (shift reported as (0, 0) when off).
     ramp : bool, also remove a linear phase ramp.
     upsample : int, registration precision is ``1/upsample`` px.
@@ -165,7 +175,9 @@ def evaluate(
         an empty mask, or a mask whose bounding box is smaller than the 11×11 SSIM window.
     """
     truth, reconstruction, weights = _validated(truth, reconstruction, weights, mask_threshold)
-    mask = evaluation_mask(weights, mask_threshold)
+    if illumination_unit is not None and not illumination_unit > 0:
+        raise ValueError(f"illumination_unit must be positive, got {illumination_unit}")
+    mask = evaluation_mask(weights, mask_threshold, illumination_unit)
     if not mask.any():
         raise ValueError("evaluation mask is empty: the weights are zero everywhere")
     extent = mask[_padded_box(mask, 0)].shape
