@@ -7,6 +7,7 @@ Layout under the store root::
     doses/dose-<tag>.zarr       one dataset per dose (counts stored once)
     views/dose-<tag>/<view>.npz view index arrays, groups and spacing diagnostics
     jobs/<job-id>/              one directory per job (job.json, status.json, events, results)
+    jobs/.submit.lock           serialises job submission
     results/                    metrics cube, tidy CSV, figures
     archive/<stamp>/            results set aside by ``--force``
 """
@@ -88,6 +89,11 @@ class Store:
     @property
     def jobs_dir(self) -> Path:
         return self.root / "jobs"
+
+    @property
+    def jobs_lock(self) -> Path:
+        """Lock file that serialises job submission (readers never take it)."""
+        return self.jobs_dir / ".submit.lock"
 
     def job_dir(self, job_id: str) -> Path:
         return self.jobs_dir / job_id

@@ -13,7 +13,7 @@ from fly64.data.npz import NPZContractError
 from fly64.data.store import StoreError
 from fly64.study.model import Study, StudyError
 
-COMMANDS = ("simulate",)
+COMMANDS = ("simulate", "overlap", "run", "status", "train", "reconstruct", "compare", "report")
 USER_ERRORS = (StudyError, StoreError, NPZContractError, DoseDatasetError)
 
 

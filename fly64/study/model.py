@@ -143,7 +143,8 @@ class Study(param.Parameterized):
 
     # --- evaluate (phase G)
     mask_threshold = param.Number(
-        0.5, bounds=(0.0, 1.0), doc="Evaluate where illumination ≥ this fraction of its maximum."
+        0.1, bounds=(0.001, 1.0),
+        doc="Evaluate where illumination Σ|P|² ≥ this fraction of one probe's peak intensity.",
     )
     phase_ramp = param.Boolean(False, doc="Also remove a linear phase ramp before scoring.")
 

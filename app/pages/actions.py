@@ -1,0 +1,48 @@
+"""Submitting and cancelling jobs from the app, through :class:`fly64.study.runner.StudyRunner`.
+
+One local executor per store is shared by every browser session of this server (the
+jobs themselves are separate processes; the executor only launches and supervises them).
+Calls that touch the disk run in a worker thread so the server loop stays free.
+"""
+
+import asyncio
+import threading
+
+from fly64.study import Study
+from fly64.study.executors import LocalExecutor
+from fly64.study.runner import StudyRunner
+from fly64.study.workspace import load_store_study, prepare_store
+
+_EXECUTORS: dict[str, LocalExecutor] = {}
+_LOCK = threading.Lock()
+
+
+def shared_executor(store) -> LocalExecutor:
+    """The server-wide executor of ``store`` (made on first use)."""
+    key = str(store.root)
+    with _LOCK:
+        if key not in _EXECUTORS:
+            _EXECUTORS[key] = LocalExecutor(store)
+        return _EXECUTORS[key]
+
+
+def runner(root, study: Study, force: bool = False) -> StudyRunner:
+    """A runner of ``study`` on the store at ``root`` (StudyError when the store holds other settings)."""
+    store = prepare_store(root, study, force=force)
+    return StudyRunner(store, study, executor=shared_executor(store))
+
+
+def cancel(root, job_ids=None) -> list[str]:
+    """Cancel ``job_ids`` (None: every job that has not ended) through the store's own study."""
+    store, study = load_store_study(root)
+    study_runner = StudyRunner(store, study, executor=shared_executor(store))
+    if job_ids is None:
+        return study_runner.cancel_all()
+    for job_id in job_ids:
+        study_runner.cancel(job_id)
+    return list(job_ids)
+
+
+async def off_loop(function, *args, **kwargs):
+    """Run a blocking call in a worker thread and await its result."""
+    return await asyncio.to_thread(function, *args, **kwargs)

@@ -1,0 +1,102 @@
+"""Diffraction page: patterns per dose on one colour scale, mean pattern, probe, photons per pattern."""
+
+import functools
+
+import holoviews as hv
+import numpy as np
+import pandas as pd
+import panel as pn
+
+from fly64.study.views_data import dose_summary, pattern
+
+from .common import PHASE_CMAP, PLOT, centred_image, limits, notice, plot, scaled
+
+
+class DiffractionPage(pn.viewable.Viewer):
+    """Shows the simulated doses of a store; :meth:`update` is called when the doses on disk change."""
+
+    def __init__(self):
+        super().__init__()
+        self.body = pn.Column(sizing_mode="stretch_width", css_classes=["diffraction-page"])
+        self.doses: tuple[float, ...] = ()
+        self.store = None
+        self.update(None, ())
+
+    def update(self, store, doses) -> None:
+        """Rebuild for ``doses`` (floats) simulated in ``store``; no-op when nothing changed."""
+        doses = tuple(doses)
+        if store == self.store and doses == self.doses and self.body.objects:
+            return
+        self.store, self.doses = store, doses
+        if not doses:
+            where = f" --store {store.root}" if store is not None else ""
+            self.body.objects = [notice(
+                "No simulated doses yet. Run a cell on the Study page (its dose is simulated first), "
+                f"or run `fly64 simulate{where}`.")]
+            return
+        self.body.objects = [self._build(store, doses)]
+
+    def _build(self, store, doses):
+        summaries = {d: dose_summary(store, d) for d in doses}
+        n = min(s.n_patterns for s in summaries.values())
+        frame = pn.widgets.IntSlider(label="frame (pattern index)", start=0, end=n - 1, value=0, width=320)
+        scale = pn.widgets.RadioButtonGroup(options=["log", "sqrt", "linear"], value="log")
+        pct = pn.widgets.RangeSlider(label="colour limits (percentiles)", start=0, end=100,
+                                     value=(0.5, 99.9), step=0.1, width=320)
+        chosen = pn.widgets.Select(label="dose for probe and statistics", width=220,
+                                   options={f"{d:g}": d for d in doses}, value=doses[0])
+
+        @functools.lru_cache(maxsize=4)
+        def frames(index):
+            return {d: pattern(store, d, index) for d in doses}
+
+        def frame_image(dose, index, scale, pct):
+            data = {d: scaled(p, scale) for d, p in frames(index).items()}
+            clim = limits(data.values(), pct)
+            return centred_image(data[dose], f"dose {dose:g} · pattern {index}", clim=clim,
+                                 cmap="viridis", colorbar=True, framewise=True, xlabel="kx (px)",
+                                 ylabel="ky (px)", clabel=f"{scale} counts")
+
+        def mean_image(dose, scale, pct):
+            data = {d: scaled(s.mean_pattern, scale) for d, s in summaries.items()}
+            clim = limits(data.values(), pct)
+            return centred_image(data[dose], f"dose {dose:g} · mean pattern", clim=clim, cmap="viridis",
+                                 colorbar=True, framewise=True, xlabel="kx (px)", ylabel="ky (px)",
+                                 clabel=f"{scale} mean counts")
+
+        patterns = [hv.DynamicMap(pn.bind(frame_image, d, frame, scale, pct)) for d in doses]
+        means = [hv.DynamicMap(pn.bind(mean_image, d, scale, pct)) for d in doses]
+        probe = pn.bind(self._probe_panel, chosen)
+        table = pd.DataFrame([{"dose": f"{d:g}", "patterns": s.n_patterns,
+                               **{k: round(v, 3) for k, v in s.count_stats().items() if k != "nominal"}}
+                              for d, s in summaries.items()])
+        return pn.Column(
+            pn.pane.Markdown(f"**{n} patterns** per dose, {summaries[doses[0]].patch_size}² detector pixels; "
+                             "doses side by side on one colour scale (percentiles over all shown doses)."),
+            pn.Row(frame, pct, pn.Column("scale", scale)),
+            pn.Row(*[plot(p) for p in patterns]),
+            pn.Row(*[plot(m) for m in means]),
+            pn.pane.Markdown("**Photons per pattern** against the nominal dose"),
+            pn.pane.DataFrame(table, index=False, sizing_mode="stretch_width"),
+            chosen,
+            probe,
+            sizing_mode="stretch_width",
+        )
+
+    def _probe_panel(self, dose):
+        s = dose_summary(self.store, dose)
+        radius = s.footprint_px / 2
+        footprint = hv.Ellipse(0, 0, 2 * radius).opts(color="white", line_dash="dashed", line_width=2)
+        amp = centred_image(np.abs(s.probe), f"probe amplitude (√photons) · D = {s.footprint_px:.1f} px",
+                            cmap="gray", colorbar=True, xlabel="x (px)", ylabel="y (px)")
+        phase = centred_image(np.angle(s.probe), "probe phase (rad)", cmap=PHASE_CMAP, colorbar=True,
+                              clim=(-np.pi, np.pi), xlabel="x (px)", ylabel="y (px)")
+        counts, edges = np.histogram(s.counts_per_pattern, bins=40)
+        hist = hv.Histogram((edges, counts), kdims=["photons per pattern"], vdims=["patterns"]).opts(
+            **{**PLOT, "frame_width": 340}, color="#4c72b0", title=f"dose {dose:g}: photons per pattern")
+        nominal = hv.VLine(s.dose).opts(color="crimson", line_width=2)
+        return pn.Row(plot((amp * footprint).opts(title=amp.label)),
+                      plot((phase * footprint).opts(title=phase.label)), plot(hist * nominal))
+
+    def __panel__(self):
+        return self.body

@@ -1,0 +1,215 @@
+"""Results page (phase G): metric heatmaps, metric vs dose, FRC, differences, gallery, downloads.
+
+Everything shown comes from what the comparison wrote (the metrics cube, the FRC table,
+the PNG figures); :meth:`ResultsPage.collect` reads it in the poller's worker thread and
+:meth:`ResultsPage.apply` rebuilds the page when the files changed.
+"""
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import holoviews as hv
+import numpy as np
+import pandas as pd
+import panel as pn
+import xarray as xr
+
+from fly64.data.npz import export_npz
+from fly64.data.store import dose_tag
+from fly64.study.views_data import dose_dataset, frc_curves, result_files
+
+from .common import PLOT, notice, plot
+
+HEAT = dict(frame_width=220, frame_height=160, colorbar=True, tools=["hover"], toolbar="above",
+            xrotation=0)
+
+
+@dataclass
+class ResultsData:
+    """What the comparison left in the store."""
+
+    cube: xr.DataArray  # (dose, view, method, seed, part, metric)
+    differences: pd.DataFrame  # PINN − baseline rows (see fly64.study.compare.differences)
+    frc: pd.DataFrame  # FRC curves (see fly64.study.compare)
+    files: dict[str, Path]  # downloadable files by name
+
+
+def _dose_labels(doses) -> list[str]:
+    return [f"{d:g}" for d in sorted(doses)]
+
+
+def _limits(values) -> tuple[float, float]:
+    finite = np.asarray(values, float)
+    finite = finite[np.isfinite(finite)]
+    if not finite.size:
+        return 0.0, 1.0
+    lo, hi = float(finite.min()), float(finite.max())
+    return (lo, hi) if hi > lo else (lo - 0.5, hi + 0.5)
+
+
+class ResultsPage(pn.viewable.Viewer):
+    def __init__(self):
+        super().__init__()
+        self.body = pn.Column(sizing_mode="stretch_width", css_classes=["results-page"])
+        self.store, self.data = None, ()
+        self.apply(None, None)
+
+    # -- reading (worker thread)
+    def stamp(self, store):
+        """Changes whenever the results on disk change (directory listing and mtimes only)."""
+        folder = store.results_dir
+        if not folder.is_dir():
+            return ()
+        return tuple(sorted((p.name, p.stat().st_mtime_ns) for p in folder.rglob("*") if p.is_file()))
+
+    def collect(self, store) -> ResultsData | str | None:
+        """The comparison's data; None when there is none, a message when it cannot be read."""
+        from fly64.study.compare import NoResultsError, differences, load_cube
+
+        try:
+            cube = load_cube(store)
+            return ResultsData(cube, differences(cube), frc_curves(store), result_files(store))
+        except NoResultsError:
+            return None
+        except Exception as exc:  # noqa: BLE001 - a half-written or foreign result: say so, keep polling
+            return f"{type(exc).__name__}: {exc}"
+
+    # -- showing (server loop)
+    def apply(self, store, data: ResultsData | str | None) -> None:
+        """Show ``data`` (rebuilds only when it is not what is shown already)."""
+        if store == self.store and data is self.data:
+            return
+        self.store, self.data = store, data
+        if isinstance(data, str):
+            self.body.objects = [notice(f"The comparison's results cannot be read: {data}", "danger")]
+            return
+        if data is None:
+            where = f" --store {store.root}" if store is not None else ""
+            self.body.objects = [notice(
+                "No comparison yet: run the grid on the Study page (the comparison runs last), "
+                f"or `fly64 compare{where}` once some cells are done.")]
+            return
+        cube = data.cube
+        metric = pn.widgets.Select(label="metric", options=list(cube["metric"].values), value="ssim",
+                                   width=220)
+        part = pn.widgets.RadioButtonGroup(options=list(cube["part"].values), value="phase")
+        n_cells = int(cube.notnull().any(["part", "metric"]).sum())
+        self.body.objects = [
+            pn.pane.Markdown(f"**{n_cells} scored cells** (mean over repeat seeds where there are several)."),
+            pn.Row(metric, pn.Column("part", part)),
+            pn.pane.Markdown("#### Metric over dose × view, per method"),
+            pn.bind(self._heatmaps, cube, metric, part),
+            pn.pane.Markdown("#### Metric against dose"),
+            pn.bind(self._versus_dose, cube, metric, part),
+            pn.pane.Markdown("#### PINN − baseline"),
+            pn.bind(self._differences, data.differences, cube, metric, part),
+            pn.pane.Markdown("#### Fourier ring correlation"),
+            self._frc(data.frc, cube, part),
+            pn.pane.Markdown("#### Gallery: ground truth and each method, aligned, per cell"),
+            self._gallery(data.files),
+            pn.pane.Markdown("#### Downloads"),
+            self._downloads(data.files, cube),
+        ]
+
+    def _heatmaps(self, cube, metric, part):
+        values = cube.sel(metric=metric, part=part).mean("seed", skipna=True)
+        clim = _limits(values.values)
+        labels = _dose_labels(values["dose"].values)
+        plots = []
+        for method in values["method"].values:
+            frame = values.sel({"method": method}).to_dataframe(name="value").reset_index()
+            frame["dose"] = frame["dose"].map(lambda d: f"{d:g}")
+            heat = hv.HeatMap(frame, ["view", "dose"], "value").redim.values(dose=labels)
+            plots.append(heat.opts(title=str(method), clim=clim, cmap="viridis", clabel=metric, **HEAT))
+        return pn.Row(*[plot(p) for p in plots], css_classes=["heatmaps"])
+
+    def _versus_dose(self, cube, metric, part):
+        values = cube.sel(metric=metric, part=part)
+        plots = []
+        for view in values["view"].values:
+            layers = []
+            for method in values["method"].values:
+                sel = values.sel({"view": view, "method": method})
+                mean = sel.mean("seed", skipna=True).values
+                doses = sel["dose"].values
+                ok = np.isfinite(mean)
+                points = (doses[ok], mean[ok])
+                layers += [hv.Curve(points, "dose", metric, label=str(method)),
+                           hv.Scatter(points, "dose", metric, label=str(method)).opts(size=7)]
+            overlay = hv.Overlay(layers).opts(
+                hv.opts.Scatter(tools=["hover"]),
+                hv.opts.Overlay(title=f"{view} view", legend_position="right", logx=True,
+                                **{**PLOT, "frame_width": 300}),
+            )
+            plots.append(overlay)
+        return pn.Row(*[plot(p) for p in plots])
+
+    def _differences(self, table, cube, metric, part):
+        rows = table[(table["metric"] == metric) & (table["part"] == part) & np.isfinite(table["difference"])]
+        if rows.empty:
+            return notice("Differences need a PINN and a baseline result of the same dose and view.")
+        rows = rows.groupby(["dose", "view", "gridsize", "baseline"], as_index=False)["difference"].mean()
+        bound = max(float(np.nanmax(np.abs(rows["difference"]))), 1e-12)
+        labels = _dose_labels(cube["dose"].values)
+        plots = []
+        for (gridsize, baseline), group in rows.groupby(["gridsize", "baseline"]):
+            frame = group.assign(dose=group["dose"].map(lambda d: f"{d:g}"))
+            heat = hv.HeatMap(frame, ["view", "dose"], "difference").redim.values(dose=labels)
+            plots.append(heat.opts(title=f"pinn_gs{gridsize} − {baseline}", cmap="RdBu", clim=(-bound, bound),
+                                   clabel=f"Δ {metric}", **HEAT))
+        return pn.Row(*[plot(p) for p in plots], css_classes=["differences"])
+
+    def _frc(self, frc, cube, part_widget):
+        if frc.empty:
+            return notice("No FRC curves in the comparison.")
+        doses = sorted(frc["dose"].unique())
+        dose = pn.widgets.Select(label="dose", options={f"{d:g}": d for d in doses}, value=doses[0], width=140)
+        view = pn.widgets.Select(label="view", options=sorted(frc["view"].unique()), width=140)
+
+        def curves(dose, view, part):
+            rows = frc[(frc["dose"] == dose) & (frc["view"] == view) & (frc["part"] == part)]
+            rows = rows[rows["seed"] == rows["seed"].min()] if len(rows) else rows
+            layers = [hv.Curve(g, "frequency", "frc", label=str(m)) for m, g in rows.groupby("method")]
+            if len(rows):
+                first = rows[rows["method"] == rows["method"].iloc[0]]
+                layers.append(hv.Curve(first, "frequency", "halfbit", label="½-bit").opts(
+                    color="gray", line_dash="dashed"))
+            layers.append(hv.HLine(0.5).opts(color="black", line_dash="dotted"))
+            return hv.Overlay(layers).opts(
+                hv.opts.Curve(line_width=2, tools=["hover"]),
+                hv.opts.Overlay(title=f"FRC, {part}, dose {dose:g}, {view}", legend_position="right",
+                                xlabel="spatial frequency (cycles/pixel)", ylabel="FRC",
+                                **{**PLOT, "frame_width": 420}),
+            )
+
+        return pn.Column(pn.Row(dose, view), plot(hv.DynamicMap(
+            pn.bind(curves, dose, view, part_widget))))
+
+    def _gallery(self, files):
+        cells = [p for name, p in files.items() if name.startswith("cell_")]
+        if not cells:
+            return notice("The comparison wrote no per-cell figures.")
+        return pn.Column(*[pn.pane.PNG(str(p), width=900) for p in cells])
+
+    def _downloads(self, files, cube):
+        buttons = [pn.widgets.FileDownload(file=str(p), filename=name, label=name, embed=False, width=260)
+                   for name, p in files.items()]
+        doses = sorted(float(d) for d in cube["dose"].values if self.store.dose_path(float(d)).exists())
+        if not doses:
+            return pn.FlexBox(*buttons)
+        dose = pn.widgets.Select(label="dose to export (PtychoPINN NPZ)", options={f"{d:g}": d for d in doses},
+                                 width=220)
+        folder = Path(tempfile.mkdtemp(prefix="fly64-export-"))
+
+        def export():
+            path = folder / f"fly64-dose-{dose_tag(dose.value)}.npz"
+            return str(export_npz(dose_dataset(self.store, dose.value), path))
+
+        npz = pn.widgets.FileDownload(callback=export, filename=f"fly64-dose-{dose_tag(doses[0])}.npz",
+                                      label="export NPZ", embed=False, width=200)
+        dose.param.watch(lambda e: setattr(npz, "filename", f"fly64-dose-{dose_tag(e.new)}.npz"), "value")
+        return pn.Column(pn.FlexBox(*buttons), pn.Row(dose, npz), css_classes=["downloads"])
+
+    def __panel__(self):
+        return self.body

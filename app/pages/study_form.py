@@ -1,0 +1,182 @@
+"""Study settings as widgets generated from the :class:`fly64.study.Study` param model.
+
+Every change re-validates the whole draft with the model itself; the model's message is
+shown under the widget of the field it names (or above the form when it names none), and
+:attr:`StudyForm.study` keeps the last valid study.
+"""
+
+import re
+
+import panel as pn
+import param
+
+from fly64.study import PRESETS, Study, StudyError
+from fly64.study.model import Choices, Doses, Views
+
+AXES = "Grid axes"
+AXIS_FIELDS = ("doses", "views", "methods", "gridsizes", "repeats")
+SECTIONS = {
+    "simulate": "Simulate (phase C)",
+    "overlap": "Overlap views (phase D)",
+    "train": "PINN training (phase E)",
+    "reconstruct": "Iterative baseline (phase F)",
+    "evaluate": "Evaluation (phase G)",
+}
+ERROR_STYLE = {"color": "#b00020", "font-size": "0.85em", "margin": "0 5px"}
+
+
+def _list_text(values) -> str:
+    return ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in values)
+
+
+def _parse_numbers(name: str, text: str, kind) -> list:
+    out = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        try:
+            out.append(kind(float(part)) if kind is int and float(part).is_integer() else kind(part))
+        except ValueError:
+            what = "an integer" if kind is int else "a number"
+            raise StudyError(f"{name}: cannot read {part!r} as {what}") from None
+    return out
+
+
+def _parse_views(name: str, text: str) -> dict:
+    out = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        key, sep, value = part.partition("=")
+        if not sep:
+            raise StudyError(f"{name}: write each view as name=fraction, e.g. dense=0.7 (got {part!r})")
+        try:
+            out[key.strip()] = float(value)
+        except ValueError:
+            raise StudyError(
+                f"{name}: overlap fraction {value.strip()!r} of view {key.strip()!r} is not a number"
+            ) from None
+    return out
+
+
+class FieldWidget:
+    """One setting: its widget, how to read and write it, and its inline message."""
+
+    def __init__(self, name: str, parameter: param.Parameter, value):
+        self.name = name
+        self.parameter = parameter
+        label = name.replace("_", " ")
+        doc = parameter.doc or ""
+        if isinstance(parameter, Choices):
+            self.widget = pn.widgets.MultiChoice(
+                label=label, options=list(parameter.allowed), description=doc, width=260)
+        elif isinstance(parameter, param.Boolean):
+            self.widget = pn.widgets.Checkbox(label=label, width=260)
+        elif isinstance(parameter, param.Integer):
+            self.widget = pn.widgets.IntInput(label=label, description=doc, width=260)
+        elif isinstance(parameter, param.Number):
+            self.widget = pn.widgets.FloatInput(label=label, description=doc, width=260)
+        else:  # strings, dose lists, view dicts, repeat lists: typed as text
+            self.widget = pn.widgets.TextInput(label=label, description=doc, width=260)
+        self.widget.css_classes = [f"field-{name}"]
+        self.message = pn.pane.Str("", visible=False, styles=ERROR_STYLE, css_classes=[f"error-{name}"])
+        self.set(value)
+
+    def set(self, value) -> None:
+        if isinstance(self.parameter, (Doses, param.List)) and not isinstance(self.parameter, Choices):
+            value = _list_text(value)
+        elif isinstance(self.parameter, Views):
+            value = ", ".join(f"{k}={v:g}" for k, v in value.items())
+        self.widget.value = value
+
+    def get(self):
+        """The typed value (StudyError naming the field when the text cannot be read)."""
+        value = self.widget.value
+        if isinstance(self.parameter, Doses):
+            return _parse_numbers(self.name, value, float)
+        if isinstance(self.parameter, Views):
+            return _parse_views(self.name, value)
+        if isinstance(self.parameter, param.List) and not isinstance(self.parameter, Choices):
+            return _parse_numbers(self.name, value, int)
+        if isinstance(value, list):
+            return list(value)
+        return value
+
+    def show(self, message: str) -> None:
+        self.message.object = message
+        self.message.visible = bool(message)
+
+    @property
+    def panel(self):
+        return pn.Column(self.widget, self.message, margin=0)
+
+
+def field_of(message: str, names) -> str | None:
+    """The setting a model message is about: ``name: ...`` or param's ``'Study.name'``."""
+    head = message.split(":", 1)[0].strip()
+    if head in names:
+        return head
+    match = re.search(r"'Study\.(\w+)'", message)
+    return match.group(1) if match and match.group(1) in names else None
+
+
+class StudyForm(pn.viewable.Viewer):
+    """The study's settings; :attr:`study` is the last valid one, :attr:`error` the current problem."""
+
+    study = param.ClassSelector(class_=Study)
+    error = param.String("")
+
+    def __init__(self, study: Study, **params):
+        super().__init__(study=study, **params)
+        self.fields = {n: FieldWidget(n, p, getattr(study, n))
+                       for n, p in Study.param.objects().items() if n != "name"}
+        for f in self.fields.values():
+            f.widget.param.watch(self._changed, "value")
+        self.preset = pn.widgets.Select(label="load a preset", options={"(choose)": "", **{p: p for p in PRESETS}},
+                                        value="", width=160, css_classes=["preset"])
+        self.preset.param.watch(lambda e: e.new and self.load(Study.preset(e.new)), "value")
+        self.banner = pn.pane.Str("", visible=False, styles=ERROR_STYLE, css_classes=["error-form"])
+        self._loading = False
+        phase_of = {n: SECTIONS[p] for p, names in Study.PHASE_OF.items() for n in names}
+        self.section_of = {n: AXES if n in AXIS_FIELDS else phase_of[n] for n in self.fields}
+        self.cards = {
+            title: pn.Card(
+                pn.FlexBox(*(f.panel for n, f in self.fields.items() if self.section_of[n] == title)),
+                title=title, collapsed=title != AXES, sizing_mode="stretch_width",
+            )
+            for title in [AXES, *SECTIONS.values()]
+        }
+
+    def load(self, study: Study) -> None:
+        """Show ``study`` in the widgets (all messages cleared)."""
+        self._loading = True
+        try:
+            for name, f in self.fields.items():
+                f.set(getattr(study, name))
+                f.show("")
+        finally:
+            self._loading = False
+        self.banner.visible = False
+        self.error = ""
+        self.study = study
+
+    def _changed(self, event=None) -> None:
+        if self._loading:
+            return
+        for f in self.fields.values():
+            f.show("")
+        self.banner.visible = False
+        try:
+            values = {n: f.get() for n, f in self.fields.items()}
+            study = Study.from_dict(values)
+        except StudyError as exc:
+            message = str(exc)
+            name = field_of(message, self.fields)
+            if name:
+                self.fields[name].show(message)
+                self.cards[self.section_of[name]].collapsed = False
+            else:
+                self.banner.object, self.banner.visible = message, True
+            self.error = message
+            return
+        self.error = ""
+        self.study = study
+
+    def __panel__(self):
+        return pn.Column(self.preset, self.banner, *self.cards.values(), sizing_mode="stretch_width")

@@ -1,0 +1,218 @@
+"""Study page: settings, the grid of cells with their jobs, and the run / cancel controls."""
+
+import pandas as pd
+import panel as pn
+
+from fly64.data.store import StoreError
+from fly64.study import Study, StudyError, iter_cells
+from fly64.study.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING
+from fly64.study.registry import JobStatus
+
+from . import actions
+from .common import eta_text, health_text
+from .study_form import ERROR_STYLE, StudyForm
+
+COLUMNS = ["job", "dose", "view", "method", "seed", "state", "progress", "ETA", "health", "run", "cancel",
+           "message"]
+PIPELINE_COLUMNS = ["job", "kind", "state", "progress", "ETA", "cancel", "message"]
+NOT_RUN = "not run"
+BUTTON = ('<span class="grid-button" style="border: 1px solid #6c757d; border-radius: 4px; '
+          'padding: 0 6px; cursor: pointer">{}</span>')
+FORMATTERS = {
+    "progress": {"type": "progress", "min": 0, "max": 100, "legend": True, "color": "#3b7dd8"},
+    "run": {"type": "html"}, "cancel": {"type": "html"},
+}
+TABLE = dict(show_index=False, disabled=True, layout="fit_data_stretch", sizing_mode="stretch_width",
+             formatters=FORMATTERS, selectable=False, pagination=None, widths={"message": 420})
+
+
+def _job_fields(status: JobStatus | None, current_hash: str) -> dict:
+    """Display values of a job's status (or of a cell never run)."""
+    if status is None:
+        return {"state": NOT_RUN, "progress": 0, "ETA": "", "health": "", "message": ""}
+    state = status.state
+    if status.settings_hash and status.settings_hash != current_hash:
+        state = f"{state} (other settings)"
+    return {
+        "state": state, "progress": int(round(100 * status.progress)),
+        "ETA": eta_text(status.eta_s) if status.state in (QUEUED, RUNNING) else "",
+        "health": health_text(status.health), "message": status.message,
+    }
+
+
+def _buttons(fields: dict) -> dict:
+    """A row's run (or retry) and cancel buttons; a result of other settings can be run anew."""
+    state = fields["state"]
+    active = state in (QUEUED, RUNNING)
+    run = {DONE: "", FAILED: "retry", CANCELLED: "retry"}.get(state, "" if active else "run")
+    return {"run": BUTTON.format(run) if run else "", "cancel": BUTTON.format("cancel") if active else ""}
+
+
+def grid_frame(study: Study, jobs: dict[str, JobStatus]) -> pd.DataFrame:
+    """One row per cell of the study with its job's display values."""
+    rows = []
+    for cell in iter_cells(study):
+        fields = _job_fields(jobs.get(cell.job_id), study.settings_hash(cell.phase))
+        rows.append({"job": cell.job_id, "dose": f"{cell.dose:g}", "view": cell.view, "method": cell.label,
+                     "seed": cell.seed, **fields, **_buttons(fields)})
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def pipeline_frame(jobs: dict[str, JobStatus]) -> pd.DataFrame:
+    """One row per simulate / overlap / compare job of the store."""
+    rows = []
+    for status in jobs.values():
+        if status.cell is None:
+            fields = _job_fields(status, status.settings_hash)
+            rows.append({"job": status.job_id, "kind": status.kind, **fields,
+                         "cancel": _buttons(fields)["cancel"]})
+    return pd.DataFrame(rows, columns=PIPELINE_COLUMNS)
+
+
+def patch_table(table: pn.widgets.Tabulator, frame: pd.DataFrame) -> None:
+    """Send only the cells that changed; replace the whole value when the rows changed."""
+    old = table.value
+    if list(old["job"]) != list(frame["job"]):
+        table.value = frame
+        return
+    patch = {}
+    for column in frame.columns:
+        changed = (old[column].astype(str).values != frame[column].astype(str).values).nonzero()[0]
+        if len(changed):
+            patch[column] = [(int(i), frame[column].iloc[i]) for i in changed]
+    if patch:
+        table.patch(patch, as_index=False)
+
+
+class StudyPage(pn.viewable.Viewer):
+    """The study's settings and grid; :meth:`apply` is called by the poller with the store's jobs."""
+
+    def __init__(self, root, study: Study, jobs: list[JobStatus]):
+        super().__init__()
+        self.root = root
+        self.form = StudyForm(study)
+        self.jobs = {j.job_id: j for j in jobs}
+        # built with the jobs' states: a patch sent before the table is rendered would be lost
+        self.grid = pn.widgets.Tabulator(grid_frame(study, self.jobs), css_classes=["grid-table"], **TABLE)
+        self.pipeline = pn.widgets.Tabulator(pipeline_frame(self.jobs), css_classes=["pipeline-table"], **TABLE)
+        self.grid.on_click(self._grid_click)
+        self.pipeline.on_click(self._pipeline_click)
+        self.filters = {
+            name: pn.widgets.MultiChoice(label=f"run filter: {name}", width=240, css_classes=[f"filter-{name}"])
+            for name in ("doses", "views", "methods")
+        }
+        self.force = pn.widgets.Checkbox(label="archive results of other settings (--force)", value=False)
+        self.run_all = pn.widgets.Button(label="Run all", color="primary", css_classes=["run-all"])
+        self.run_filtered = pn.widgets.Button(label="Run filtered", css_classes=["run-filtered"])
+        self.cancel_all = pn.widgets.Button(label="Cancel all", color="danger", css_classes=["cancel-all"])
+        self.run_all.on_click(self._run_all)
+        self.run_filtered.on_click(self._run_filtered)
+        self.cancel_all.on_click(self._cancel_all)
+        self.feedback = pn.pane.Str("", visible=False, styles=ERROR_STYLE, css_classes=["run-feedback"])
+        self.summary = pn.pane.Markdown("", css_classes=["grid-summary"])
+        self.failures = pn.Column(sizing_mode="stretch_width", css_classes=["failures"])
+        self._failure_ids: tuple = ()
+        self.form.param.watch(self._study_changed, ["study", "error"])
+        self._study_changed()
+
+    # -- reactions
+    def _study_changed(self, *_):
+        study = self.form.study
+        for name, widget in self.filters.items():
+            options = [f"{d:g}" for d in study.doses] if name == "doses" else \
+                list(study.views) if name == "views" else sorted({c.label for c in iter_cells(study)})
+            widget.value = [v for v in widget.value if v in options]
+            widget.options = options
+        blocked = bool(self.form.error)
+        for button in (self.run_all, self.run_filtered):
+            button.disabled = blocked
+        self._refresh_grid()
+
+    def _refresh_grid(self):
+        patch_table(self.grid, grid_frame(self.form.study, self.jobs))
+
+    def apply(self, jobs: list[JobStatus]) -> None:
+        """Show the registry's jobs (server loop; patches only what changed)."""
+        self.jobs = {j.job_id: j for j in jobs}
+        self._refresh_grid()
+        patch_table(self.pipeline, pipeline_frame(self.jobs))
+        states = pd.Series([j.state for j in jobs]).value_counts().to_dict() if jobs else {}
+        self.summary.object = (f"Store `{self.root}` · " + (", ".join(f"{n} {s}" for s, n in states.items())
+                                                           or "no jobs yet"))
+        failed = sorted((j for j in jobs if j.state == FAILED), key=lambda j: -(j.finished or 0))
+        ids = tuple((j.job_id, j.attempt) for j in failed)
+        if ids != self._failure_ids:  # newest failure first, its traceback open
+            self._failure_ids = ids
+            self.failures.objects = [
+                pn.Card(pn.pane.Str(j.traceback or "no traceback (see the job's log.txt)",
+                                    styles={"font-size": "0.8em"}),
+                        title=f"{j.job_id} failed: {j.message}"[:300], collapsed=i > 0,
+                        header_color="#b00020", css_classes=["failure"], sizing_mode="stretch_width")
+                for i, j in enumerate(failed)
+            ]
+
+    def _say(self, message: str) -> None:
+        self.feedback.object, self.feedback.visible = message, bool(message)
+
+    # -- actions (blocking work off the server loop)
+    async def _submit(self, how, *args, **kwargs):
+        if self.form.error:
+            self._say(f"not started: {self.form.error}")
+            return
+        self._say("")
+        study, force = self.form.study, self.force.value
+
+        def work():
+            return getattr(actions.runner(self.root, study, force), how)(*args, **kwargs)
+
+        try:
+            ids = await actions.off_loop(work)
+        except (StudyError, StoreError) as exc:
+            self._say(f"not started: {exc}")
+            return
+        self._say("" if ids else "nothing to run: those cells are up to date")
+
+    async def _run_all(self, _):
+        await self._submit("submit_grid")
+
+    async def _run_filtered(self, _):
+        f = {k: w.value for k, w in self.filters.items()}
+        await self._submit("submit_grid", doses=[float(d) for d in f["doses"]], views=f["views"],
+                           methods=f["methods"])
+
+    async def _cancel(self, job_ids):
+        try:
+            await actions.off_loop(actions.cancel, self.root, job_ids)
+        except (StudyError, StoreError) as exc:
+            self._say(f"cannot cancel: {exc}")
+
+    async def _cancel_all(self, _):
+        await self._cancel(None)
+
+    async def _grid_click(self, event):
+        row = self.grid.value.iloc[event.row]
+        if event.column == "run" and row["run"]:
+            cell = next(c for c in iter_cells(self.form.study) if c.job_id == row["job"])
+            await self._submit("submit_cell", cell)
+        elif event.column == "cancel" and row["cancel"]:
+            await self._cancel([row["job"]])
+
+    async def _pipeline_click(self, event):
+        row = self.pipeline.value.iloc[event.row]
+        if event.column == "cancel" and row["cancel"]:
+            await self._cancel([row["job"]])
+
+    def __panel__(self):
+        return pn.Column(
+            self.form,
+            pn.pane.Markdown("### Grid"),
+            pn.Row(*self.filters.values()),
+            pn.Row(self.run_all, self.run_filtered, self.cancel_all, self.force),
+            self.feedback,
+            self.summary,
+            self.grid,
+            pn.pane.Markdown("### Data and comparison jobs"),
+            self.pipeline,
+            self.failures,
+            sizing_mode="stretch_width",
+        )

@@ -1,0 +1,32 @@
+"""The physics-informed network (PINN): network, physics layer, loss, training, stitching, health."""
+
+from fly64.models.data import GroupSet, PatternReader, amplitude_scale, anchored_groups
+from fly64.models.health import health_checks
+from fly64.models.loss import amplitude_mae, poisson_nll
+from fly64.models.network import PatchNet
+from fly64.models.physics import ForwardModel, reassemble
+from fly64.models.pinn import PINN, load_checkpoint, save_checkpoint
+from fly64.models.stitch import predict_windows, stitch
+from fly64.models.train import FitResult, TrainOptions, fit, split_validation
+
+__all__ = [
+    "FitResult",
+    "ForwardModel",
+    "GroupSet",
+    "PINN",
+    "PatchNet",
+    "PatternReader",
+    "TrainOptions",
+    "amplitude_mae",
+    "amplitude_scale",
+    "anchored_groups",
+    "fit",
+    "health_checks",
+    "load_checkpoint",
+    "poisson_nll",
+    "predict_windows",
+    "reassemble",
+    "save_checkpoint",
+    "split_validation",
+    "stitch",
+]

@@ -1,0 +1,88 @@
+"""Health checks of a finished training: a flat loss curve, a collapsed reconstruction."""
+
+import numpy as np
+
+#: defaults of :func:`health_checks`
+SETTLE_EPOCHS = 2
+FLAT_TOLERANCE = 1e-3
+MIN_PHASE_STD = 1e-3
+MIN_CORRELATION = 0.1
+MASK_THRESHOLD = 0.5
+
+
+def _correlation(a: np.ndarray, b: np.ndarray) -> float | None:
+    a, b = a - a.mean(), b - b.mean()
+    norm = np.sqrt((a * a).sum() * (b * b).sum())
+    return float((a * b).sum() / norm) if norm > 0 else None
+
+
+def centred_phase(obj: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Phase of ``obj`` on ``mask`` after removing its mean phase factor (no wrap at ±π)."""
+    values = obj[mask]
+    mean = values.sum()
+    return np.angle(values * np.conj(mean / abs(mean))) if abs(mean) > 0 else np.angle(values)
+
+
+def health_checks(
+    losses: list[dict],
+    obj: np.ndarray,
+    weights: np.ndarray,
+    truth: np.ndarray,
+    *,
+    settle_epochs: int = SETTLE_EPOCHS,
+    flat_tolerance: float = FLAT_TOLERANCE,
+    min_phase_std: float = MIN_PHASE_STD,
+    min_correlation: float = MIN_CORRELATION,
+    mask_threshold: float = MASK_THRESHOLD,
+    illumination_unit: float | None = None,
+) -> dict:
+    """Flags and the numbers behind them, JSON-ready (for ``CellResult.health``).
+
+    * ``flat_loss``: the training loss changed by less than ``flat_tolerance`` (relative)
+      between epoch ``settle_epochs`` and the last epoch (not judged, False, with fewer epochs).
+    * ``collapsed``: on the well-lit region (weights ≥ ``mask_threshold``·unit, the unit
+      being ``illumination_unit``, e.g. the probe's peak max|P|², or max(weights)), the phase
+      varies by less than ``min_phase_std`` rad, or its Pearson correlation with the ground
+      truth phase (both with their mean phase removed; no registration) is below
+      ``min_correlation`` in magnitude.
+
+    Parameters
+    ----------
+    losses : per-epoch rows with a ``train`` key.
+    obj, truth : complex (H, W) reconstruction and ground truth on the same canvas.
+    weights : float (H, W) stitching weights.
+    """
+    train = [row["train"] for row in losses]
+    change = None
+    if len(train) > settle_epochs:
+        reference = train[settle_epochs - 1]
+        change = abs(train[-1] - reference) / max(abs(reference), 1e-12)
+    unit = weights.max() if illumination_unit is None else illumination_unit
+    mask = (weights >= mask_threshold * unit) & (weights > 0)
+    phase_std = phase_corr = amplitude_corr = None
+    if mask.sum() > 1:
+        phase = centred_phase(obj, mask)
+        phase_std = float(phase.std())
+        phase_corr = _correlation(phase, centred_phase(truth, mask))
+        amplitude_corr = _correlation(np.abs(obj[mask]), np.abs(truth[mask]))
+    collapsed = (
+        phase_std is None
+        or phase_std < min_phase_std
+        or phase_corr is None
+        or abs(phase_corr) < min_correlation
+    )
+    return {
+        "flat_loss": bool(change is not None and change < flat_tolerance),
+        "collapsed": bool(collapsed),
+        "loss_relative_change": change,
+        "phase_std": phase_std,
+        "phase_correlation": phase_corr,
+        "amplitude_correlation": amplitude_corr,
+        "mask_pixels": int(mask.sum()),
+        "settle_epochs": settle_epochs,
+        "flat_tolerance": flat_tolerance,
+        "min_phase_std": min_phase_std,
+        "min_correlation": min_correlation,
+        "mask_threshold": mask_threshold,
+        "illumination_unit": float(unit),
+    }

@@ -1,0 +1,84 @@
+"""The PINN's differentiable physics layer: object patches → expected counts.
+
+For a group of C patterns the network predicts C object patches (B, C, N, N). With C > 1
+the patches are first made consistent: each is placed on a shared canvas at its member's
+integer offset, overlapping pixels are averaged, and every member's N×N window is cut
+back out (the overlap constraint inside a group). Each window is then multiplied by the
+probe and propagated exactly like the simulation (:func:`fly64.physics.far_field`, i.e.
+``fftshift(fft2(·, norm="ortho"))``); |·|² are the expected counts, in photons, because the
+probe is the dataset's photon-scaled probe.
+"""
+
+import torch
+from torch import nn
+
+from fly64.physics import far_field
+
+
+def reassemble(patches: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
+    """Average a group's patches where they overlap and cut each member's window back out.
+
+    Parameters
+    ----------
+    patches : complex (B, C, N, N), member c's window centred at its position.
+    offsets : int64 (B, C, 2), (y, x) position of each member in object pixels, relative to
+        any common origin (e.g. the group's anchor); only differences matter.
+
+    Returns
+    -------
+    windows : complex (B, C, N, N); a patch that overlaps no other comes back unchanged.
+    """
+    batch, members, size = patches.shape[0], patches.shape[1], patches.shape[-1]
+    if offsets.shape != (batch, members, 2):
+        raise ValueError(
+            f"offsets must have shape (batch, members, 2) = {(batch, members, 2)}, "
+            f"got {tuple(offsets.shape)}"
+        )
+    corner = offsets - offsets.min(dim=1, keepdim=True).values  # ≥ 0, top-left of each window
+    side = int(corner.max()) + size
+    pixels = torch.arange(size, device=patches.device)
+    rows = corner[..., 0, None, None] + pixels[:, None]  # (B, C, N, 1)
+    cols = corner[..., 1, None, None] + pixels[None, :]  # (B, C, 1, N)
+    first = torch.arange(batch, device=patches.device)[:, None, None, None] * side * side
+    flat = (first + rows * side + cols).reshape(-1)  # canvas pixel of every patch pixel
+    values = torch.view_as_real(patches).reshape(-1, 2)
+    canvas = values.new_zeros(batch * side * side, 2).index_add(0, flat, values)
+    hits = values.new_zeros(batch * side * side).index_add(0, flat, values.new_ones(len(flat)))
+    mean = canvas / hits.clamp(min=1)[:, None]
+    return torch.view_as_complex(mean[flat].reshape(*patches.shape, 2))
+
+
+class ForwardModel(nn.Module):
+    """Object patches (B, C, N, N) complex → expected counts (B, C, N, N) float, photons.
+
+    Parameters
+    ----------
+    probe : complex64 (N, N), the dataset's photon-scaled probe (expected counts =
+        |fftshift(fft2(probe·O[window], ortho))|²).
+    trainable : refine the probe during training (default: known and fixed, a buffer).
+    """
+
+    def __init__(self, probe: torch.Tensor, trainable: bool = False):
+        super().__init__()
+        probe = torch.as_tensor(probe, dtype=torch.complex64).clone()
+        if probe.ndim != 2 or probe.shape[0] != probe.shape[1]:
+            raise ValueError(f"probe must be square (N, N), got shape {tuple(probe.shape)}")
+        if trainable:
+            self.probe = nn.Parameter(probe)
+        else:
+            self.register_buffer("probe", probe)
+
+    def forward(
+        self, patches: torch.Tensor, offsets: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Expected counts and the (group-consistent) object windows they were made from.
+
+        ``offsets`` (B, C, 2) int64 (y, x) member positions are needed when C > 1.
+        """
+        windows = patches
+        if patches.shape[1] > 1:
+            if offsets is None:
+                raise ValueError("groups of more than one pattern need their members' offsets")
+            windows = reassemble(patches, offsets)
+        rates = far_field(self.probe * windows).abs().square()
+        return rates, windows

@@ -1,0 +1,21 @@
+"""``fly64 train``: phase E, the PINN cells matching the filters, each as a job."""
+
+from fly64.study.cells import select_cells
+from fly64.study.cli import add_filter_args, add_study_args, study_from_args
+from fly64.study.commands.run import add_executor_args, follow, make_runner
+
+
+def register(sub) -> None:
+    parser = sub.add_parser("train", help="train the PINN cells (runs missing upstream phases first)")
+    add_study_args(parser)
+    add_filter_args(parser, "dose", "view", "gridsize")
+    add_executor_args(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    study = study_from_args(args)
+    cells = select_cells(study, doses=args.doses, views=args.views, methods=["pinn"],
+                         gridsizes=args.gridsizes)
+    with make_runner(args, study) as runner:
+        return follow(runner, runner.submit_cells(cells))

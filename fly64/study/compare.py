@@ -1,0 +1,235 @@
+"""Phase G: score every finished cell against the ground truth and gather the metrics cube.
+
+A cell is finished when its job directory has ``status.json`` with state ``done`` and the
+result files (:func:`fly64.study.results.load_result`). Every finished cell is evaluated
+the same way (:func:`fly64.metrics.evaluate`: registration, phase offset, amplitude scale,
+mask ``weights ≥ study.mask_threshold·max``); the results are written under
+``store.results_dir``:
+
+``metrics.nc``
+    the cube, an xarray Dataset with one variable ``value`` of dims
+    (dose, view, method, seed, part, metric) — method is the cell label (``pinn_gs1``,
+    ``pinn_gs2``, ``lsqml`` …, with a ``gridsize`` coordinate), NaN where a cell is not
+    finished (netCDF4 via h5netcdf);
+``metrics.csv``
+    the same values, tidy: dose, view, gridsize, method, seed, part, metric, value
+    (finished cells only);
+``frc.csv``
+    FRC curves: dose, view, gridsize, method, seed, part, frequency (cycles/pixel), frc,
+    halfbit (the ½-bit threshold curve);
+``figures/*.png``
+    see :mod:`fly64.study.figures`.
+
+Each finished cell's job directory also gets ``metrics.json`` (the scores with FRC curves).
+"""
+
+import io
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from fly64.data.atomic import write_bytes_atomic
+from fly64.data.dataset import open_dose_dataset
+from fly64.data.store import Store
+from fly64.metrics import METRICS, PARTS, Evaluation, evaluate
+from fly64.reporting import Reporter
+from fly64.study.cells import Cell, iter_cells
+from fly64.study.jobs import DONE, STATUS, read_json
+from fly64.study.model import BASELINES, Study, StudyError
+from fly64.study.results import RESULT, load_result
+
+CUBE, TABLE, FRC_TABLE, FIGURES, CELL_METRICS = (
+    "metrics.nc", "metrics.csv", "frc.csv", "figures", "metrics.json",
+)
+DIMS = ("dose", "view", "method", "seed", "part", "metric")
+TABLE_COLUMNS = ["dose", "view", "gridsize", "method", "seed", "part", "metric", "value"]
+
+
+class NoResultsError(StudyError):
+    """The store has nothing to compare or report yet."""
+
+
+@dataclass
+class Comparison:
+    """What :func:`compare_study` wrote, and the cells it could not score."""
+
+    cube: Path
+    table: Path
+    frc: Path
+    figures: list[Path] = field(default_factory=list)
+    cells: list[str] = field(default_factory=list)  # job ids scored
+    failed: dict[str, str] = field(default_factory=dict)  # job id → why it was not scored
+
+
+def method_labels(study: Study) -> list[str]:
+    """Cube methods in study order: ``pinn_gs<g>`` per gridsize, then each baseline."""
+    labels = []
+    for method in study.methods:
+        if method == "pinn":
+            labels += [f"pinn_gs{g}" for g in study.gridsizes]
+        else:
+            labels.append(method)
+    return labels
+
+
+def gridsize_of(label: str) -> int:
+    """The gridsize a method label carries (baselines: 1)."""
+    return int(label.removeprefix("pinn_gs")) if label.startswith("pinn_gs") else 1
+
+
+def is_finished(store: Store, cell: Cell) -> bool:
+    """``status.json`` says done and the result files are there."""
+    job_dir = store.job_dir(cell.job_id)
+    status = read_json(job_dir / STATUS) or {}
+    return status.get("state") == DONE and (job_dir / RESULT).is_file()
+
+
+def finished_cells(study: Study, store: Store) -> list[Cell]:
+    """The study's finished cells, in grid order."""
+    return [cell for cell in iter_cells(study) if is_finished(store, cell)]
+
+
+def empty_cube(study: Study) -> xr.DataArray:
+    """An all-NaN cube over the study's grid (see the module docstring)."""
+    labels = method_labels(study)
+    coords = {
+        "dose": [float(d) for d in study.doses],
+        "view": list(study.views),
+        "method": labels,
+        "seed": list(study.repeats),
+        "part": list(PARTS),
+        "metric": list(METRICS),
+    }
+    shape = tuple(len(coords[d]) for d in DIMS)
+    cube = xr.DataArray(np.full(shape, np.nan), dims=DIMS, coords=coords, name="value")
+    return cube.assign_coords(gridsize=("method", [gridsize_of(m) for m in labels]))
+
+
+def _cell_record(cell: Cell, evaluation: Evaluation) -> dict:
+    return {
+        "job_id": cell.job_id, "dose": cell.dose, "view": cell.view, "method": cell.label,
+        "gridsize": cell.gridsize, "seed": cell.seed, **evaluation.to_dict(curves=True),
+    }
+
+
+def compare_study(study: Study, store: Store, reporter: Reporter | None = None) -> Comparison:
+    """Evaluate every finished cell of the study and write the cube, tables and figures.
+
+    Raises :class:`NoResultsError` when no cell of the study is finished. A finished cell
+    that cannot be scored (e.g. a reconstruction with NaN values) keeps NaN in the cube,
+    gets ``{"error": …}`` as its ``metrics.json`` and is listed in ``Comparison.failed``.
+    """
+    from fly64.study.figures import crop_panel, write_figures  # matplotlib: only when comparing
+
+    reporter = reporter or Reporter()
+    cells = finished_cells(study, store)
+    if not cells:
+        raise NoResultsError(
+            f"no finished cell in {store.root}: run `fly64 run --store {store.root}` "
+            "(or train/reconstruct) first"
+        )
+    cube = empty_cube(study)
+    frc_rows, panels, scored, failed = [], {}, [], {}
+    truths: dict[float, np.ndarray] = {}
+    for i, cell in enumerate(cells):
+        reporter.progress(i / len(cells), f"scoring {cell.job_id}")
+        reporter.check_cancel()
+        if cell.dose not in truths:
+            truths[cell.dose] = open_dose_dataset(store.dose_path(cell.dose))["object"].values
+        truth, job_dir = truths[cell.dose], store.job_dir(cell.job_id)
+        result = load_result(job_dir)
+        try:
+            evaluation = evaluate(
+                truth, result.object, result.weights,
+                mask_threshold=study.mask_threshold, ramp=study.phase_ramp,
+            )
+        except ValueError as exc:
+            failed[cell.job_id] = str(exc)
+            write_bytes_atomic(job_dir / CELL_METRICS, json.dumps({"error": str(exc)}).encode())
+            continue
+        record = _cell_record(cell, evaluation)
+        write_bytes_atomic(job_dir / CELL_METRICS, (json.dumps(record, indent=2) + "\n").encode())
+        at = {"dose": cell.dose, "view": cell.view, "method": cell.label, "seed": cell.seed}
+        for part in PARTS:
+            scores = getattr(evaluation, part)
+            cube.loc[at | {"part": part}] = [getattr(scores, m) for m in METRICS]
+            frc_rows += [
+                {**at, "gridsize": cell.gridsize, "part": part, "frequency": f, "frc": v, "halfbit": h}
+                for f, v, h in zip(scores.frc_freq, scores.frc, scores.frc_halfbit)
+            ]
+        if cell.seed == study.repeats[0]:
+            panels[(cell.dose, cell.view, cell.label)] = crop_panel(
+                evaluation.mask, evaluation.phase_aligned, evaluation.amplitude_aligned
+            )
+        scored.append(cell.job_id)
+
+    out = store.results_dir
+    out.mkdir(parents=True, exist_ok=True)
+    cube.attrs.update(
+        mask_threshold=study.mask_threshold, phase_ramp=int(study.phase_ramp),
+        settings_hash=study.settings_hash("evaluate"), cells=len(scored),
+    )
+    write_bytes_atomic(out / CUBE, bytes(cube.to_dataset().to_netcdf(engine="h5netcdf")))
+    table = tidy_table(cube)
+    write_bytes_atomic(out / TABLE, table.to_csv(index=False).encode())
+    frc = pd.DataFrame(frc_rows, columns=["dose", "view", "gridsize", "method", "seed", "part",
+                                          "frequency", "frc", "halfbit"])
+    write_bytes_atomic(out / FRC_TABLE, frc.to_csv(index=False).encode())
+    figures = write_figures(cube, frc, panels, truths, out / FIGURES) if scored else []
+    reporter.progress(1.0, f"scored {len(scored)} cells" + (f", {len(failed)} failed" if failed else ""))
+    return Comparison(out / CUBE, out / TABLE, out / FRC_TABLE, figures, scored, failed)
+
+
+def tidy_table(cube: xr.DataArray) -> pd.DataFrame:
+    """The cube's finite-or-scored entries as rows (see :data:`TABLE_COLUMNS`).
+
+    A cell counts as present when any of its metrics is not NaN (an ``inf`` PSNR or a NaN
+    metric of a flat part stays in the table).
+    """
+    keys = ["dose", "view", "method", "seed"]
+    present = cube.notnull().any(["part", "metric"]).to_dataframe(name="present").reset_index()
+    frame = cube.to_dataframe().reset_index()
+    frame = frame.merge(present.loc[present["present"], keys], on=keys)
+    return frame[TABLE_COLUMNS].reset_index(drop=True)
+
+
+def load_cube(store: Store) -> xr.DataArray:
+    """The cube written by :func:`compare_study` (:class:`NoResultsError` when there is none)."""
+    path = store.results_dir / CUBE
+    if not path.is_file():
+        raise NoResultsError(
+            f"no comparison in {store.root}: run `fly64 compare --store {store.root}` first"
+        )
+    with xr.open_dataset(io.BytesIO(path.read_bytes()), engine="h5netcdf") as ds:
+        return ds["value"].load()
+
+
+def differences(cube: xr.DataArray) -> pd.DataFrame:
+    """PINN − baseline per dose, view, PINN gridsize, baseline, seed, part and metric.
+
+    Columns: dose, view, gridsize, baseline, seed, part, metric, pinn, baseline_value,
+    difference; rows only where both values are finite.
+    """
+    methods = list(cube["method"].values)
+    baselines = [m for m in methods if m in BASELINES]
+    frames = []
+    for pinn in (m for m in methods if m.startswith("pinn_gs")):
+        for base in baselines:
+            a, b = (cube.sel({"method": m}, drop=True) for m in (pinn, base))  # "method" is also a sel keyword
+            frame = xr.Dataset({"pinn": a, "baseline_value": b, "difference": a - b})
+            frame = frame.drop_vars("gridsize", errors="ignore").to_dataframe().reset_index()
+            frame.insert(2, "gridsize", gridsize_of(pinn))
+            frame.insert(3, "baseline", base)
+            frames.append(frame)
+    columns = ["dose", "view", "gridsize", "baseline", "seed", "part", "metric",
+               "pinn", "baseline_value", "difference"]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    table = pd.concat(frames, ignore_index=True)[columns]
+    finite = table["difference"].map(lambda v: math.isfinite(v))
+    return table[finite].reset_index(drop=True)

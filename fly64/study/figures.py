@@ -1,0 +1,172 @@
+"""Figures of the comparison (PNG, matplotlib's Agg backend, no display needed).
+
+* ``<part>_vs_dose.png`` — SSIM, MS-SSIM, correlation, PSNR and FRC resolution against
+  dose, one column per view, one line per method (mean over repeat seeds, bars min–max);
+* ``frc_<part>.png`` — FRC curves per dose (rows) and view (columns), one line per method,
+  with the ½-bit threshold;
+* ``cell_d<dose>_<view>.png`` — ground truth and every method's aligned phase (top) and
+  amplitude (bottom) on the evaluation mask's bounding box.
+"""
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import xarray as xr  # noqa: E402
+
+from fly64.data.store import dose_tag  # noqa: E402
+
+DOSE_METRICS = ("ssim", "ms_ssim", "correlation", "psnr_db", "frc_resolution_px")
+LABELS = {
+    "ssim": "SSIM", "ms_ssim": "MS-SSIM", "correlation": "correlation", "psnr_db": "PSNR (dB)",
+    "frc_resolution_px": "FRC 0.5 resolution (px)",
+}
+PAD = 4  # pixels around the mask in the side-by-side panels
+
+#: one panel of a cell: (bounding box (y0, y1, x0, x1), mask, phase, amplitude) crops
+Panel = tuple[tuple[int, int, int, int], np.ndarray, np.ndarray, np.ndarray]
+
+
+def crop_panel(mask: np.ndarray, phase: np.ndarray, amplitude: np.ndarray) -> Panel:
+    """The aligned phase and amplitude of one cell on its mask's bounding box (+PAD px)."""
+    rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+    box = (max(rows[0] - PAD, 0), min(rows[-1] + 1 + PAD, mask.shape[0]),
+           max(cols[0] - PAD, 0), min(cols[-1] + 1 + PAD, mask.shape[1]))
+    cut = (slice(box[0], box[1]), slice(box[2], box[3]))
+    return box, mask[cut], phase[cut], amplitude[cut]
+
+
+def write_figures(
+    cube: xr.DataArray,
+    frc: pd.DataFrame,
+    panels: dict[tuple[float, str, str], Panel],
+    truths: dict[float, np.ndarray],
+    folder: Path,
+) -> list[Path]:
+    """Write every figure of the comparison into ``folder``; returns their paths.
+
+    cube : the metrics cube; frc : the FRC table; panels : {(dose, view, method): Panel}
+    of the first repeat seed; truths : {dose: complex (H, W) ground truth}.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for part in cube["part"].values:
+        paths.append(_save(metric_vs_dose(cube, str(part)), folder / f"{part}_vs_dose.png"))
+        if len(frc):
+            paths.append(_save(frc_curves(frc, str(part)), folder / f"frc_{part}.png"))
+    for dose, view in sorted({(d, v) for d, v, _ in panels}):
+        methods = {m: p for (d, v, m), p in panels.items() if (d, v) == (dose, view)}
+        name = f"cell_d{dose_tag(dose)}_{view}.png"
+        paths.append(_save(side_by_side(truths[dose], methods, f"dose {dose:g}, {view}"), folder / name))
+    return paths
+
+
+def _save(fig, path: Path) -> Path:
+    fig.savefig(path, dpi=90, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def metric_vs_dose(cube: xr.DataArray, part: str):
+    """Metrics (rows) against dose for each view (columns), one line per method."""
+    views = list(cube["view"].values)
+    fig, axes = plt.subplots(len(DOSE_METRICS), len(views), figsize=(4 * len(views), 2.4 * len(DOSE_METRICS)),
+                             squeeze=False, sharex=True)
+    doses = cube["dose"].values
+    for col, view in enumerate(views):
+        for row, metric in enumerate(DOSE_METRICS):
+            ax = axes[row, col]
+            for method in cube["method"].values:
+                values = cube.loc[{"view": view, "method": method, "part": part, "metric": metric}].values  # (dose, seed)
+                finite = np.where(np.isfinite(values), values, np.nan)
+                scored = np.isfinite(finite).any(axis=1)
+                if not scored.any():
+                    continue
+                finite = finite[scored]
+                mean = np.nanmean(finite, axis=1)
+                low, high = np.nanmin(finite, axis=1), np.nanmax(finite, axis=1)
+                ax.errorbar(doses[scored], mean, yerr=[mean - low, high - mean], marker="o",
+                            capsize=3, label=str(method))
+            ax.set_xscale("log")
+            ax.set_xlim(doses.min() / 2, doses.max() * 2)  # also when a column has no data
+            ax.grid(alpha=0.3)
+            if row == 0:
+                ax.set_title(f"{part} — {view}")
+            if col == 0:
+                ax.set_ylabel(LABELS[metric])
+            if row == len(DOSE_METRICS) - 1:
+                ax.set_xlabel("dose (photons / pattern)")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="upper center", ncol=len(labels), bbox_to_anchor=(0.5, 1.02))
+    fig.tight_layout()
+    return fig
+
+
+def frc_curves(frc: pd.DataFrame, part: str):
+    """FRC against spatial frequency per dose (rows) and view (columns)."""
+    data = frc[frc["part"] == part]
+    doses, views = sorted(data["dose"].unique()), sorted(data["view"].unique())
+    fig, axes = plt.subplots(len(doses), len(views), figsize=(4 * len(views), 3 * len(doses)),
+                             squeeze=False, sharex=True, sharey=True)
+    for (dose, view), group in data.groupby(["dose", "view"]):
+        ax = axes[doses.index(dose), views.index(view)]
+        for i, ((method, seed), curve) in enumerate(group.groupby(["method", "seed"], sort=False)):
+            ax.plot(curve["frequency"], curve["frc"], color=f"C{sorted(group['method'].unique()).index(method)}",
+                    label=method if seed == group["seed"].min() else None)
+            if i == 0:
+                ax.plot(curve["frequency"], curve["halfbit"], "k--", lw=0.8, label="½-bit")
+        ax.axhline(0.5, color="grey", lw=0.6)
+        ax.set_title(f"{part}: dose {dose:g}, {view}")
+        ax.set_ylim(-0.1, 1.05)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    for ax in axes[-1]:
+        ax.set_xlabel("spatial frequency (cycles / pixel)")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("FRC")
+    fig.tight_layout()
+    return fig
+
+
+def side_by_side(truth: np.ndarray, methods: dict[str, Panel], title: str):
+    """Truth and each method's aligned phase and amplitude on the union of their boxes."""
+    boxes = np.array([p[0] for p in methods.values()])
+    y0, x0 = boxes[:, 0].min(), boxes[:, 2].min()
+    y1, x1 = boxes[:, 1].max(), boxes[:, 3].max()
+
+    def placed(panel: Panel, index: int) -> np.ndarray:
+        (by0, by1, bx0, bx1), mask, *parts = panel
+        out = np.full((y1 - y0, x1 - x0), np.nan)
+        out[by0 - y0 : by1 - y0, bx0 - x0 : bx1 - x0] = np.where(mask, parts[index], np.nan)
+        return out
+
+    union = np.zeros((y1 - y0, x1 - x0), bool)
+    for (by0, by1, bx0, bx1), mask, *_ in methods.values():
+        union[by0 - y0 : by1 - y0, bx0 - x0 : bx1 - x0] |= mask
+    crop = truth[y0:y1, x0:x1]
+    rows = {
+        "phase (rad)": [np.where(union, np.angle(crop), np.nan)] + [placed(p, 0) for p in methods.values()],
+        "amplitude": [np.where(union, np.abs(crop), np.nan)] + [placed(p, 1) for p in methods.values()],
+    }
+    titles = ["ground truth", *methods]
+    aspect = (x1 - x0) / max(y1 - y0, 1)
+    fig, axes = plt.subplots(2, len(titles), figsize=(2.2 * aspect * len(titles) + 1, 4.8), squeeze=False)
+    for r, (label, images) in enumerate(rows.items()):
+        lo, hi = np.nanmin(images[0]), np.nanmax(images[0])
+        for c, image in enumerate(images):
+            ax = axes[r, c]
+            shown = ax.imshow(image, vmin=lo, vmax=hi, cmap="gray" if r else "twilight_shifted")
+            ax.set_xticks([]), ax.set_yticks([])
+            if r == 0:
+                ax.set_title(titles[c], fontsize=9)
+            if c == 0:
+                ax.set_ylabel(label)
+        fig.colorbar(shown, ax=axes[r, -1], fraction=0.046)
+    fig.suptitle(title)
+    return fig

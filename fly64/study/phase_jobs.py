@@ -1,0 +1,75 @@
+"""The job entry of each phase: ``function(study, store, params, reporter, job_dir)``.
+
+Each wraps one phase function for one dose, view or cell and runs in the job's own
+process (:func:`fly64.study.jobs.run_job`). Phase modules are imported inside the entries
+so a job process loads only what its phase needs.
+"""
+
+from pathlib import Path
+
+from fly64.data.store import Store
+from fly64.reporting import Reporter
+from fly64.study.cells import Cell
+from fly64.study.model import Study
+
+
+def simulate_job(study: Study, store: Store, params: dict, reporter: Reporter, job_dir: Path) -> dict:
+    """Phase C for ``params["dose"]``."""
+    from fly64.study.simulate import simulate_study
+
+    def tick(dose, done, total):
+        reporter.progress(done / total, f"{done}/{total} patterns")
+        reporter.check_cancel()
+
+    [(_, path, skipped)] = simulate_study(study, store, doses=[params["dose"]], progress=tick)
+    return {"path": str(path), "skipped": skipped}
+
+
+def overlap_job(study: Study, store: Store, params: dict, reporter: Reporter, job_dir: Path) -> dict:
+    """Phase D for ``params["dose"]`` and ``params["view"]``; the summary of :func:`view_summary`."""
+    from fly64.study.overlap import cut_views
+
+    [(record, reused)] = cut_views(study, store, doses=[params["dose"]], views=[params["view"]])
+    return {**view_summary(record), "reused": reused}
+
+
+def train_job(study: Study, store: Store, params: dict, reporter: Reporter, job_dir: Path):
+    """Phase E: train the PINN of one cell; returns its CellResult."""
+    from fly64.study.train import train_cell
+
+    return train_cell(study, store, Cell(**params["cell"]), reporter, job_dir)
+
+
+def reconstruct_job(study: Study, store: Store, params: dict, reporter: Reporter, job_dir: Path):
+    """Phase F: the iterative baseline of one cell; returns its CellResult."""
+    from fly64.study.reconstruct import reconstruct_cell
+
+    return reconstruct_cell(study, store, Cell(**params["cell"]), reporter, job_dir)
+
+
+def compare_job(study: Study, store: Store, params: dict, reporter: Reporter, job_dir: Path) -> dict:
+    """Phase G over every finished cell of the store.
+
+    The summary's ``cells`` (job id → finish time of each result compared) tells the
+    runner whether a later comparison would see anything new.
+    """
+    from fly64.study.compare import compare_study
+    from fly64.study.registry import Registry, finished_cells
+
+    cells = finished_cells(Registry(store))
+    comparison = compare_study(study, store, reporter)
+    return {"cells": cells, "scored": comparison.cells, "not_scored": comparison.failed,
+            "cube": str(comparison.cube), "figures": [str(p) for p in comparison.figures]}
+
+
+def view_summary(record) -> dict:
+    """Per split: positions kept, median nearest-neighbour spacing (px), measured overlap."""
+    out = {"dose": record.dose, "view": record.view, "spacing": record.spacing}
+    for split, diag in record.diagnostics.items():
+        out[split] = {
+            "positions": int(diag["accepted"]),
+            "median_spacing_px": float(diag["view_nn_median"]),
+            "disc_overlap": float(diag["disc_overlap_mean"]),
+            "linear_overlap": float(diag["linear_overlap_median"]),
+        }
+    return out

@@ -1,0 +1,96 @@
+"""Phase F: the iterative baseline of one cell on its view's test-split positions."""
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from fly64.baseline import SolverSettings
+from fly64.data.dataset import open_dose_dataset
+from fly64.data.store import Store
+from fly64.data.views import load_view
+from fly64.models.health import health_checks
+from fly64.physics import default_device
+from fly64.reporting import Reporter
+from fly64.study.cells import Cell
+from fly64.study.model import BASELINES, Study, StudyError
+from fly64.study.results import CellResult
+
+
+def solver_settings(study: Study, cell: Cell) -> SolverSettings:
+    """The solver's settings from the study's reconstruct-phase settings and the cell."""
+    return SolverSettings(
+        algorithm=cell.method,
+        epochs=study.baseline_epochs,
+        batch_size=study.baseline_batch_size,
+        chunk=study.baseline_chunk,
+        snapshot_every=study.snapshot_every,
+        free_probe=study.baseline_free_probe,
+        seed=cell.seed,
+        device=default_device().type,
+    )
+
+
+def reconstruct_cell(
+    study: Study, store: Store, cell: Cell, reporter: Reporter | None, job_dir: Path
+) -> CellResult:
+    """Reconstruct one baseline cell from exactly the patterns its PINN is tested on.
+
+    The positions are the test split of the cell's view (``view.indices["test"]`` into the
+    dose dataset), as in the PINN's test-split reconstruction; the object starts from ones,
+    the probe is the dataset's photon-scaled probe (fixed unless
+    ``study.baseline_free_probe``), positions stay fixed, LSQML uses the Poisson noise
+    model. Runs pty-chi (:func:`fly64.baseline.solver.reconstruct`), which changes torch's
+    process-wide defaults: call it in a job process (it restores them when it returns).
+    ``job_dir`` is not written to (the caller saves the result).
+
+    Returns
+    -------
+    CellResult: object complex64 (H, W) and weights float32 (H, W) = Σ|P|² on the
+    ground-truth canvas; losses one ``{"epoch", "cost"}`` per epoch; health (flat cost,
+    collapsed object: :func:`fly64.models.health.health_checks`); info (epochs, seconds,
+    n_positions, algorithm, device, …).
+    """
+    from fly64.baseline.solver import reconstruct  # imports pty-chi: seconds
+
+    if cell.method not in BASELINES:
+        raise StudyError(
+            f"reconstruct_cell runs the baselines {list(BASELINES)}; got method {cell.method!r} "
+            f"({cell.job_id})"
+        )
+    reporter = reporter or Reporter()
+    started = time.perf_counter()
+    ds = open_dose_dataset(store.dose_path(cell.dose))
+    view = load_view(store.view_path(cell.dose, cell.view))
+    if view.settings_hash != study.settings_hash("overlap"):
+        raise StudyError(
+            f"view {cell.view!r} of dose {cell.dose:g} was cut with other settings; "
+            "run `fly64 overlap` again before reconstructing"
+        )
+    indices = np.asarray(view.indices["test"])
+    positions = ds["positions"].values[indices]
+    probe = ds["probe"].values
+    truth = ds["object"].values
+    settings = solver_settings(study, cell)
+    reporter.progress(0.0, f"{cell.label}: reading {len(indices)} test patterns")
+    counts = ds["counts"][indices].values
+    reporter.progress(0.0, f"{cell.label}: {len(indices)} positions ({settings.device})")
+    result = reconstruct(counts, positions, probe, truth.shape, settings, reporter)
+    health = health_checks(
+        [{"train": row["cost"]} for row in result.losses],
+        result.object, result.weights, truth, mask_threshold=study.mask_threshold,
+    )
+    info = {
+        "algorithm": cell.method,
+        "epochs": result.epochs,
+        "seconds": time.perf_counter() - started,
+        "solver_seconds": result.seconds,
+        "n_positions": int(len(indices)),
+        "device": settings.device,
+        "noise_model": "poisson" if cell.method == "lsqml" else "amplitude projection",
+        "probe": "refined" if settings.free_probe else "fixed (dataset, photon-scaled)",
+        "batch_size": settings.batch_size,
+        "seed": settings.seed,
+    }
+    reporter.progress(1.0, f"{cell.label}: {result.epochs} epochs, cost {result.losses[-1]['cost']:.4g}")
+    return CellResult(result.object, result.weights, result.losses, health, info)

@@ -1,0 +1,171 @@
+"""The job registry: the true state of every job, read from the job directories.
+
+Readers take no lock and never write: any number of them (the CLI, the app, several
+browser tabs) can read while jobs run. Each job file is replaced atomically, so a reader
+sees a complete old or new version. What a file cannot say is read from the processes:
+a ``running`` job whose process is gone reads as failed (or cancelled, when a cancel was
+requested); a ``queued`` job whose submitter is gone reads as cancelled; ``done`` stands
+only when the result files are there.
+"""
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fly64.data.store import Store
+from fly64.study.cells import Cell
+from fly64.study.jobs import (
+    CANCELLED,
+    DONE,
+    EVENTS,
+    FAILED,
+    JOB,
+    QUEUED,
+    RUNNING,
+    SNAPSHOT,
+    STATUS,
+    TERMINAL,
+    cancel_requested,
+    process_alive,
+    read_json,
+)
+from fly64.study.results import RESULT
+
+#: seconds without a heartbeat after which a job running on another host counts as lost
+STALE_AFTER = 60.0
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    """One job as a reader sees it (times are Unix seconds, None when not reached)."""
+
+    job_id: str
+    kind: str
+    state: str
+    progress: float = 0.0
+    message: str = ""
+    eta_s: float | None = None
+    traceback: str | None = None
+    health: dict = field(default_factory=dict)
+    pid: int | None = None
+    attempt: int = 1
+    submitted: float | None = None
+    started: float | None = None
+    finished: float | None = None
+    settings_hash: str = ""
+    params: dict = field(default_factory=dict)
+    summary: dict | None = None
+
+    @property
+    def terminal(self) -> bool:
+        return self.state in TERMINAL
+
+    @property
+    def cell(self) -> Cell | None:
+        """The grid cell of a train or reconstruct job."""
+        return Cell(**self.params["cell"]) if "cell" in self.params else None
+
+    @property
+    def run_seconds(self) -> float | None:
+        """Seconds the job's process ran (so far, while running)."""
+        if self.started is None:
+            return None
+        return (self.finished or time.time()) - self.started
+
+
+def _derive(job_dir: Path, manifest: dict, status: dict) -> tuple[str, str]:
+    """The state and message a reader should believe (see the module docstring)."""
+    state, message = status.get("state", QUEUED), status.get("message", "")
+    if state == RUNNING:
+        alive = process_alive(status)
+        if alive is None and time.time() - status.get("updated", 0) > STALE_AFTER:
+            return FAILED, f"no heartbeat from host {status.get('host')} for over {STALE_AFTER:.0f} s"
+        if alive is False:
+            if cancel_requested(job_dir):
+                return CANCELLED, "cancelled (process stopped)"
+            return FAILED, (
+                f"process {status.get('pid')} died without a final status (killed or crashed); "
+                "see log.txt"
+            )
+    elif state == QUEUED:
+        if cancel_requested(job_dir):
+            return CANCELLED, "cancelled before it started"
+        if process_alive(status.get("owner", {})) is False:
+            owner = status.get("owner", {}).get("pid")
+            return CANCELLED, f"never started: its submitter (pid {owner}) ended"
+    elif state == DONE and "cell" in manifest.get("params", {}):
+        if not (job_dir / RESULT).exists():
+            return FAILED, f"status says done but {RESULT} is missing"
+    return state, message
+
+
+def read_job(job_dir: Path) -> JobStatus | None:
+    """The status of the job in ``job_dir``; None when it holds no job (yet)."""
+    job_dir = Path(job_dir)
+    manifest = read_json(job_dir / JOB)
+    if manifest is None:
+        return None
+    status = read_json(job_dir / STATUS) or {"state": QUEUED, "message": "queued"}
+    state, message = _derive(job_dir, manifest, status)
+    return JobStatus(
+        job_id=job_dir.name, kind=manifest["kind"], state=state, message=message,
+        progress=float(status.get("progress") or 0.0) if state != DONE else 1.0,
+        eta_s=status.get("eta_s") if state in (QUEUED, RUNNING) else None,
+        traceback=status.get("traceback"), health=status.get("health") or {},
+        pid=status.get("pid"), attempt=manifest.get("attempt", 1),
+        submitted=manifest.get("submitted"), started=status.get("started"),
+        finished=status.get("finished"), settings_hash=manifest.get("settings_hash", ""),
+        params=manifest.get("params", {}), summary=status.get("summary"),
+    )
+
+
+class Registry:
+    """Every job of one store, read on demand (no caching: each call reads the disk)."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def get(self, job_id: str) -> JobStatus | None:
+        return read_job(self.store.job_dir(job_id))
+
+    def all(self) -> list[JobStatus]:
+        """All jobs, in submission order."""
+        if not self.store.jobs_dir.is_dir():
+            return []
+        jobs = [read_job(p) for p in self.store.jobs_dir.iterdir() if p.is_dir()]
+        return sorted((j for j in jobs if j is not None), key=lambda j: (j.submitted or 0, j.job_id))
+
+
+def read_events(job_dir: Path, offset: int = 0) -> tuple[list[dict], int]:
+    """Complete event rows from byte ``offset`` on, and the offset to continue from.
+
+    Poll with the returned offset to follow a running job; a line still being written
+    is left for the next call.
+    """
+    path = Path(job_dir) / EVENTS
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(offset)
+            data = fh.read()
+    except FileNotFoundError:
+        return [], offset
+    end = data.rfind(b"\n") + 1
+    rows = [json.loads(line) for line in data[:end].splitlines() if line.strip()]
+    return rows, offset + end
+
+
+def load_snapshot(job_dir: Path) -> dict | None:
+    """The latest snapshot arrays of a job, None when it has written none."""
+    import numpy as np
+
+    try:
+        with np.load(Path(job_dir) / SNAPSHOT, allow_pickle=False) as data:
+            return {k: data[k] for k in data.files}
+    except FileNotFoundError:
+        return None
+
+
+def finished_cells(registry: Registry) -> dict[str, float]:
+    """``{job_id: finish time}`` of every done train/reconstruct job (what a comparison covers)."""
+    return {j.job_id: j.finished for j in registry.all() if j.cell is not None and j.state == DONE}

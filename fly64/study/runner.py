@@ -1,0 +1,196 @@
+"""Running a study in a store: plan the jobs a selection of cells needs, submit, follow.
+
+:class:`StudyRunner` is the one API of the CLI (``fly64 run/train/reconstruct``) and the
+app. Planning skips what is already there — a dose simulated and a view cut with the
+same settings, a cell whose result exists with the same ``settings_hash(phase)`` — and
+re-runs failed or cancelled jobs. Dependencies: simulate(dose) → overlap(dose, view) →
+train/reconstruct(cell) → compare.
+"""
+
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+
+from fly64.data.store import MARKER, Store, dose_tag
+from fly64.study.cells import Cell, iter_cells, select_cells
+from fly64.study.executors import Executor, make_executor
+from fly64.study.jobs import DONE, JobSpec, prepare_job, process_identity, store_lock
+from fly64.study.model import Study, StudyError
+from fly64.study.registry import JobStatus, Registry, finished_cells
+from fly64.study.workspace import prepare_store
+
+COMPARE = "compare"
+#: the function each job kind runs (see :class:`~fly64.study.jobs.JobSpec`)
+ENTRIES = {
+    kind: f"fly64.study.phase_jobs:{kind}_job"
+    for kind in ("simulate", "overlap", "train", "reconstruct", "compare")
+}
+
+
+def simulate_spec(study: Study, dose: float, entries=ENTRIES) -> JobSpec:
+    return JobSpec(f"simulate-d{dose_tag(dose)}", "simulate", entries["simulate"],
+                   {"dose": dose}, study.settings_hash("simulate"))
+
+
+def overlap_spec(study: Study, dose: float, view: str, needs=(), entries=ENTRIES) -> JobSpec:
+    return JobSpec(f"overlap-d{dose_tag(dose)}-{view}", "overlap", entries["overlap"],
+                   {"dose": dose, "view": view}, study.settings_hash("overlap"), tuple(needs))
+
+
+def cell_spec(study: Study, cell: Cell, needs=(), entries=ENTRIES) -> JobSpec:
+    return JobSpec(cell.job_id, cell.phase, entries[cell.phase], {"cell": asdict(cell)},
+                   study.settings_hash(cell.phase), tuple(needs), gpu=True)
+
+
+def compare_spec(study: Study, after=(), entries=ENTRIES) -> JobSpec:
+    return JobSpec(COMPARE, "compare", entries["compare"], {}, study.settings_hash("evaluate"),
+                   after=tuple(after))
+
+
+def cell_up_to_date(registry: Registry, study: Study, cell: Cell) -> bool:
+    """The cell's result exists, made with the study's current settings for its phase."""
+    status = registry.get(cell.job_id)
+    return (status is not None and status.state == DONE
+            and status.settings_hash == study.settings_hash(cell.phase))
+
+
+def compare_up_to_date(registry: Registry, study: Study) -> bool:
+    """The comparison covers exactly the finished cells of the store, with current settings."""
+    status = registry.get(COMPARE)
+    return (status is not None and status.state == DONE
+            and status.settings_hash == study.settings_hash("evaluate")
+            and (status.summary or {}).get("cells") == finished_cells(registry))
+
+
+def plan_jobs(study: Study, store: Store, cells: Sequence[Cell], *, compare: bool,
+              entries: dict = ENTRIES) -> list[JobSpec]:
+    """The jobs that bring ``cells`` (and, with ``compare``, the comparison) up to date, in order.
+
+    ``entries`` maps job kinds to the functions they run (default :data:`ENTRIES`).
+    """
+    from fly64.study.overlap import is_cut
+    from fly64.study.simulate import is_simulated
+
+    registry = Registry(store)
+    todo = [c for c in cells if not cell_up_to_date(registry, study, c)]
+    specs, upstream = [], {}
+    for dose in dict.fromkeys(c.dose for c in todo):
+        if not is_simulated(store, study, dose):
+            specs.append(simulate_spec(study, dose, entries))
+            upstream[dose] = specs[-1].job_id
+    for dose, view in dict.fromkeys((c.dose, c.view) for c in todo):
+        if not is_cut(store, study, dose, view):
+            needs = [upstream[dose]] if dose in upstream else []
+            specs.append(overlap_spec(study, dose, view, needs, entries))
+            upstream[dose, view] = specs[-1].job_id
+    for cell in todo:
+        key = (cell.dose, cell.view)
+        specs.append(cell_spec(study, cell, [upstream[key]] if key in upstream else [], entries))
+    if compare and (todo or not compare_up_to_date(registry, study)):
+        specs.append(compare_spec(study, [c.job_id for c in todo], entries))
+    return specs
+
+
+class StudyRunner:
+    """Submits a study's jobs to an executor and reads their state from the store.
+
+    store : store directory (or :class:`Store`); opened with
+        :func:`~fly64.study.workspace.prepare_store`, so a store of other settings is
+        refused unless ``force`` (which archives the old results; refused while any job
+        of the store has not ended).
+    executor : ``"local"`` (default), ``"dask"`` or an :class:`Executor` instance (e.g.
+        one shared by every runner of a server process); ``workers`` and ``scheduler``
+        (a dask address) configure a named one.
+    entries : job kind → ``"module:function"`` overrides of :data:`ENTRIES` (e.g. another trainer).
+
+    Submitting returns at once. Jobs run in processes of their own: a running job outlives
+    this object and its process; a job still waiting when the runner's process ends reads
+    as cancelled (submit again to resume). Every state comes from disk, so a runner made
+    later (or in another process) reads the same jobs.
+    """
+
+    def __init__(self, store: str | Path | Store, study: Study, executor: str | Executor = "local",
+                 *, workers: int | None = None, scheduler: str | None = None, force: bool = False,
+                 kill_after: float = 10.0, entries: dict | None = None):
+        root = Path(store.root if isinstance(store, Store) else store)
+        if force and (root / MARKER).exists():
+            live = [j.job_id for j in Registry(Store(root)).all() if not j.terminal]
+            if live:
+                raise StudyError(f"--force would archive jobs that have not ended ({live}); "
+                                 "cancel them first (`fly64 status` lists them)")
+        self.study = study
+        self.store = prepare_store(root, study, force=force)
+        self.registry = Registry(self.store)
+        self._owns_executor = not isinstance(executor, Executor)
+        self.executor = make_executor(
+            executor, self.store, workers=workers, scheduler=scheduler, kill_after=kill_after
+        ) if self._owns_executor else executor
+        self.entries = {**ENTRIES, **(entries or {})}
+        self._owner = process_identity()
+
+    # ----------------------------------------------------------------- submitting
+    def submit_grid(self, *, doses=(), views=(), methods=(), gridsizes=(), compare: bool = True) -> list[str]:
+        """Submit every cell matching the filters (plus upstream jobs and the comparison).
+
+        Returns the ids of the jobs to follow (empty when everything is up to date); an
+        empty filter match raises :class:`~fly64.study.model.StudyError`.
+        """
+        cells = select_cells(self.study, doses=doses, views=views, methods=methods, gridsizes=gridsizes)
+        return self.submit_cells(cells, compare=compare)
+
+    def submit_cell(self, cell: Cell, compare: bool = False) -> list[str]:
+        """Submit one cell (and what it needs); the ids of the jobs to follow."""
+        return self.submit_cells([cell], compare=compare)
+
+    def submit_cells(self, cells: Sequence[Cell], compare: bool = False) -> list[str]:
+        """Submit cells that are not up to date; a job another live process owns is followed, not rerun."""
+        specs = plan_jobs(self.study, self.store, cells, compare=compare, entries=self.entries)
+        claimed = []
+        with store_lock(self.store):
+            for spec in specs:
+                current = self.registry.get(spec.job_id)
+                if current is None or current.terminal:
+                    prepare_job(self.store, spec, self.study, self._owner)
+                    claimed.append(spec)
+        for spec in claimed:
+            self.executor.submit(spec)
+        return [spec.job_id for spec in specs]
+
+    # ----------------------------------------------------------------- controlling
+    def cancel(self, job_id: str) -> None:
+        """Ask one job to stop (queued: never starts; running: stops, or is killed after a timeout)."""
+        self.executor.cancel(job_id)
+
+    def cancel_all(self) -> list[str]:
+        """Cancel every job of the store that has not ended (whoever submitted it); their ids."""
+        ids = [j.job_id for j in self.registry.all() if not j.terminal]
+        for job_id in ids:
+            self.cancel(job_id)
+        return ids
+
+    def wait(self, job_ids: Sequence[str], timeout: float | None = None) -> list[JobStatus]:
+        return self.executor.wait(list(job_ids), timeout=timeout)
+
+    def close(self) -> None:
+        """Close the executor this runner made (waiting jobs are cancelled, running ones go on);
+        an executor passed in is left to its owner."""
+        if self._owns_executor:
+            self.executor.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # ----------------------------------------------------------------- reading
+    def jobs(self) -> list[JobStatus]:
+        """Every job of the store, in submission order (read from disk on each call)."""
+        return self.registry.all()
+
+    def job(self, job_id: str) -> JobStatus | None:
+        return self.registry.get(job_id)
+
+    def cells(self) -> list[tuple[Cell, JobStatus | None]]:
+        """Every cell of the study with its job's status (None: never submitted)."""
+        return [(cell, self.registry.get(cell.job_id)) for cell in iter_cells(self.study)]

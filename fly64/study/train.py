@@ -1,0 +1,130 @@
+"""Phase E: train the PINN of one cell on its view's training groups, reconstruct its test split."""
+
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from fly64.data.dataset import open_dose_dataset
+from fly64.data.store import Store
+from fly64.data.views import load_view
+from fly64.models import (
+    PINN,
+    GroupSet,
+    PatternReader,
+    TrainOptions,
+    amplitude_scale,
+    anchored_groups,
+    fit,
+    health_checks,
+    predict_windows,
+    save_checkpoint,
+    split_validation,
+    stitch,
+)
+from fly64.physics import default_device
+from fly64.reporting import Reporter
+from fly64.study.cells import Cell
+from fly64.study.model import Study, StudyError
+from fly64.study.results import CellResult
+
+CHECKPOINT = "checkpoint.pt"
+
+
+def train_options(study: Study, cell: Cell) -> TrainOptions:
+    """The training loop's options from the study's train-phase settings and the cell's seed."""
+    return TrainOptions(
+        epochs=study.epochs,
+        batch_size=study.batch_size,
+        learning_rate=study.learning_rate,
+        patience=study.patience,
+        snapshot_every=study.snapshot_every,
+        seed=cell.seed,
+    )
+
+
+def train_cell(
+    study: Study, store: Store, cell: Cell, reporter: Reporter | None, job_dir: Path
+) -> CellResult:
+    """Train one PINN cell and stitch its test-split reconstruction.
+
+    Trains on exactly the view's training groups of the cell's gridsize (a seeded
+    ``validation_fraction`` of them held out), then predicts one patch per test position
+    (for gridsize 2, through the test group anchored at it) and stitches the patches onto
+    the ground-truth canvas with |P|² weights. Writes ``job_dir/checkpoint.pt`` (state dict).
+    Deterministic on CPU for fixed settings and seed; runs on CUDA when available.
+
+    Returns
+    -------
+    CellResult with the object complex64 (H, W), weights float32 (H, W), the per-epoch
+    losses, health flags and info (epochs, seconds, group and position counts, device).
+    """
+    if cell.method != "pinn":
+        raise StudyError(f"train_cell trains PINN cells; got method {cell.method!r} ({cell.job_id})")
+    reporter = reporter or Reporter()
+    started = time.perf_counter()
+    ds = open_dose_dataset(store.dose_path(cell.dose))
+    view = load_view(store.view_path(cell.dose, cell.view))
+    if view.settings_hash != study.settings_hash("overlap"):
+        raise StudyError(
+            f"view {cell.view!r} of dose {cell.dose:g} was cut with other settings; "
+            "run `fly64 overlap` again before training"
+        )
+    gridsize = cell.gridsize
+    if gridsize not in view.groups.get("train", {}) or gridsize not in view.groups.get("test", {}):
+        raise StudyError(
+            f"view {cell.view!r} of dose {cell.dose:g} has no gridsize-{gridsize} groups; "
+            f"add {gridsize} to gridsizes and run `fly64 overlap` again"
+        )
+    positions = ds["positions"].values
+    probe = ds["probe"].values
+    truth = ds["object"].values
+    test_indices = view.indices["test"]
+    test_groups = anchored_groups(test_indices, view.groups["test"][gridsize])
+    train_groups = view.groups["train"][gridsize]
+    reader = PatternReader(ds["counts"], np.concatenate([train_groups.ravel(), test_groups.ravel()]))
+    scale = amplitude_scale(float(ds.attrs["dose"]), probe.shape[-1])
+    train, validation = split_validation(
+        GroupSet.from_groups(train_groups, positions, reader, scale), study.validation_fraction, cell.seed
+    )
+    test = GroupSet.from_groups(test_groups, positions, reader, scale)
+
+    device = default_device()
+    torch.manual_seed(cell.seed)
+    model = PINN(
+        torch.from_numpy(probe), gridsize, study.model_width, study.model_depth, study.train_probe
+    )
+
+    def reconstruct() -> dict:
+        windows = predict_windows(model, test, device)
+        weights_probe = model.probe.detach().cpu().numpy()
+        obj, weights = stitch(windows, positions[test_indices], weights_probe, truth.shape)
+        return {"object": obj, "weights": weights}
+
+    reporter.progress(0.0, f"training {cell.label} on {len(train)} groups ({device})")
+    result = fit(model, train, validation, train_options(study, cell), reporter, device, reconstruct)
+    job_dir = Path(job_dir)
+    job_dir.mkdir(parents=True, exist_ok=True)
+    save_checkpoint(model, job_dir / CHECKPOINT)
+    final = reconstruct()
+    health = health_checks(  # masked like the evaluation: lit at ≥ mask_threshold of the probe peak
+        result.losses, final["object"], final["weights"], truth, mask_threshold=study.mask_threshold,
+        illumination_unit=float((model.probe.detach().abs() ** 2).max()),
+    )
+    info = {
+        "epochs_run": len(result.losses),
+        "best_epoch": result.best_epoch,
+        "stopped_early": result.stopped_early,
+        "seconds": time.perf_counter() - started,
+        "n_train_groups": len(train),
+        "n_validation_groups": len(validation) if validation else 0,
+        "n_test_positions": len(test_indices),
+        "device": str(device),
+        "torch_threads": torch.get_num_threads(),
+        "input_scale": scale,
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "checkpoint": CHECKPOINT,
+    }
+    reporter.progress(1.0, f"trained {cell.label}: {len(result.losses)} epochs")
+    return CellResult(final["object"], final["weights"], result.losses, health, info)

@@ -1,0 +1,194 @@
+"""Read-only accessors that summarise a store for display (the dashboard, notebooks).
+
+Nothing here computes a result of the study: these functions read what the phases wrote
+and reduce it to what a plot needs. Summaries that read every pattern of a dose are cached
+per dataset (keyed by the dataset's path and modification time, so a re-simulated dose is
+read afresh). Positions are (y, x) window centres in object pixels.
+"""
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+import dask
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from fly64.data.dataset import open_dose_dataset
+from fly64.data.store import Store
+from fly64.data.views import SPLIT_LABEL, load_view
+from fly64.study.model import Study
+from fly64.study.overlap import is_cut
+
+
+def _stamp(path: Path) -> int:
+    """Modification time of a dataset directory's metadata (changes when it is rewritten)."""
+    meta = Path(path) / "zarr.json"
+    return meta.stat().st_mtime_ns if meta.exists() else Path(path).stat().st_mtime_ns
+
+
+@functools.lru_cache(maxsize=8)
+def _open_cached(path: str, stamp: int) -> xr.Dataset:
+    return open_dose_dataset(Path(path))
+
+
+def dose_dataset(store: Store, dose: float) -> xr.Dataset:
+    """The lazy dose dataset (opened once per version of the file)."""
+    path = store.dose_path(dose)
+    if not path.exists():
+        return open_dose_dataset(path)  # raises the contract's "run fly64 simulate" message
+    return _open_cached(str(path), _stamp(path))
+
+
+def simulated_doses(store: Store, study: Study) -> list[float]:
+    """The study's doses whose datasets are in the store with the study's simulation settings."""
+    from fly64.study.simulate import is_simulated  # imports torch: keep it off the import path
+
+    return [float(d) for d in study.doses if is_simulated(store, study, d)]
+
+
+def available_views(store: Store, study: Study, dose: float) -> list[str]:
+    """The study's views of ``dose`` that are on disk with the study's overlap settings."""
+    return [view for view in study.views if is_cut(store, study, dose, view)]
+
+
+@dataclass(frozen=True)
+class DoseSummary:
+    """What the diffraction page shows of one dose.
+
+    dose : nominal expected photons per pattern.
+    probe : complex64 (N, N), scaled to photons (√counts units).
+    footprint_px : diameter D (pixels) of the disc holding 90 % of |P|².
+    mean_pattern : float64 (N, N), mean counts per detector pixel over all patterns.
+    counts_per_pattern : int64 (n,), total photons recorded in each pattern.
+    """
+
+    dose: float
+    probe: np.ndarray
+    footprint_px: float
+    mean_pattern: np.ndarray
+    counts_per_pattern: np.ndarray
+
+    @property
+    def n_patterns(self) -> int:
+        return len(self.counts_per_pattern)
+
+    @property
+    def patch_size(self) -> int:
+        return self.probe.shape[0]
+
+    def count_stats(self) -> dict[str, float]:
+        """Mean, std, min, median, max of photons per pattern and the mean over the nominal dose."""
+        c = self.counts_per_pattern
+        return {
+            "nominal": self.dose, "mean": float(c.mean()), "std": float(c.std()),
+            "min": float(c.min()), "median": float(np.median(c)), "max": float(c.max()),
+            "mean / nominal": float(c.mean() / self.dose),
+        }
+
+
+@functools.lru_cache(maxsize=8)
+def _summary_cached(path: str, stamp: int) -> DoseSummary:
+    ds = _open_cached(path, stamp)
+    counts = ds["counts"].data  # dask (pattern, ky, kx), read chunk by chunk
+    per_pattern = counts.sum(axis=(1, 2), dtype=np.int64)
+    mean = counts.mean(axis=0, dtype=np.float64)
+    per_pattern, mean = dask.compute(per_pattern, mean, scheduler="synchronous")
+    return DoseSummary(
+        float(ds.attrs["dose"]), ds["probe"].values, float(ds.attrs["footprint_px"]),
+        np.asarray(mean), np.asarray(per_pattern),
+    )
+
+
+def dose_summary(store: Store, dose: float) -> DoseSummary:
+    """Probe, footprint, mean pattern and photons per pattern of one dose (reads every pattern once)."""
+    path = store.dose_path(dose)
+    dose_dataset(store, dose)  # clear error when missing
+    return _summary_cached(str(path), _stamp(path))
+
+
+def pattern(store: Store, dose: float, index: int) -> np.ndarray:
+    """Counts of one pattern, int32 (N, N), fftshift-ed (DC at N//2); reads only that pattern."""
+    ds = dose_dataset(store, dose)
+    n = ds.sizes["pattern"]
+    if not 0 <= index < n:
+        raise IndexError(f"pattern index {index} outside [0, {n}) for dose {dose:g}")
+    return ds["counts"][index].values
+
+
+def ground_truth(store: Store, dose: float) -> np.ndarray:
+    """The simulated object of a dose, complex64 (H, W)."""
+    return dose_dataset(store, dose)["object"].values
+
+
+@dataclass(frozen=True)
+class OverlapSummary:
+    """What the scan & overlap page shows of one view of one dose and one split.
+
+    positions : int64 (n, 2) the view's positions, (y, x) window centres in object pixels.
+    base_positions : int64 (m, 2) the split's base-scan positions the view was cut from.
+    accepted : bool (m,), True where a base position was kept by the spacing filter.
+    object_amplitude : float32 (H, W), ground-truth |O| for the backdrop.
+    diagnostics : the view's spacing / overlap diagnostics for this split (see
+        :func:`fly64.study.overlap.cut_view`).
+    """
+
+    dose: float
+    view: str
+    split: str
+    spacing: float
+    footprint_px: float
+    positions: np.ndarray
+    base_positions: np.ndarray
+    accepted: np.ndarray
+    object_amplitude: np.ndarray
+    diagnostics: dict
+
+
+def overlap_summary(store: Store, dose: float, view: str, split: str) -> OverlapSummary:
+    """Positions, acceptance and diagnostics of one view and split (FileNotFoundError when not cut)."""
+    record = load_view(store.view_path(dose, view))
+    if split not in record.indices:
+        raise KeyError(f"view {view!r} of dose {dose:g} has no split {split!r}")
+    ds = dose_dataset(store, dose)
+    diag = record.diagnostics[split]
+    positions = ds["positions"].values[record.indices[split]]
+    return OverlapSummary(
+        dose, view, split, float(record.spacing), float(ds.attrs["footprint_px"]), positions,
+        np.asarray(diag["base_positions"]), np.asarray(diag["acceptance_mask"], bool),
+        np.abs(ds["object"].values).astype(np.float32), diag,
+    )
+
+
+def result_files(store: Store) -> dict[str, Path]:
+    """The comparison's files on disk by name: tidy table, FRC table, cube, then the PNG figures."""
+    from fly64.study.compare import CUBE, FIGURES, FRC_TABLE, TABLE  # imports scikit-image
+
+    folder = store.results_dir
+    files = {name: folder / name for name in (TABLE, FRC_TABLE, CUBE) if (folder / name).is_file()}
+    figures = folder / FIGURES
+    if figures.is_dir():
+        files.update({p.name: p for p in sorted(figures.glob("*.png"))})
+    return files
+
+
+def frc_curves(store: Store) -> pd.DataFrame:
+    """The FRC table of the comparison (columns of ``frc.csv``; empty when there is none)."""
+    from fly64.study.compare import FRC_TABLE
+
+    path = store.results_dir / FRC_TABLE
+    return pd.read_csv(path) if path.is_file() else pd.DataFrame()
+
+
+def split_box(store: Store, dose: float, split: str = "test") -> tuple[slice, slice]:
+    """Rows and columns of the object touched by the windows of one split's positions.
+
+    Positions are (y, x) window centres; the window of centre c spans [c − N//2, c − N//2 + N).
+    """
+    ds = dose_dataset(store, dose)
+    positions = ds["positions"].values[ds["split"].values == SPLIT_LABEL[split]]
+    n = int(ds.attrs["patch_size"])
+    first = positions.min(axis=0) - n // 2
+    last = positions.max(axis=0) - n // 2 + n
+    return slice(int(first[0]), int(last[0])), slice(int(first[1]), int(last[1]))

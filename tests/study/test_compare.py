@@ -1,0 +1,128 @@
+"""Phase G: the metrics cube covers exactly the finished cells; `compare` and `report` CLI."""
+
+import json
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from fly64.data.atomic import write_json_atomic
+from fly64.data.dataset import open_dose_dataset
+from fly64.metrics import METRICS, PARTS
+from fly64.overlap.metrics import coverage_map
+from fly64.study import Study
+from fly64.study.cells import Cell
+from fly64.study.cli import main
+from fly64.study.compare import CUBE, FRC_TABLE, TABLE, compare_study
+from fly64.study.results import CellResult, save_result
+from fly64.study.simulate import simulate_study
+from fly64.study.workspace import prepare_store
+
+DOSES = [1e3, 1e4]
+
+
+def small_study() -> Study:
+    return Study.preset("quick", doses=DOSES, object_size=96, views={"dense": 0.7, "sparse": 0.2},
+                        methods=["pinn", "lsqml"], gridsizes=[1, 2])
+
+
+def finish(store, cell: Cell, obj, weights, state="done"):
+    job_dir = store.job_dir(cell.job_id)
+    job_dir.mkdir(parents=True, exist_ok=True)
+    save_result(job_dir, CellResult(obj.astype(np.complex64), weights, [{"epoch": 1, "cost": 1.0}]))
+    write_json_atomic(job_dir / "status.json", {"state": state})
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """A store with some cells done, some not, and one that cannot be scored."""
+    root = tmp_path_factory.mktemp("compare") / "store"
+    study = small_study()
+    store = prepare_store(root, study)
+    simulate_study(study, store)
+    ds = open_dose_dataset(store.dose_path(DOSES[0]))
+    truth, probe = ds["object"].values, ds["probe"].values
+    positions = np.array([(y, x) for y in range(40, 60, 6) for x in range(20, 76, 6)])
+    weights = coverage_map(positions, np.abs(probe) ** 2, truth.shape).astype(np.float32)
+    rng = np.random.default_rng(0)
+    noisy = lambda s: truth * np.exp(1j * s * rng.standard_normal(truth.shape))  # noqa: E731
+    done = [
+        Cell(1e3, "dense", "pinn", 1, 0), Cell(1e3, "dense", "pinn", 2, 0),
+        Cell(1e3, "dense", "lsqml", 1, 0), Cell(1e4, "sparse", "lsqml", 1, 0),
+    ]
+    for i, cell in enumerate(done):
+        finish(store, cell, noisy(0.05 * (i + 1)), weights)
+    finish(store, Cell(1e4, "dense", "lsqml", 1, 0), truth, weights, state="running")
+    finish(store, Cell(1e4, "dense", "pinn", 1, 0), truth, weights, state="failed")
+    (store.job_dir(Cell(1e4, "sparse", "pinn", 1, 0).job_id)).mkdir(parents=True)
+    write_json_atomic(store.job_dir(Cell(1e4, "sparse", "pinn", 1, 0).job_id) / "status.json",
+                      {"state": "done"})  # done, but its result files are gone
+    broken = Cell(1e3, "sparse", "lsqml", 1, 0)
+    finish(store, broken, np.full(truth.shape, np.nan + 0j), weights)
+    comparison = compare_study(study, store)
+    return store, study, done, broken, comparison
+
+
+def test_cube_has_an_entry_per_finished_cell_and_nan_elsewhere(graded):
+    store, study, done, broken, comparison = graded
+    with xr.open_dataset(comparison.cube, engine="h5netcdf") as ds:
+        cube = ds["value"].load()
+    assert cube.dims == ("dose", "view", "method", "seed", "part", "metric")
+    assert list(cube["method"].values) == ["pinn_gs1", "pinn_gs2", "lsqml"]
+    present = cube.notnull().any(["part", "metric"]).drop_vars("gridsize").to_series()
+    expected = {(c.dose, c.view, c.label, c.seed) for c in done}
+    got = {(float(d), v, m, int(s)) for (d, v, m, s), ok in present.items() if ok}
+    assert got == expected
+    assert sorted(comparison.cells) == sorted(c.job_id for c in done)
+    assert set(comparison.failed) == {broken.job_id}
+    # noisier phase → lower phase correlation, so the values are the cells' own
+    phase_corr = [float(cube.loc[{"dose": c.dose, "view": c.view, "method": c.label, "seed": 0,
+                                  "part": "phase", "metric": "correlation"}]) for c in done[:3]]
+    assert phase_corr == sorted(phase_corr, reverse=True)
+
+
+def test_tidy_table_frc_and_per_cell_metrics(graded):
+    store, study, done, broken, comparison = graded
+    import pandas as pd
+
+    table = pd.read_csv(store.results_dir / TABLE)
+    assert list(table.columns) == ["dose", "view", "gridsize", "method", "seed", "part", "metric", "value"]
+    assert len(table) == len(done) * len(PARTS) * len(METRICS)
+    assert set(table.loc[table["method"] == "pinn_gs2", "gridsize"]) == {2}
+    frc = pd.read_csv(store.results_dir / FRC_TABLE)
+    assert set(zip(frc["method"], frc["dose"], frc["view"])) == {(c.label, c.dose, c.view) for c in done}
+    for cell in done:
+        record = json.loads((store.job_dir(cell.job_id) / "metrics.json").read_text())
+        assert record["method"] == cell.label and "frc" in record["phase"]
+    assert "error" in json.loads((store.job_dir(broken.job_id) / "metrics.json").read_text())
+    assert not (store.job_dir(Cell(1e4, "dense", "lsqml", 1, 0).job_id) / "metrics.json").exists()
+    names = {p.name for p in comparison.figures}
+    assert {"phase_vs_dose.png", "amplitude_vs_dose.png", "frc_phase.png", "cell_d1e3_dense.png"} <= names
+    assert all(p.stat().st_size > 1000 for p in comparison.figures)
+
+
+def test_report_prints_metrics_and_pinn_minus_baseline(graded, capsys):
+    store, *_ = graded
+    assert main(["report", "--store", str(store.root), "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert {row["method"] for row in out["metrics"]} == {"pinn_gs1", "pinn_gs2", "lsqml"}
+    diffs = out["differences"]
+    assert {(row["gridsize"], row["baseline"], row["dose"], row["view"]) for row in diffs} == {
+        (1, "lsqml", 1e3, "dense"), (2, "lsqml", 1e3, "dense")}
+    row = next(r for r in diffs if r["metric"] == "correlation" and r["part"] == "phase")
+    assert row["difference"] == pytest.approx(row["pinn"] - row["baseline_value"])
+    assert main(["report", "--store", str(store.root)]) == 0
+    assert "PINN − baseline" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", ["report", "compare"])
+def test_a_store_without_finished_cells_is_a_clear_error(tmp_path, capsys, command):
+    root = tmp_path / "empty"
+    prepare_store(root, small_study())
+    assert main([command, "--store", str(root)]) == 2
+    assert "no finished cell" in capsys.readouterr().err
+
+
+def test_report_on_a_missing_store_is_an_error(tmp_path, capsys):
+    assert main(["report", "--store", str(tmp_path / "nothing")]) == 2
+    assert "does not exist" in capsys.readouterr().err
