@@ -3,7 +3,7 @@
 A cell is finished when its job directory has ``status.json`` with state ``done`` and the
 result files (:func:`fly64.study.results.load_result`). Every finished cell is evaluated
 the same way (:func:`fly64.metrics.evaluate`: registration, phase offset, amplitude scale,
-mask ``weights ≥ study.mask_threshold·max``); the results are written under
+mask ``weights ≥ study.mask_threshold·max|P|²``); the results are written under
 ``store.results_dir``:
 
 ``metrics.nc``
@@ -136,17 +136,23 @@ def compare_study(study: Study, store: Store, reporter: Reporter | None = None) 
     cube = empty_cube(study)
     frc_rows, panels, scored, failed = [], {}, [], {}
     truths: dict[float, np.ndarray] = {}
+    probe_peaks: dict[float, float] = {}
     for i, cell in enumerate(cells):
         reporter.progress(i / len(cells), f"scoring {cell.job_id}")
         reporter.check_cancel()
         if cell.dose not in truths:
-            truths[cell.dose] = open_dose_dataset(store.dose_path(cell.dose))["object"].values
-        truth, job_dir = truths[cell.dose], store.job_dir(cell.job_id)
+            ds = open_dose_dataset(store.dose_path(cell.dose))
+            truths[cell.dose] = ds["object"].values
+            probe_peaks[cell.dose] = float(np.abs(ds["probe"].values).max() ** 2)
+        truth, probe_peak = truths[cell.dose], probe_peaks[cell.dose]
+        job_dir = store.job_dir(cell.job_id)
         result = load_result(job_dir)
         try:
+            # weights are Σ|P|² over the positions: the mask keeps pixels lit at
+            # ≥ mask_threshold of one probe's peak, the same rule for dense and sparse views
             evaluation = evaluate(
-                truth, result.object, result.weights,
-                mask_threshold=study.mask_threshold, ramp=study.phase_ramp,
+                truth, result.object, result.weights, mask_threshold=study.mask_threshold,
+                illumination_unit=probe_peak, ramp=study.phase_ramp,
             )
         except ValueError as exc:
             failed[cell.job_id] = str(exc)
