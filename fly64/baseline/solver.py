@@ -160,7 +160,7 @@ def reconstruct(
     positions: np.ndarray,
     probe: np.ndarray,
     truth_shape: tuple[int, int],
-    settings: SolverSettings = SolverSettings(),
+    settings: SolverSettings | None = None,
     reporter: Reporter | None = None,
 ) -> BaselineResult:
     """Reconstruct an object from one set of patterns, in chunks of ``settings.chunk`` epochs.
@@ -171,7 +171,7 @@ def reconstruct(
     positions : int (n, 2) (y, x) window centres in ground-truth object pixels.
     probe : complex (N, N), scaled to photons (expected counts = |fftshift(fft2(P·O, ortho))|²).
     truth_shape : (H, W) of the ground-truth canvas the result is placed on.
-    settings : :class:`SolverSettings`.
+    settings : :class:`SolverSettings` (default: its defaults).
     reporter : after every chunk gets ``event("loss", epoch, cost, seconds)``, ``progress``,
         a cancel check (raises :class:`fly64.reporting.Cancelled`) and, every
         ``settings.snapshot_every`` chunks, ``snapshot(object=, weights=)`` on the canvas.
@@ -180,21 +180,25 @@ def reconstruct(
     -------
     :class:`BaselineResult`.
     """
+    settings = settings or SolverSettings()
     reporter = reporter or Reporter()
     weights = coverage_map(positions, np.abs(probe) ** 2, truth_shape).astype(np.float32)
     with preserved_process_state():
         built = build_task(counts, positions, probe, settings)
         task = built.task
-        on_truth = lambda: _object_on_truth(task, built.canvas, weights)  # noqa: E731
+
+        def on_truth() -> np.ndarray:
+            return _object_on_truth(task, built.canvas, weights)
+
         losses: list[dict] = []
         start, chunks = time.perf_counter(), 0
         while task.reconstructor.current_epoch < settings.epochs:
             task.run(min(settings.chunk, settings.epochs - task.reconstructor.current_epoch))
             chunks += 1
             seconds = time.perf_counter() - start
-            table = task.reconstructor.loss_tracker.table
+            new = task.reconstructor.loss_tracker.table.iloc[len(losses):]
             losses += [{"epoch": int(e) + 1, "cost": float(c)}
-                       for e, c in zip(table["epoch"][len(losses):], table["loss"][len(losses):])]
+                       for e, c in zip(new["epoch"], new["loss"], strict=True)]
             epoch = task.reconstructor.current_epoch
             reporter.event("loss", epoch=epoch, cost=losses[-1]["cost"], seconds=seconds)
             reporter.progress(

@@ -166,7 +166,7 @@ def compare_study(study: Study, store: Store, reporter: Reporter | None = None) 
             cube.loc[at | {"part": part}] = [getattr(scores, m) for m in METRICS]
             frc_rows += [
                 {**at, "gridsize": cell.gridsize, "part": part, "frequency": f, "frc": v, "halfbit": h}
-                for f, v, h in zip(scores.frc_freq, scores.frc, scores.frc_halfbit)
+                for f, v, h in zip(scores.frc_freq, scores.frc, scores.frc_halfbit, strict=True)
             ]
         if cell.seed == study.repeats[0]:
             panels[(cell.dose, cell.view, cell.label)] = crop_panel(

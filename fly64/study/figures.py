@@ -167,6 +167,6 @@ def side_by_side(truth: np.ndarray, methods: dict[str, Panel], title: str):
                 ax.set_title(titles[c], fontsize=9)
             if c == 0:
                 ax.set_ylabel(label)
-        fig.colorbar(shown, ax=axes[r, -1], fraction=0.046)
+        fig.colorbar(shown, ax=list(axes[r]), fraction=0.02, pad=0.01)
     fig.suptitle(title)
     return fig

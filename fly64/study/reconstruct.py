@@ -90,6 +90,7 @@ def reconstruct_cell(
         "noise_model": "poisson" if cell.method == "lsqml" else "amplitude projection",
         "probe": "refined" if settings.free_probe else "fixed (dataset, photon-scaled)",
         "batch_size": settings.batch_size,
+        "photons_per_unit": result.photons_per_unit,
         "seed": settings.seed,
     }
     reporter.progress(1.0, f"{cell.label}: {result.epochs} epochs, cost {result.losses[-1]['cost']:.4g}")

@@ -1,6 +1,5 @@
 """A tiny scene for solver tests: 80×80 object, N = 16 probe, 49 positions, photon counts."""
 
-import numpy as np
 import pytest
 
 from fly64.physics import make_probe, make_test_object, raster_scan, simulate_counts

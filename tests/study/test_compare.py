@@ -13,7 +13,7 @@ from fly64.overlap.metrics import coverage_map
 from fly64.study import Study
 from fly64.study.cells import Cell
 from fly64.study.cli import main
-from fly64.study.compare import CUBE, FRC_TABLE, TABLE, compare_study
+from fly64.study.compare import FRC_TABLE, TABLE, compare_study
 from fly64.study.results import CellResult, save_result
 from fly64.study.simulate import simulate_study
 from fly64.study.workspace import prepare_store
@@ -90,7 +90,7 @@ def test_tidy_table_frc_and_per_cell_metrics(graded):
     assert len(table) == len(done) * len(PARTS) * len(METRICS)
     assert set(table.loc[table["method"] == "pinn_gs2", "gridsize"]) == {2}
     frc = pd.read_csv(store.results_dir / FRC_TABLE)
-    assert set(zip(frc["method"], frc["dose"], frc["view"])) == {(c.label, c.dose, c.view) for c in done}
+    assert set(zip(frc["method"], frc["dose"], frc["view"], strict=True)) == {(c.label, c.dose, c.view) for c in done}
     for cell in done:
         record = json.loads((store.job_dir(cell.job_id) / "metrics.json").read_text())
         assert record["method"] == cell.label and "frc" in record["phase"]
