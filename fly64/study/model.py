@@ -133,6 +133,10 @@ class Study(param.Parameterized):
     validation_fraction = param.Number(0.1, bounds=(0.0, 0.5), doc="Training groups held out for validation.")
     patience = param.Integer(8, bounds=(1, 1000), doc="Epochs without validation improvement before stopping.")
     train_probe = param.Boolean(False, doc="Let the PINN refine the probe (default: known, fixed).")
+    mae_weight = param.Number(
+        10.0, bounds=(0.0, None),
+        doc="Weight of the PINN's amplitude-MAE loss term (√photons per pixel) added to its Poisson NLL.",
+    )
     snapshot_every = param.Integer(2, bounds=(1, 1000), doc="Epochs (or chunks) between snapshots.")
 
     # --- reconstruct (phase F, the iterative baseline)
@@ -157,7 +161,8 @@ class Study(param.Parameterized):
         "overlap": ("views", "min_positions", "gridsizes", "neighbor_count", "groups_per_position",
                     "grouping_seed", "subsample_seed"),
         "train": ("epochs", "batch_size", "learning_rate", "model_width",
-                  "model_depth", "validation_fraction", "patience", "train_probe", "snapshot_every"),
+                  "model_depth", "validation_fraction", "patience", "train_probe", "mae_weight",
+                  "snapshot_every"),
         "reconstruct": ("baseline_epochs", "baseline_batch_size",
                         "baseline_chunk", "baseline_free_probe", "snapshot_every"),
         "evaluate": ("mask_threshold", "phase_ramp"),

@@ -79,6 +79,7 @@ def reconstruct_cell(
     health = health_checks(
         [{"train": row["cost"]} for row in result.losses],
         result.object, result.weights, truth, mask_threshold=study.mask_threshold,
+        illumination_unit=float(np.abs(probe).max() ** 2),
     )
     info = {
         "algorithm": cell.method,

@@ -41,6 +41,7 @@ def train_options(study: Study, cell: Cell) -> TrainOptions:
         patience=study.patience,
         snapshot_every=study.snapshot_every,
         seed=cell.seed,
+        mae_weight=study.mae_weight,
     )
 
 
