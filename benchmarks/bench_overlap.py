@@ -6,10 +6,10 @@ diagnostics of the kept positions. Expected ratio t(100k)/t(10k): ≈ 11.5 for n
 """
 
 import math
-import time
 
 import numpy as np
 
+from benchmarks.timing import best_of
 from fly64.overlap import greedy_min_spacing, nearest_neighbour_distances, spacing_stats
 
 STEP, JITTER = 6.0, 1.0
@@ -27,15 +27,6 @@ def view_cut(positions: np.ndarray) -> int:
     accepted = greedy_min_spacing(positions, SPACING, order="random", seed=456)
     spacing_stats(nearest_neighbour_distances(positions[accepted]), bins=30)
     return int(accepted.sum())
-
-
-def best_of(fn, repeats: int = 3) -> float:
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def main() -> None:

@@ -4,24 +4,14 @@ Target: the whole simulation (window extraction, multiply, FFT, |·|², Poisson)
 bare ``torch.fft.fft2`` of the same (n, N, N) complex64 batch.
 """
 
-import time
 
 import numpy as np
 import torch
 
+from benchmarks.timing import best_of
 from fly64.physics import make_probe, make_test_object, raster_scan, simulate_counts
 
 N_PATTERNS, N = 4096, 64
-
-
-def best_of(fn, repeats=5) -> float:
-    fn()  # warm-up (FFT plans, allocations)
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def main() -> None:
@@ -30,11 +20,11 @@ def main() -> None:
     positions = raster_scan(obj.shape, N, 8.0)[:N_PATTERNS]
     n = len(positions)
     waves = torch.randn(n, N, N, dtype=torch.complex64)
-    t_fft = best_of(lambda: torch.fft.fft2(waves, norm="ortho"))
-    t_sim = best_of(lambda: simulate_counts(obj, probe, positions, 1e4, seed=0, batch=n))
+    t_fft = best_of(lambda: torch.fft.fft2(waves, norm="ortho"), 5, warmup=True)
+    t_sim = best_of(lambda: simulate_counts(obj, probe, positions, 1e4, seed=0, batch=n), 5, warmup=True)
     rates = torch.rand(n, N, N) * 2.0
     gen = torch.Generator().manual_seed(0)
-    t_poisson = best_of(lambda: torch.poisson(rates, generator=gen))
+    t_poisson = best_of(lambda: torch.poisson(rates, generator=gen), 5, warmup=True)
     print(f"patterns: {n} × {N}×{N}, torch threads: {torch.get_num_threads()}")
     print(f"bare fft2:        {t_fft * 1e3:8.1f} ms  {n / t_fft:10.0f} patterns/s")
     print(f"full simulation:  {t_sim * 1e3:8.1f} ms  {n / t_sim:10.0f} patterns/s")
