@@ -25,6 +25,11 @@ class SolverSettings:
     """Epochs per ``task.run(chunk)`` call: one progress event and cancel point per chunk."""
     snapshot_every: int = 2
     """Chunks between object snapshots sent to the reporter."""
+    damping: float = 0.001
+    """LSQML's preconditioner damping: the object update is divided by √(p² + (damping·max p)²),
+    p the summed probe intensity. pty-chi's default 0.1 stalls the weakly lit parts of the
+    scan; noise-free quick sanity case (73 positions): phase SSIM 0.84 after 300 epochs and
+    0.91 after 900 with 0.001, against 0.75 after 300 with 0.1."""
     free_probe: bool = False
     """Refine the probe too (default: keep the known, photon-scaled probe fixed)."""
     seed: int = 0
@@ -38,6 +43,8 @@ class SolverSettings:
         for name in ("epochs", "batch_size", "chunk", "snapshot_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be ≥ 1, got {getattr(self, name)}")
+        if not 0 <= self.damping <= 1:
+            raise ValueError(f"damping must lie in [0, 1], got {self.damping}")
         if self.device not in ("cpu", "cuda"):
             raise ValueError(f"device must be 'cpu' or 'cuda', got {self.device!r}")
 

@@ -107,6 +107,7 @@ def build_options(settings: SolverSettings, canvas: SolverCanvas):
         # default random batches without momentum
         recon.batching_mode = api.BatchingModes.COMPACT
         recon.momentum_acceleration_gain = 0.5
+        recon.preconditioning_damping_factor = settings.damping
     return options
 
 

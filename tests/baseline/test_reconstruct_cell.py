@@ -4,9 +4,9 @@ The sanity case — dose 1e9 (noise-free in practice), quick-preset sizes, dense
 what proves that simulation, solver wiring and evaluation frame agree (positions as
 window centres, fftshift, intensity scale): the baseline's phase SSIM on the evaluation
 mask must reach 0.9 and its correlation 0.95. The object is cut to 192 px (73 test
-positions) to keep it short. rPIE is used: with this focused probe (most of the object's
-spectrum is dark field) LSQML needs far more epochs for an SSIM of 0.9 (measured:
-0.75 / 0.965 after 300 epochs, rPIE 0.90 / 0.99).
+positions) to keep it short. LSQML, the default, needs many epochs here (most of the
+object's spectrum falls in the focused probe's dark field): measured phase SSIM 0.84
+after 300 epochs, 0.88 after 600 and 0.91 after 900 (correlation 0.98).
 """
 
 import numpy as np
@@ -63,9 +63,8 @@ def test_a_pinn_cell_is_refused(store_study):
 @pytest.mark.slow
 def test_noise_free_dense_view_is_reconstructed(store_study):
     store, study = store_study
-    study = Study.from_dict({**study.to_dict(), "methods": ["pinn", "rpie"],
-                             "baseline_epochs": 350, "baseline_chunk": 50})
-    result = reconstruct_cell(study, store, Cell(DOSE, "dense", "rpie", 1, 0), None, store.root)
+    study = Study.from_dict({**study.to_dict(), "baseline_epochs": 900, "baseline_chunk": 100})
+    result = reconstruct_cell(study, store, Cell(DOSE, "dense", "lsqml", 1, 0), None, store.root)
     truth = open_dose_dataset(store.dose_path(DOSE))["object"].values
     scores = evaluate(truth, result.object, result.weights, mask_threshold=study.mask_threshold)
     assert max(abs(s) for s in scores.shift_yx) < 0.5  # already on the ground-truth canvas
