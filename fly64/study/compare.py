@@ -89,6 +89,11 @@ def is_finished(store: Store, cell: Cell) -> bool:
     return status.get("state") == DONE and (job_dir / RESULT).is_file()
 
 
+def result_stamp(store: Store, cell: Cell) -> int:
+    """When a finished cell's result was written (ns): a re-run cell gets a new stamp."""
+    return (store.job_dir(cell.job_id) / RESULT).stat().st_mtime_ns
+
+
 def finished_cells(study: Study, store: Store) -> list[Cell]:
     """The study's finished cells, in grid order."""
     return [cell for cell in iter_cells(study) if is_finished(store, cell)]
@@ -179,6 +184,7 @@ def compare_study(study: Study, store: Store, reporter: Reporter | None = None) 
     cube.attrs.update(
         mask_threshold=study.mask_threshold, phase_ramp=int(study.phase_ramp),
         settings_hash=study.settings_hash("evaluate"), cells=len(scored),
+        results=json.dumps({cell.job_id: result_stamp(store, cell) for cell in cells}),
     )
     write_bytes_atomic(out / CUBE, bytes(cube.to_dataset().to_netcdf(engine="h5netcdf")))
     table = tidy_table(cube)
@@ -189,6 +195,28 @@ def compare_study(study: Study, store: Store, reporter: Reporter | None = None) 
     figures = write_figures(cube, frc, panels, truths, out / FIGURES) if scored else []
     reporter.progress(1.0, f"scored {len(scored)} cells" + (f", {len(failed)} failed" if failed else ""))
     return Comparison(out / CUBE, out / TABLE, out / FRC_TABLE, figures, scored, failed)
+
+
+def stale_reasons(study: Study, store: Store, cube: xr.DataArray) -> list[str]:
+    """Why the stored comparison no longer matches the store (empty when it does).
+
+    It is stale when evaluation settings changed, or when a cell finished, was re-run or
+    lost its result after the comparison was made.
+    """
+    reasons = []
+    if cube.attrs.get("settings_hash") != study.settings_hash("evaluate"):
+        reasons.append("the evaluation settings changed since the comparison")
+    compared = json.loads(cube.attrs.get("results", "{}"))
+    now = {cell.job_id: result_stamp(store, cell) for cell in finished_cells(study, store)}
+    for label, ids in (
+        ("finished after it", [j for j in now if j not in compared]),
+        ("were re-run after it", [j for j in now if j in compared and now[j] != compared[j]]),
+        ("are no longer finished", [j for j in compared if j not in now]),
+    ):
+        if ids:
+            reasons.append(f"{len(ids)} cell(s) {label}: {', '.join(sorted(ids)[:3])}"
+                           + (" …" if len(ids) > 3 else ""))
+    return reasons
 
 
 def tidy_table(cube: xr.DataArray) -> pd.DataFrame:

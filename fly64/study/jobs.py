@@ -347,6 +347,9 @@ def run_job(store_root: str | Path, job_id: str) -> str:
     store = Store.open(store_root)
     job_dir = store.job_dir(job_id)
     reporter = JobReporter(job_dir)
+    if cancel_requested(job_dir):  # cancelled between the scheduler's last look and the launch
+        reporter.finish(CANCELLED, "cancelled before it started")
+        return reporter.state
     reporter.start()
     signal.signal(signal.SIGTERM, reporter.request_stop)
     manifest = read_json(job_dir / JOB)

@@ -134,9 +134,11 @@ class Study(param.Parameterized):
     patience = param.Integer(8, bounds=(1, 1000), doc="Epochs without validation improvement before stopping.")
     train_probe = param.Boolean(False, doc="Let the PINN refine the probe (default: known, fixed).")
     mae_weight = param.Number(
-        0.0, bounds=(0.0, None),
-        doc="Weight of an optional amplitude-MAE term (√photons per pixel) added to the PINN's Poisson "
-            "NLL; it is biased at low counts (at 1e3 photons the ground truth scores worse than a flat object).",
+        10.0, bounds=(0.0, None),
+        doc="Weight of the amplitude-MAE term (√photons per pixel) added to the PINN's Poisson NLL. "
+            "It is biased at low counts (at 1e3 photons it scores a flat object better than the truth) "
+            "but trains better: standard grid, dense gs1 phase correlation 0.70/0.61/0.55 at "
+            "1e3/1e4/1e5 with 10 against 0.52/0.23/0.41 with the NLL alone (0).",
     )
     snapshot_every = param.Integer(5, bounds=(1, 1000), doc="Epochs (or chunks) between snapshots.")
 

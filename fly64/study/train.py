@@ -1,6 +1,7 @@
 """Phase E: train the PINN of one cell on its view's training groups, reconstruct its test split."""
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +46,69 @@ def train_options(study: Study, cell: Cell) -> TrainOptions:
     )
 
 
+@dataclass
+class CellData:
+    """What training one PINN cell needs, read from the store (counts stay lazy).
+
+    train, validation : the view's training groups (a seeded ``validation_fraction`` held out;
+        validation None when it is 0); test : one group anchored at each test position.
+    positions : int (n, 2) (y, x) window centres of the whole dose dataset, object pixels.
+    probe : complex64 (N, N) photon-scaled probe; truth : complex64 (H, W) object.
+    test_indices : int (m,) the view's test positions (pattern indices), in stitching order.
+    scale : the input normalisation (:func:`fly64.models.amplitude_scale`).
+    """
+
+    train: GroupSet
+    validation: GroupSet | None
+    test: GroupSet
+    positions: np.ndarray
+    probe: np.ndarray
+    truth: np.ndarray
+    test_indices: np.ndarray
+    scale: float
+
+    def reconstruct(self, model: PINN, device: torch.device) -> dict:
+        """The stitched test-split object and its weights, ``{"object", "weights"}``."""
+        windows = predict_windows(model, self.test, device)
+        probe = model.probe.detach().cpu().numpy()
+        obj, weights = stitch(windows, self.positions[self.test_indices], probe, self.truth.shape)
+        return {"object": obj, "weights": weights}
+
+
+def prepare_cell(study: Study, store: Store, cell: Cell) -> CellData:
+    """Open the cell's dose dataset and view and set up its groups (StudyError if out of date)."""
+    ds = open_dose_dataset(store.dose_path(cell.dose))
+    view = load_view(store.view_path(cell.dose, cell.view))
+    if view.settings_hash != study.settings_hash("overlap"):
+        raise StudyError(
+            f"view {cell.view!r} of dose {cell.dose:g} was cut with other settings; "
+            "run `fly64 overlap` again before training"
+        )
+    gridsize = cell.gridsize
+    if gridsize not in view.groups.get("train", {}) or gridsize not in view.groups.get("test", {}):
+        raise StudyError(
+            f"view {cell.view!r} of dose {cell.dose:g} has no gridsize-{gridsize} groups; "
+            f"add {gridsize} to gridsizes and run `fly64 overlap` again"
+        )
+    positions, probe = ds["positions"].values, ds["probe"].values
+    test_indices = view.indices["test"]
+    test_groups = anchored_groups(test_indices, view.groups["test"][gridsize])
+    train_groups = view.groups["train"][gridsize]
+    reader = PatternReader(ds["counts"], np.concatenate([train_groups.ravel(), test_groups.ravel()]))
+    scale = amplitude_scale(float(ds.attrs["dose"]), probe.shape[-1])
+    train, validation = split_validation(
+        GroupSet.from_groups(train_groups, positions, reader, scale), study.validation_fraction, cell.seed
+    )
+    test = GroupSet.from_groups(test_groups, positions, reader, scale)
+    return CellData(train, validation, test, positions, probe, ds["object"].values, test_indices, scale)
+
+
+def build_model(study: Study, data: CellData, gridsize: int, seed: int) -> PINN:
+    """The cell's PINN, initialised from ``seed`` (same seed, same weights)."""
+    torch.manual_seed(seed)
+    return PINN(torch.from_numpy(data.probe), gridsize, study.model_width, study.model_depth, study.train_probe)
+
+
 def train_cell(
     study: Study, store: Store, cell: Cell, reporter: Reporter | None, job_dir: Path
 ) -> CellResult:
@@ -65,52 +129,19 @@ def train_cell(
         raise StudyError(f"train_cell trains PINN cells; got method {cell.method!r} ({cell.job_id})")
     reporter = reporter or Reporter()
     started = time.perf_counter()
-    ds = open_dose_dataset(store.dose_path(cell.dose))
-    view = load_view(store.view_path(cell.dose, cell.view))
-    if view.settings_hash != study.settings_hash("overlap"):
-        raise StudyError(
-            f"view {cell.view!r} of dose {cell.dose:g} was cut with other settings; "
-            "run `fly64 overlap` again before training"
-        )
-    gridsize = cell.gridsize
-    if gridsize not in view.groups.get("train", {}) or gridsize not in view.groups.get("test", {}):
-        raise StudyError(
-            f"view {cell.view!r} of dose {cell.dose:g} has no gridsize-{gridsize} groups; "
-            f"add {gridsize} to gridsizes and run `fly64 overlap` again"
-        )
-    positions = ds["positions"].values
-    probe = ds["probe"].values
-    truth = ds["object"].values
-    test_indices = view.indices["test"]
-    test_groups = anchored_groups(test_indices, view.groups["test"][gridsize])
-    train_groups = view.groups["train"][gridsize]
-    reader = PatternReader(ds["counts"], np.concatenate([train_groups.ravel(), test_groups.ravel()]))
-    scale = amplitude_scale(float(ds.attrs["dose"]), probe.shape[-1])
-    train, validation = split_validation(
-        GroupSet.from_groups(train_groups, positions, reader, scale), study.validation_fraction, cell.seed
-    )
-    test = GroupSet.from_groups(test_groups, positions, reader, scale)
-
+    data = prepare_cell(study, store, cell)
     device = default_device()
-    torch.manual_seed(cell.seed)
-    model = PINN(
-        torch.from_numpy(probe), gridsize, study.model_width, study.model_depth, study.train_probe
-    )
-
-    def reconstruct() -> dict:
-        windows = predict_windows(model, test, device)
-        weights_probe = model.probe.detach().cpu().numpy()
-        obj, weights = stitch(windows, positions[test_indices], weights_probe, truth.shape)
-        return {"object": obj, "weights": weights}
-
+    model = build_model(study, data, cell.gridsize, cell.seed)
+    train, validation = data.train, data.validation
     reporter.progress(0.0, f"training {cell.label} on {len(train)} groups ({device})")
-    result = fit(model, train, validation, train_options(study, cell), reporter, device, reconstruct)
+    result = fit(model, train, validation, train_options(study, cell), reporter, device,
+                 lambda: data.reconstruct(model, device))
     job_dir = Path(job_dir)
     job_dir.mkdir(parents=True, exist_ok=True)
     save_checkpoint(model, job_dir / CHECKPOINT)
-    final = reconstruct()
+    final = data.reconstruct(model, device)
     health = health_checks(  # masked like the evaluation: lit at ≥ mask_threshold of the probe peak
-        result.losses, final["object"], final["weights"], truth, mask_threshold=study.mask_threshold,
+        result.losses, final["object"], final["weights"], data.truth, mask_threshold=study.mask_threshold,
         illumination_unit=float((model.probe.detach().abs() ** 2).max()),
     )
     info = {
@@ -120,10 +151,10 @@ def train_cell(
         "seconds": time.perf_counter() - started,
         "n_train_groups": len(train),
         "n_validation_groups": len(validation) if validation else 0,
-        "n_test_positions": len(test_indices),
+        "n_test_positions": len(data.test_indices),
         "device": str(device),
         "torch_threads": torch.get_num_threads(),
-        "input_scale": scale,
+        "input_scale": data.scale,
         "parameters": sum(p.numel() for p in model.parameters()),
         "checkpoint": CHECKPOINT,
     }

@@ -115,6 +115,29 @@ def test_report_prints_metrics_and_pinn_minus_baseline(graded, capsys):
     assert "PINN − baseline" in capsys.readouterr().out
 
 
+def test_report_warns_when_cells_finish_after_the_comparison(tmp_path, capsys):
+    study = Study.preset("quick", doses=[1e3], object_size=96, views={"dense": 0.7}, methods=["pinn", "lsqml"])
+    store = prepare_store(tmp_path / "store", study)
+    simulate_study(study, store)
+    ds = open_dose_dataset(store.dose_path(1e3))
+    truth, probe = ds["object"].values, ds["probe"].values
+    positions = np.array([(y, x) for y in range(40, 60, 6) for x in range(20, 76, 6)])
+    weights = coverage_map(positions, np.abs(probe) ** 2, truth.shape).astype(np.float32)
+    first, later = Cell(1e3, "dense", "pinn", 1, 0), Cell(1e3, "dense", "lsqml", 1, 0)
+    finish(store, first, truth, weights)
+    compare_study(study, store)
+    assert main(["report", "--store", str(store.root), "--format", "csv"]) == 0
+    assert "out of date" not in capsys.readouterr().err
+    finish(store, later, truth, weights)
+    assert main(["report", "--store", str(store.root), "--format", "csv"]) == 0
+    captured = capsys.readouterr()
+    assert "1 cell(s) finished after it" in captured.err and later.job_id in captured.err
+    assert captured.out.startswith("dose,view")  # the table itself stays parseable
+    compare_study(study, store)
+    assert main(["report", "--store", str(store.root)]) == 0
+    assert "out of date" not in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("command", ["report", "compare"])
 def test_a_store_without_finished_cells_is_a_clear_error(tmp_path, capsys, command):
     root = tmp_path / "empty"

@@ -110,6 +110,15 @@ def test_cancel_stops_the_job_at_its_next_cancel_point(store):
     assert status.run_seconds < 10
 
 
+def test_a_cancel_landing_just_before_the_launch_runs_nothing(store):
+    prepare_job(store, sleep_spec("late", result=1.0), STUDY, process_identity())
+    request_cancel(store.job_dir("late"))  # after the scheduler's check, before the process starts
+    status = finish(Supervised(store, "late"))
+    assert status.state == "cancelled" and status.message == "cancelled before it started"
+    assert read_events(store.job_dir("late"))[0] == []
+    assert not (store.job_dir("late") / "result.json").exists()
+
+
 def test_a_job_that_ignores_cancel_is_killed_after_the_timeout(store):
     job = submit(store, sleep_spec("h", seconds=30, steps=300, ignore_cancel=True))
     wait_running(store, "h")

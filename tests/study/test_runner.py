@@ -167,7 +167,26 @@ def test_a_store_of_other_settings_is_refused_unless_forced(reference, tmp_path)
         StudyRunner(root, other, workers=1, force=True)
     request_cancel(store.job_dir("live"))
     StudyRunner(root, other, workers=1, force=True).close()
-    assert [p.name for p in (root / "archive").iterdir()] and not (root / "doses").exists()
+    (archive,) = (root / "archive").iterdir()
+    assert Study.load(archive / "study.yaml").epochs == STUDY.epochs
+    assert (root / "doses").exists() and (root / "views").exists()  # epochs change neither
+
+
+def test_force_archives_only_what_the_changed_settings_touch(reference, tmp_path):
+    root = tmp_path / "store"
+    shutil.copytree(reference[0], root)
+    other = Study.from_dict({**STUDY.to_dict(), "epochs": 3})  # a train-phase setting
+    with StudyRunner(root, other, workers=2, entries=FAKES, force=True) as runner:
+        ids = runner.submit_grid()
+        statuses = runner.wait(ids, timeout=120)
+    assert sorted(ids) == sorted(["train-d1e3-dense-pinn_gs1-s0", "train-d1e3-sparse-pinn_gs1-s0", "compare"])
+    assert all(s.state == "done" for s in statuses)
+    (archive,) = (root / "archive").iterdir()
+    assert sorted(p.name for p in (archive / "jobs").iterdir()) == sorted(ids)
+    assert not (archive / "doses").exists() and (root / "jobs" / "reconstruct-d1e3-dense-lsqml-s0").is_dir()
+    # extending the grid is no change of settings: no refusal, no archive
+    StudyRunner(root, Study.from_dict({**other.to_dict(), "doses": [1e3, 1e4]}), workers=1).close()
+    assert len(list((root / "archive").iterdir())) == 1
 
 
 def test_run_command_rejects_an_empty_selection(reference, tmp_path, capsys):

@@ -2,15 +2,25 @@
 
 Formats: ``table`` (aligned text, two sections), ``csv`` (two CSV blocks — metrics, then
 differences — separated by one blank line), ``json`` (``{"metrics": [...],
-"differences": [...]}``, one object per row).
+"differences": [...]}``, one object per row). A comparison that no longer matches the
+store (cells finished or re-run after it, evaluation settings changed) is still printed,
+with a warning on stderr.
 """
 
 import json
+import sys
 
 import pandas as pd
 
 from fly64.study.cli import add_store_arg
-from fly64.study.compare import NoResultsError, differences, finished_cells, load_cube, tidy_table
+from fly64.study.compare import (
+    NoResultsError,
+    differences,
+    finished_cells,
+    load_cube,
+    stale_reasons,
+    tidy_table,
+)
 from fly64.study.workspace import load_store_study
 
 
@@ -39,6 +49,10 @@ def run(args) -> int:
             f"the comparison in {store.root} scored no cell: run `fly64 compare --store {store.root}`"
         )
     diff = differences(cube)
+    stale = stale_reasons(study, store, cube)
+    if stale:  # on stderr, so csv and json output stay parseable
+        print(f"warning: the comparison is out of date ({'; '.join(stale)}); "
+              f"run `fly64 compare --store {store.root}` to refresh it", file=sys.stderr)
     if args.format == "csv":
         print(table.to_csv(index=False))
         print(diff.to_csv(index=False), end="")
