@@ -98,6 +98,14 @@ class Study(param.Parameterized):
     object_npz = param.String(
         "", doc="Optional PtychoPINN NPZ whose objectGuess and probeGuess drive the simulation."
     )
+    probe_pupil_radius = param.Number(
+        16 / 3, bounds=(0.5, None),
+        doc="Pupil radius of the built-in probe, Fourier pixels (constant in N: footprint D ≈ 0.65·N at "
+            "the default; 8 gives ≈ 0.45·N). Ignored with object_npz.",
+    )
+    probe_defocus = param.Number(
+        4.0, bounds=(0.0, None), doc="Quadratic pupil phase at the rim of the built-in probe, radians."
+    )
     scan_step = param.Number(
         6.0, bounds=(0.5, None), doc="Pitch of the dense base raster, pixels (views are cut from it)."
     )
@@ -159,8 +167,8 @@ class Study(param.Parameterized):
     #: repeats) are not listed: a cell's identity carries them, so extending a grid keeps
     #: the results already made
     PHASE_OF = {
-        "simulate": ("patch_size", "object_size", "object_npz", "scan_step", "scan_jitter",
-                     "guard_rows", "simulation_seed"),
+        "simulate": ("patch_size", "object_size", "object_npz", "probe_pupil_radius", "probe_defocus",
+                     "scan_step", "scan_jitter", "guard_rows", "simulation_seed"),
         "overlap": ("views", "min_positions", "gridsizes", "neighbor_count", "groups_per_position",
                     "grouping_seed", "subsample_seed"),
         "train": ("epochs", "batch_size", "learning_rate", "model_width",
@@ -199,6 +207,11 @@ class Study(param.Parameterized):
             raise StudyError(
                 f"min_positions: {self.min_positions} must exceed neighbor_count "
                 f"({self.neighbor_count}) so every position has K neighbours in its view"
+            )
+        if not self.object_npz and not self.probe_pupil_radius < self.patch_size / 2:
+            raise StudyError(
+                f"probe_pupil_radius: {self.probe_pupil_radius} Fourier px must be below "
+                f"patch_size / 2 = {self.patch_size / 2}"
             )
         if not self.object_npz and self.patch_size * 2 > self.object_size:
             raise StudyError(

@@ -47,7 +47,8 @@ def make_scene(study: Study) -> Scene:
             )
     else:
         obj = make_test_object((study.object_size, study.object_size))
-        probe, source = make_probe(n), "builtin"
+        probe = make_probe(n, pupil_radius=study.probe_pupil_radius, defocus=study.probe_defocus)
+        source = "builtin"
     positions = raster_scan(
         obj.shape, n, study.scan_step, jitter=study.scan_jitter, seed=study.simulation_seed
     )

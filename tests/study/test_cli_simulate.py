@@ -4,8 +4,10 @@ import numpy as np
 import pytest
 
 from fly64.data import open_dose_dataset
+from fly64.physics import footprint_diameter, make_probe
 from fly64.study import Study
 from fly64.study.cli import main
+from fly64.study.simulate import make_scene
 
 
 def test_simulate_quick_store_validates_and_resumes(tmp_path, capsys):
@@ -20,6 +22,13 @@ def test_simulate_quick_store_validates_and_resumes(tmp_path, capsys):
     assert abs(ds["counts"].values.sum(axis=(1, 2)).mean() - 1e3) < 5 * np.sqrt(1e3 / ds.sizes["pattern"])
     assert main(["simulate", "--store", str(store), "--dose", "1000"]) == 0
     assert "up to date" in capsys.readouterr().out
+
+
+def test_probe_settings_shape_the_simulated_probe():
+    default = make_scene(Study.preset("quick", object_size=96))
+    narrow = make_scene(Study.preset("quick", object_size=96, probe_pupil_radius=8.0))
+    assert np.array_equal(default.probe, make_probe(32))
+    assert footprint_diameter(narrow.probe) < 0.8 * footprint_diameter(default.probe)  # D ∝ 1 / radius
 
 
 def test_other_settings_are_refused_then_archived_with_force(tmp_path, capsys):

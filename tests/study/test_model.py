@@ -39,6 +39,7 @@ def test_presets_are_valid_and_round_trip(name, tmp_path):
     (dict(scan_step=30.0), "scan_step"),
     (dict(object_size=40), "object_size"),
     (dict(learning_rate=5.0), "learning_rate"),
+    (dict(probe_pupil_radius=16.0), "probe_pupil_radius"),
     (dict(typo_field=1), "unknown settings"),
 ])
 def test_validation_names_the_field(override, field):
