@@ -13,6 +13,7 @@ from fly64.metrics.evaluate import (
     evaluation_mask,
 )
 from fly64.metrics.frc import FRC_HALF, frc, frc_resolution, half_bit_threshold
+from fly64.metrics.local import footprint_core, local_correlation
 from fly64.metrics.similarity import correlation, ms_ssim, ms_ssim_scales, ssim
 
 __all__ = [
@@ -24,9 +25,11 @@ __all__ = [
     "correlation",
     "evaluate",
     "evaluation_mask",
+    "footprint_core",
     "frc",
     "frc_resolution",
     "half_bit_threshold",
+    "local_correlation",
     "ms_ssim",
     "ms_ssim_scales",
     "register",

@@ -3,12 +3,14 @@
 A cell is finished when its job directory has ``status.json`` with state ``done`` and the
 result files (:func:`fly64.study.results.load_result`). Every finished cell is evaluated
 the same way (:func:`fly64.metrics.evaluate`: registration, phase offset, amplitude scale,
-mask ``weights ≥ study.mask_threshold·max|P|²``); the results are written under
-``store.results_dir``:
+mask ``weights ≥ study.mask_threshold·max|P|²``), plus the local correlation inside each
+test footprint (disc of diameter D), which a reconstruction with the right structure at
+wrong levels per footprint still passes and a blurred level map fails; the results are
+written under ``store.results_dir``:
 
 ``metrics.nc``
     the cube, an xarray Dataset with one variable ``value`` of dims
-    (dose, view, method, seed, part, metric) — method is the cell label (``pinn_gs1``,
+    (dose, view, method, seed, part, metric) — metric one of :data:`CUBE_METRICS`, method is the cell label (``pinn_gs1``,
     ``pinn_gs2``, ``lsqml`` …, with a ``gridsize`` coordinate), NaN where a cell is not
     finished (netCDF4 via h5netcdf);
 ``metrics.csv``
@@ -36,7 +38,8 @@ import xarray as xr
 from fly64.data.atomic import write_bytes_atomic
 from fly64.data.dataset import open_dose_dataset
 from fly64.data.store import Store
-from fly64.metrics import METRICS, PARTS, Evaluation, evaluate
+from fly64.data.views import load_view
+from fly64.metrics import METRICS, PARTS, Evaluation, evaluate, footprint_core, local_correlation
 from fly64.reporting import Reporter
 from fly64.study.cells import Cell, iter_cells
 from fly64.study.jobs import DONE, STATUS, read_json
@@ -47,6 +50,9 @@ CUBE, TABLE, FRC_TABLE, FIGURES, CELL_METRICS = (
     "metrics.nc", "metrics.csv", "frc.csv", "figures", "metrics.json",
 )
 DIMS = ("dose", "view", "method", "seed", "part", "metric")
+#: the cube's metrics: :data:`fly64.metrics.METRICS` and the local correlation inside each
+#: test footprint (:func:`fly64.metrics.local_correlation`)
+CUBE_METRICS = (*METRICS, "local_correlation")
 TABLE_COLUMNS = ["dose", "view", "gridsize", "method", "seed", "part", "metric", "value"]
 
 
@@ -108,18 +114,28 @@ def empty_cube(study: Study) -> xr.DataArray:
         "method": labels,
         "seed": list(study.repeats),
         "part": list(PARTS),
-        "metric": list(METRICS),
+        "metric": list(CUBE_METRICS),
     }
     shape = tuple(len(coords[d]) for d in DIMS)
     cube = xr.DataArray(np.full(shape, np.nan), dims=DIMS, coords=coords, name="value")
     return cube.assign_coords(gridsize=("method", [gridsize_of(m) for m in labels]))
 
 
-def _cell_record(cell: Cell, evaluation: Evaluation) -> dict:
-    return {
+def _cell_record(cell: Cell, evaluation: Evaluation, local: dict[str, float]) -> dict:
+    record = {
         "job_id": cell.job_id, "dose": cell.dose, "view": cell.view, "method": cell.label,
         "gridsize": cell.gridsize, "seed": cell.seed, **evaluation.to_dict(curves=True),
     }
+    for part in PARTS:
+        record[part]["local_correlation"] = local[part]
+    return record
+
+
+def local_scores(truth: np.ndarray, evaluation: Evaluation, positions: np.ndarray, core: np.ndarray) -> dict:
+    """Local correlation of each part as scored (registered, scaled / offset removed)."""
+    parts = {"amplitude": (np.abs(truth), evaluation.amplitude_aligned),
+             "phase": (np.angle(truth), evaluation.phase_aligned)}
+    return {part: local_correlation(a, b, positions, core) for part, (a, b) in parts.items()}
 
 
 def compare_study(study: Study, store: Store, reporter: Reporter | None = None) -> Comparison:
@@ -142,6 +158,8 @@ def compare_study(study: Study, store: Store, reporter: Reporter | None = None) 
     frc_rows, panels, scored, failed = [], {}, [], {}
     truths: dict[float, np.ndarray] = {}
     probe_peaks: dict[float, float] = {}
+    cores: dict[float, np.ndarray] = {}
+    test_positions: dict[tuple[float, str], np.ndarray] = {}
     for i, cell in enumerate(cells):
         reporter.progress(i / len(cells), f"scoring {cell.job_id}")
         reporter.check_cancel()
@@ -149,6 +167,12 @@ def compare_study(study: Study, store: Store, reporter: Reporter | None = None) 
             ds = open_dose_dataset(store.dose_path(cell.dose))
             truths[cell.dose] = ds["object"].values
             probe_peaks[cell.dose] = float(np.abs(ds["probe"].values).max() ** 2)
+            cores[cell.dose] = footprint_core(ds.sizes["ky"], float(ds.attrs["footprint_px"]))
+            positions = ds["positions"].values
+            for view in study.views:
+                if store.view_path(cell.dose, view).is_file():
+                    indices = load_view(store.view_path(cell.dose, view)).indices["test"]
+                    test_positions[(cell.dose, view)] = positions[indices]
         truth, probe_peak = truths[cell.dose], probe_peaks[cell.dose]
         job_dir = store.job_dir(cell.job_id)
         result = load_result(job_dir)
@@ -163,12 +187,14 @@ def compare_study(study: Study, store: Store, reporter: Reporter | None = None) 
             failed[cell.job_id] = str(exc)
             write_bytes_atomic(job_dir / CELL_METRICS, json.dumps({"error": str(exc)}).encode())
             continue
-        record = _cell_record(cell, evaluation)
+        local = (local_scores(truth, evaluation, test_positions[(cell.dose, cell.view)], cores[cell.dose])
+                 if (cell.dose, cell.view) in test_positions else dict.fromkeys(PARTS, math.nan))
+        record = _cell_record(cell, evaluation, local)
         write_bytes_atomic(job_dir / CELL_METRICS, (json.dumps(record, indent=2) + "\n").encode())
         at = {"dose": cell.dose, "view": cell.view, "method": cell.label, "seed": cell.seed}
         for part in PARTS:
             scores = getattr(evaluation, part)
-            cube.loc[at | {"part": part}] = [getattr(scores, m) for m in METRICS]
+            cube.loc[at | {"part": part}] = [getattr(scores, m) for m in METRICS] + [local[part]]
             frc_rows += [
                 {**at, "gridsize": cell.gridsize, "part": part, "frequency": f, "frc": v, "halfbit": h}
                 for f, v, h in zip(scores.frc_freq, scores.frc, scores.frc_halfbit, strict=True)

@@ -20,9 +20,10 @@ import xarray as xr  # noqa: E402
 
 from fly64.data.store import dose_tag  # noqa: E402
 
-DOSE_METRICS = ("ssim", "ms_ssim", "correlation", "psnr_db", "frc_resolution_px")
+DOSE_METRICS = ("ssim", "ms_ssim", "correlation", "local_correlation", "psnr_db", "frc_resolution_px")
 LABELS = {
-    "ssim": "SSIM", "ms_ssim": "MS-SSIM", "correlation": "correlation", "psnr_db": "PSNR (dB)",
+    "ssim": "SSIM", "ms_ssim": "MS-SSIM", "correlation": "correlation",
+    "local_correlation": "correlation per footprint", "psnr_db": "PSNR (dB)",
     "frc_resolution_px": "FRC 0.5 resolution (px)",
 }
 PAD = 4  # pixels around the mask in the side-by-side panels

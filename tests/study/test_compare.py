@@ -8,12 +8,12 @@ import xarray as xr
 
 from fly64.data.atomic import write_json_atomic
 from fly64.data.dataset import open_dose_dataset
-from fly64.metrics import METRICS, PARTS
+from fly64.metrics import PARTS
 from fly64.overlap.metrics import coverage_map
 from fly64.study import Study
 from fly64.study.cells import Cell
 from fly64.study.cli import main
-from fly64.study.compare import FRC_TABLE, TABLE, compare_study
+from fly64.study.compare import CUBE_METRICS, FRC_TABLE, TABLE, compare_study
 from fly64.study.results import CellResult, save_result
 from fly64.study.simulate import simulate_study
 from fly64.study.workspace import prepare_store
@@ -87,7 +87,7 @@ def test_tidy_table_frc_and_per_cell_metrics(graded):
 
     table = pd.read_csv(store.results_dir / TABLE)
     assert list(table.columns) == ["dose", "view", "gridsize", "method", "seed", "part", "metric", "value"]
-    assert len(table) == len(done) * len(PARTS) * len(METRICS)
+    assert len(table) == len(done) * len(PARTS) * len(CUBE_METRICS)
     assert set(table.loc[table["method"] == "pinn_gs2", "gridsize"]) == {2}
     frc = pd.read_csv(store.results_dir / FRC_TABLE)
     assert set(zip(frc["method"], frc["dose"], frc["view"], strict=True)) == {(c.label, c.dose, c.view) for c in done}
