@@ -106,6 +106,17 @@ def is_cut(store: Store, study: Study, dose: float, view: str) -> bool:
         return False
 
 
+def load_current_view(store: Store, study: Study, dose: float, view: str, before: str) -> ViewRecord:
+    """A view cut with the study's current settings (StudyError naming ``before`` otherwise)."""
+    record = load_view(store.view_path(dose, view))
+    if record.settings_hash != study.settings_hash("overlap"):
+        raise StudyError(
+            f"view {view!r} of dose {dose:g} was cut with other settings; "
+            f"run `fly64 overlap` again before {before}"
+        )
+    return record
+
+
 def cut_views(
     study: Study, store: Store, doses=None, views=None, progress: Callable | None = None
 ) -> list[tuple[ViewRecord, bool]]:

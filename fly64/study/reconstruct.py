@@ -8,12 +8,12 @@ import numpy as np
 from fly64.baseline import SolverSettings
 from fly64.data.dataset import open_dose_dataset
 from fly64.data.store import Store
-from fly64.data.views import load_view
 from fly64.models.health import health_checks
 from fly64.physics import default_device
 from fly64.reporting import Reporter
 from fly64.study.cells import Cell
 from fly64.study.model import BASELINES, Study, StudyError
+from fly64.study.overlap import load_current_view
 from fly64.study.results import CellResult
 
 
@@ -61,12 +61,7 @@ def reconstruct_cell(
     reporter = reporter or Reporter()
     started = time.perf_counter()
     ds = open_dose_dataset(store.dose_path(cell.dose))
-    view = load_view(store.view_path(cell.dose, cell.view))
-    if view.settings_hash != study.settings_hash("overlap"):
-        raise StudyError(
-            f"view {cell.view!r} of dose {cell.dose:g} was cut with other settings; "
-            "run `fly64 overlap` again before reconstructing"
-        )
+    view = load_current_view(store, study, cell.dose, cell.view, before="reconstructing")
     indices = np.asarray(view.indices["test"])
     positions = ds["positions"].values[indices]
     probe = ds["probe"].values

@@ -9,7 +9,6 @@ import torch
 
 from fly64.data.dataset import open_dose_dataset
 from fly64.data.store import Store
-from fly64.data.views import load_view
 from fly64.models import (
     PINN,
     GroupSet,
@@ -28,6 +27,7 @@ from fly64.physics import default_device
 from fly64.reporting import Reporter
 from fly64.study.cells import Cell
 from fly64.study.model import Study, StudyError
+from fly64.study.overlap import load_current_view
 from fly64.study.results import CellResult
 
 CHECKPOINT = "checkpoint.pt"
@@ -78,12 +78,7 @@ class CellData:
 def prepare_cell(study: Study, store: Store, cell: Cell) -> CellData:
     """Open the cell's dose dataset and view and set up its groups (StudyError if out of date)."""
     ds = open_dose_dataset(store.dose_path(cell.dose))
-    view = load_view(store.view_path(cell.dose, cell.view))
-    if view.settings_hash != study.settings_hash("overlap"):
-        raise StudyError(
-            f"view {cell.view!r} of dose {cell.dose:g} was cut with other settings; "
-            "run `fly64 overlap` again before training"
-        )
+    view = load_current_view(store, study, cell.dose, cell.view, before="training")
     gridsize = cell.gridsize
     if gridsize not in view.groups.get("train", {}) or gridsize not in view.groups.get("test", {}):
         raise StudyError(

@@ -35,8 +35,8 @@ FAKES = {
 CELLS = 4  # one dose × two views × (pinn gs1, lsqml)
 
 
-def run_grid(root, study=STUDY, entries=FAKES, workers=2, **filters):
-    with StudyRunner(root, study, workers=workers, entries=entries) as runner:
+def run_grid(root, study=STUDY, entries=FAKES, workers=2, force=False, **filters):
+    with StudyRunner(root, study, workers=workers, entries=entries, force=force) as runner:
         ids = runner.submit_grid(**filters)
         return runner, ids, runner.wait(ids, timeout=120)
 
@@ -176,9 +176,7 @@ def test_force_archives_only_what_the_changed_settings_touch(reference, tmp_path
     root = tmp_path / "store"
     shutil.copytree(reference[0], root)
     other = Study.from_dict({**STUDY.to_dict(), "epochs": 3})  # a train-phase setting
-    with StudyRunner(root, other, workers=2, entries=FAKES, force=True) as runner:
-        ids = runner.submit_grid()
-        statuses = runner.wait(ids, timeout=120)
+    _, ids, statuses = run_grid(root, other, force=True)
     assert sorted(ids) == sorted(["train-d1e3-dense-pinn_gs1-s0", "train-d1e3-sparse-pinn_gs1-s0", "compare"])
     assert all(s.state == "done" for s in statuses)
     (archive,) = (root / "archive").iterdir()
