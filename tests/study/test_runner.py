@@ -61,6 +61,23 @@ def objects(root: Path) -> dict:
             for j in registry.all() if j.cell is not None}
 
 
+def launch_runner_parent(root, entries: dict, then: str, **popen) -> subprocess.Popen:
+    """Another process that makes a 1-worker StudyRunner ``r`` on ``root`` and runs ``then``."""
+    code = ("import sys, json; from fly64.study.model import Study; from fly64.study.runner import StudyRunner; "
+            "r = StudyRunner(sys.argv[1], Study.from_json(sys.argv[2]), workers=1, "
+            "entries=json.loads(sys.argv[3])); " + then)
+    return subprocess.Popen([sys.executable, "-c", code, str(root), STUDY.to_json(), json.dumps(entries)],
+                            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, **popen)
+
+
+def wait_for(parent: subprocess.Popen, condition, seconds: float = 60) -> None:
+    """Poll ``condition()`` until true; fails if the parent exits first or after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline and parent.poll() is None
+        time.sleep(0.1)
+
+
 @pytest.mark.slow
 def test_grid_runs_every_phase_in_order_and_a_rerun_skips_it_all(reference, capsys):
     root, ids, statuses = reference
@@ -84,20 +101,9 @@ def test_grid_runs_every_phase_in_order_and_a_rerun_skips_it_all(reference, caps
 @pytest.mark.slow
 def test_killing_the_parent_mid_grid_then_rerunning_recomputes_nothing_finished(reference, tmp_path):
     root = data_copy(reference[0], tmp_path / "store")
-    parent = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys, json; from fly64.study.model import Study; "
-         "from fly64.study.runner import StudyRunner; "
-         "r = StudyRunner(sys.argv[1], Study.from_json(sys.argv[2]), workers=1, "
-         "entries=json.loads(sys.argv[3])); r.wait(r.submit_grid(), timeout=120)",
-         str(root), STUDY.to_json(), json.dumps(FAKES)],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
+    parent = launch_runner_parent(root, FAKES, "r.wait(r.submit_grid(), timeout=120)")
     registry = Registry(StudyRunner(root, STUDY, workers=1).store)
-    deadline = time.monotonic() + 60
-    while sum(j.state == "done" for j in registry.all()) < 2:
-        assert time.monotonic() < deadline and parent.poll() is None
-        time.sleep(0.1)
+    wait_for(parent, lambda: sum(j.state == "done" for j in registry.all()) >= 2)
     os.kill(parent.pid, signal.SIGKILL)
     parent.wait()
     before = {j.job_id: j for j in registry.all()}
@@ -118,21 +124,13 @@ def test_killing_the_parent_mid_grid_then_rerunning_recomputes_nothing_finished(
 def test_ctrl_c_cancels_the_running_and_waiting_jobs_and_exits_130(reference, tmp_path):
     root = data_copy(reference[0], tmp_path / "store")
     entries = {**FAKES, "train": "tests.study.jobkinds:long_cell_job"}
-    parent = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys, json; from fly64.study.model import Study; "
-         "from fly64.study.runner import StudyRunner; from fly64.study.commands.run import follow; "
-         "r = StudyRunner(sys.argv[1], Study.from_json(sys.argv[2]), workers=1, "
-         "entries=json.loads(sys.argv[3])); sys.exit(follow(r, r.submit_grid(), poll=0.1))",
-         str(root), STUDY.to_json(), json.dumps(entries)],
-        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    parent = launch_runner_parent(
+        root, entries, "from fly64.study.commands.run import follow; "
+        "sys.exit(follow(r, r.submit_grid(), poll=0.1))",
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     registry = Registry(StudyRunner(root, STUDY, workers=1).store)
-    deadline = time.monotonic() + 60
-    while not any(j.state == "running" for j in registry.all()):
-        assert time.monotonic() < deadline and parent.poll() is None
-        time.sleep(0.1)
+    wait_for(parent, lambda: any(j.state == "running" for j in registry.all()))
     parent.send_signal(signal.SIGINT)
     out, err = parent.communicate(timeout=30)
     assert parent.returncode == 130, err
