@@ -1,0 +1,114 @@
+"""How well could a patch-wise method (one pattern or one group at a time) do on a study's test split?
+
+The measurement behind issue 4's block (see the session-3 closing note). No network: the amplitude and
+phase of every test patch are free pixels, started flat (1, 0), fitted by Adam to the Poisson NLL of
+the measured counts through the PINN's own forward model (for gridsize 2 its in-group reassembly),
+then stitched like the PINN and scored like the health check (test split, mask × probe peak) three
+ways: raw; with the patches' phase levels fixed from their overlaps (eigenvector synchronisation);
+and with each level taken from the truth (an oracle, sizing what the levels alone are worth).
+
+Usage: ``.venv/bin/python notes/pinn_ceiling.py STORE [--view dense] [--gridsize 1] [--steps 100]``
+(STORE simulated and cut, e.g. by ``fly64 overlap``). Prints one line per dose.
+"""
+
+import argparse
+
+import numpy as np
+import torch
+from scipy.sparse import coo_array
+from scipy.sparse.csgraph import connected_components
+from scipy.sparse.linalg import eigsh
+from scipy.spatial import KDTree
+
+from fly64.data.dataset import open_dose_dataset
+from fly64.data.views import load_view
+from fly64.models import anchored_groups, poisson_nll, stitch
+from fly64.models.health import health_checks
+from fly64.models.physics import reassemble
+from fly64.overlap.grouping import group_offsets
+from fly64.physics import extract_windows, far_field
+from fly64.study.workspace import load_store_study
+
+
+def synchronise(patches: np.ndarray, positions: np.ndarray, probe: np.ndarray) -> np.ndarray:
+    """Patches (n, N, N) with their phase levels made consistent over |P|²-weighted overlaps.
+
+    The leading eigenvector of the Hermitian matrix of pairwise overlap products gives one phase
+    per patch (per connected group of overlapping patches), removed from each patch.
+    """
+    size = patches.shape[-1]
+    weighted = np.abs(probe) ** 2 * patches
+    pairs = KDTree(positions).query_pairs(size - 1, p=np.inf, output_type="ndarray")
+    products = np.empty(len(pairs), complex)
+    for k, (i, j) in enumerate(pairs):
+        dy, dx = positions[j] - positions[i]
+        in_i = (slice(max(dy, 0), size + min(dy, 0)), slice(max(dx, 0), size + min(dx, 0)))
+        in_j = (slice(max(-dy, 0), size + min(-dy, 0)), slice(max(-dx, 0), size + min(-dx, 0)))
+        products[k] = np.vdot(weighted[j][in_j], weighted[i][in_i])
+    n = len(patches)
+    rows, cols = np.r_[pairs[:, 0], pairs[:, 1]], np.r_[pairs[:, 1], pairs[:, 0]]
+    matrix = coo_array((np.r_[products, products.conj()], (rows, cols)), shape=(n, n)).tocsr()
+    _, labels = connected_components(abs(matrix), directed=False)
+    levels = np.zeros(n)
+    for label in np.unique(labels):
+        members = np.flatnonzero(labels == label)
+        if len(members) < 2:
+            continue
+        block = matrix[members][:, members]
+        vector = (np.linalg.eigh(block.toarray())[1][:, -1] if len(members) <= 64
+                  else eigsh(block, k=1, which="LA")[1][:, 0])
+        levels[members] = np.angle(vector * np.conj(vector.sum()))
+    return patches * np.exp(-1j * levels)[:, None, None]
+
+
+def ceiling(store, study, dose: float, view_name: str, gridsize: int, steps: int) -> dict:
+    """Phase correlation of the stitched free-pixel retrieval: raw, synchronised, oracle levels."""
+    ds = open_dose_dataset(store.dose_path(dose))
+    truth, probe, positions = ds["object"].values, ds["probe"].values, ds["positions"].values
+    view = load_view(store.view_path(dose, view_name))
+    test = view.indices["test"]
+    groups = anchored_groups(test, view.groups["test"][gridsize] if gridsize > 1 else None)
+    offsets = torch.from_numpy(group_offsets(positions.astype(np.int64), groups))
+    counts = torch.from_numpy(ds["counts"].values[groups]).float()
+    probe_t, size = torch.from_numpy(probe), probe.shape[-1]
+    amplitude = torch.ones(counts.shape, requires_grad=True)
+    phase = torch.zeros(counts.shape, requires_grad=True)
+    optimiser = torch.optim.Adam([amplitude, phase], lr=0.02)
+    for _ in range(steps):
+        windows = reassemble(torch.polar(amplitude, phase), offsets)
+        loss = poisson_nll(far_field(probe_t * windows).abs().square(), counts)
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+    patches = reassemble(torch.polar(amplitude, phase), offsets)[:, 0].detach().numpy()
+    centres = positions[test]
+    truths = extract_windows(torch.from_numpy(truth), torch.from_numpy(centres), size).numpy()
+    weight = np.abs(probe) ** 2
+    oracle = patches * np.exp(-1j * np.angle((weight * patches * truths.conj()).sum((1, 2))))[:, None, None]
+    unit = float(weight.max())
+
+    def score(p):
+        obj, weights = stitch(p, centres, probe, truth.shape)
+        return health_checks([], obj, weights, truth, mask_threshold=study.mask_threshold,
+                             illumination_unit=unit)["phase_correlation"]
+
+    return {"raw": score(patches), "synchronised": score(synchronise(patches, centres, probe)),
+            "oracle": score(oracle)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("store")
+    parser.add_argument("--view", default="dense")
+    parser.add_argument("--gridsize", type=int, default=1, choices=(1, 2))
+    parser.add_argument("--steps", type=int, default=100)
+    args = parser.parse_args()
+    store, study = load_store_study(args.store)
+    for dose in study.doses:
+        scores = ceiling(store, study, dose, args.view, args.gridsize, args.steps)
+        print(f"dose {dose:g} {args.view} gs{args.gridsize}: "
+              + "  ".join(f"{k} {v:.3f}" for k, v in scores.items()), flush=True)
+
+
+if __name__ == "__main__":
+    main()
