@@ -20,13 +20,12 @@ from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import eigsh
 from scipy.spatial import KDTree
 
-from fly64.data.dataset import open_dose_dataset
-from fly64.data.views import load_view
-from fly64.models import anchored_groups, poisson_nll, stitch
+from fly64.models import poisson_nll, stitch
 from fly64.models.health import health_checks
-from fly64.models.physics import reassemble
-from fly64.overlap.grouping import group_offsets
-from fly64.physics import extract_windows, far_field
+from fly64.models.physics import ForwardModel
+from fly64.physics import extract_windows
+from fly64.study.cells import Cell
+from fly64.study.train import prepare_cell
 from fly64.study.workspace import load_store_study
 
 
@@ -63,26 +62,22 @@ def synchronise(patches: np.ndarray, positions: np.ndarray, probe: np.ndarray) -
 
 def ceiling(store, study, dose: float, view_name: str, gridsize: int, steps: int) -> dict:
     """Phase correlation of the stitched free-pixel retrieval: raw, synchronised, oracle levels."""
-    ds = open_dose_dataset(store.dose_path(dose))
-    truth, probe, positions = ds["object"].values, ds["probe"].values, ds["positions"].values
-    view = load_view(store.view_path(dose, view_name))
-    test = view.indices["test"]
-    groups = anchored_groups(test, view.groups["test"][gridsize] if gridsize > 1 else None)
-    offsets = torch.from_numpy(group_offsets(positions.astype(np.int64), groups))
-    counts = torch.from_numpy(ds["counts"].values[groups]).float()
-    probe_t, size = torch.from_numpy(probe), probe.shape[-1]
-    amplitude = torch.ones(counts.shape, requires_grad=True)
-    phase = torch.zeros(counts.shape, requires_grad=True)
+    data = prepare_cell(study, store, Cell(dose, view_name, "pinn", gridsize, 0))
+    batch = data.test.batch(np.arange(len(data.test)), torch.device("cpu"))
+    physics = ForwardModel(torch.from_numpy(data.probe))
+    amplitude = torch.ones(batch.counts.shape, requires_grad=True)
+    phase = torch.zeros(batch.counts.shape, requires_grad=True)
     optimiser = torch.optim.Adam([amplitude, phase], lr=0.02)
     for _ in range(steps):
-        windows = reassemble(torch.polar(amplitude, phase), offsets)
-        loss = poisson_nll(far_field(probe_t * windows).abs().square(), counts)
+        rates, _ = physics(torch.polar(amplitude, phase), batch.offsets)
+        loss = poisson_nll(rates, batch.counts)
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
-    patches = reassemble(torch.polar(amplitude, phase), offsets)[:, 0].detach().numpy()
-    centres = positions[test]
-    truths = extract_windows(torch.from_numpy(truth), torch.from_numpy(centres), size).numpy()
+    with torch.no_grad():
+        patches = physics(torch.polar(amplitude, phase), batch.offsets)[1][:, 0].numpy()
+    centres, truth, probe = data.positions[data.test_indices], data.truth, data.probe
+    truths = extract_windows(torch.from_numpy(truth), torch.from_numpy(centres), probe.shape[-1]).numpy()
     weight = np.abs(probe) ** 2
     oracle = patches * np.exp(-1j * np.angle((weight * patches * truths.conj()).sum((1, 2))))[:, None, None]
     unit = float(weight.max())
