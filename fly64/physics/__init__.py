@@ -9,7 +9,7 @@ from fly64.physics.forward import (
     simulate_counts,
 )
 from fly64.physics.object import make_test_object
-from fly64.physics.probe import footprint_diameter, make_probe
+from fly64.physics.probe import footprint_diameter, make_probe, support_fraction
 from fly64.physics.scan import illuminated_rows, raster_scan, split_along_y
 
 __all__ = [
@@ -25,4 +25,5 @@ __all__ = [
     "raster_scan",
     "simulate_counts",
     "split_along_y",
+    "support_fraction",
 ]

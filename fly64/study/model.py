@@ -8,10 +8,17 @@ those of every phase before it, so a result is reused only when all its inputs a
 import hashlib
 import json
 import math
+from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import param
 import yaml
+
+from fly64.data.npz import load_npz
+from fly64.physics import footprint_diameter, make_probe, support_fraction
+from fly64.physics.object import OBJECTS
+from fly64.physics.probe import PROBES
 
 PHASES = ("simulate", "overlap", "train", "reconstruct", "evaluate")
 METHODS = ("pinn", "lsqml", "epie", "rpie")
@@ -28,6 +35,18 @@ UPSTREAM = {
 
 class StudyError(ValueError):
     """Invalid study settings; the message names the field and what is allowed."""
+
+
+#: least fraction of |P|² the central disc of diameter N/2 must hold for the PINN's support
+SUPPORT_FRACTION = 0.99
+
+
+@lru_cache(maxsize=32)
+def _cached_probe(size: int, kind: str, radius, defocus, npz: tuple | None) -> np.ndarray:
+    """The study's probe, made (or read) once per distinct setting; ``npz`` = (path, mtime, bytes)."""
+    probe = load_npz(npz[0])["probe"] if npz else make_probe(size, kind, pupil_radius=radius, defocus=defocus)
+    probe.setflags(write=False)
+    return probe
 
 
 class Doses(param.List):
@@ -93,21 +112,37 @@ class Study(param.Parameterized):
     doses = Doses([1e3, 1e4, 1e5], precedence=1, doc="Expected photons per diffraction pattern.")
     patch_size = param.Integer(64, bounds=(16, 256), doc="Detector / probe window side N, pixels.")
     object_size = param.Integer(
-        768, bounds=(32, 8192), doc="Side of the square test object, pixels (ignored with object_npz)."
+        512, bounds=(32, 8192), doc="Side of the square test object, pixels (ignored with object_npz)."
+    )
+    object = param.Selector(
+        objects=list(OBJECTS), default="probe_scale",
+        doc="Built-in test object: 'probe_scale' (features from a few px to ≈ 2·D, most phase "
+            "variance at periods below 2·D, amplitude independent of phase) or 'coarse' (the seed "
+            "study's 1/f object whose amplitude copies its phase). Ignored with object_npz.",
     )
     object_npz = param.String(
         "", doc="Optional PtychoPINN NPZ whose objectGuess and probeGuess drive the simulation."
     )
+    probe = param.Selector(
+        objects=list(PROBES), default="defocused",
+        doc="Built-in probe: 'defocused' (soft-edged defocused pupil, D₉₀ ≈ 0.35·N, ≥ 99 % of |P|² "
+            "inside N/2) or 'focused' (the seed study's Airy spot, D₉₀ ≈ 0.65·N, tails past N/2). "
+            "Ignored with object_npz.",
+    )
     probe_pupil_radius = param.Number(
-        16 / 3, bounds=(0.5, None),
-        doc="Pupil radius of the built-in probe, Fourier pixels (constant in N: footprint D ≈ 0.65·N at "
-            "the default; 8 gives ≈ 0.45·N). Ignored with object_npz.",
+        None, bounds=(0.5, None), allow_None=True,
+        doc="Pupil radius of the built-in probe, Fourier pixels; empty = the probe's design "
+            "(defocused 0.325·N, focused 16/3). A smaller pupil makes a wider focus.",
     )
     probe_defocus = param.Number(
-        4.0, bounds=(0.0, None), doc="Quadratic pupil phase at the rim of the built-in probe, radians."
+        None, bounds=(0.0, None), allow_None=True,
+        doc="Quadratic pupil phase at the pupil radius, radians; empty = the probe's design "
+            "(defocused 0.18·N, focused 4). More defocus makes a wider beam.",
     )
     scan_step = param.Number(
-        6.0, bounds=(0.5, None), doc="Pitch of the dense base raster, pixels (views are cut from it)."
+        None, bounds=(0.5, None), allow_None=True,
+        doc="Pitch of the base raster the views are cut from, pixels; empty = half the densest "
+            "view's spacing S (fine enough for the greedy cut to reach S).",
     )
     scan_jitter = param.Number(1.0, bounds=(0, None), doc="Uniform jitter of base positions, ± pixels.")
     guard_rows = param.Integer(
@@ -117,7 +152,13 @@ class Study(param.Parameterized):
 
     # --- overlap (phase D)
     views = Views(
-        {"dense": 0.7, "sparse": 0.2}, doc="Target overlap fraction f per view; spacing S = (1 − f)·N."
+        {"dense": 0.7, "sparse": 0.2},
+        doc="Linear overlap f per view: minimum centre spacing S = (1 − f)·D, D the probe footprint.",
+    )
+    spacing_basis = param.Selector(
+        objects=["footprint", "window"], default="footprint",
+        doc="What a view's overlap f is measured against: 'footprint' (S = (1 − f)·D, as "
+            "ptychographers define overlap) or 'window' (S = (1 − f)·N, the seed study's rule).",
     )
     min_positions = param.Integer(
         16, bounds=(2, None), doc="Fewest positions a view must keep per split for any method."
@@ -167,9 +208,9 @@ class Study(param.Parameterized):
     #: repeats) are not listed: a cell's identity carries them, so extending a grid keeps
     #: the results already made
     PHASE_OF = {
-        "simulate": ("patch_size", "object_size", "object_npz", "probe_pupil_radius", "probe_defocus",
-                     "scan_step", "scan_jitter", "guard_rows", "simulation_seed"),
-        "overlap": ("views", "min_positions", "gridsizes", "neighbor_count", "groups_per_position",
+        "simulate": ("patch_size", "object_size", "object", "object_npz", "probe", "probe_pupil_radius",
+                     "probe_defocus", "scan_step", "scan_jitter", "guard_rows", "simulation_seed"),
+        "overlap": ("views", "spacing_basis", "min_positions", "gridsizes", "neighbor_count", "groups_per_position",
                     "grouping_seed", "subsample_seed"),
         "train": ("epochs", "batch_size", "learning_rate", "model_width",
                   "model_depth", "validation_fraction", "patience", "train_probe", "mae_weight",
@@ -180,15 +221,42 @@ class Study(param.Parameterized):
     }
 
     # ----------------------------------------------------------------- derived values
+    def make_probe(self) -> np.ndarray:
+        """The probe the study simulates with (the NPZ's, or the built-in one): complex64 (N, N),
+        read-only, Σ|P|² = 1 for a built-in probe."""
+        npz = None
+        if self.object_npz:
+            path = Path(self.object_npz)
+            if not path.is_file():
+                raise StudyError(f"object_npz: {path} does not exist")
+            npz = (str(path), path.stat().st_mtime_ns, path.stat().st_size)
+        try:
+            return _cached_probe(self.patch_size, self.probe, self.probe_pupil_radius, self.probe_defocus, npz)
+        except ValueError as exc:
+            raise StudyError(f"{'object_npz' if npz else 'probe'}: {exc}") from exc
+
+    @property
+    def footprint(self) -> float:
+        """The probe footprint D₉₀ (pixels): diameter of the centred disc holding 90 % of |P|²."""
+        return footprint_diameter(self.make_probe())
+
     def spacing(self, view: str) -> float:
-        """Minimum centre spacing S = (1 − f)·N of a view, pixels."""
+        """Minimum centre spacing S = (1 − f)·D of a view (or (1 − f)·N on the window basis), pixels."""
         if view not in self.views:
             raise StudyError(f"views: no view named {view!r}; the study has {list(self.views)}")
-        return round((1 - self.views[view]) * self.patch_size, 6)
+        basis = self.footprint if self.spacing_basis == "footprint" else self.patch_size
+        return round((1 - self.views[view]) * basis, 6)
 
     @property
     def spacings(self) -> dict[str, float]:
         return {v: self.spacing(v) for v in self.views}
+
+    @property
+    def base_step(self) -> float:
+        """Pitch of the base raster, pixels: ``scan_step``, or half the densest view's spacing."""
+        if self.scan_step is not None:
+            return self.scan_step
+        return max(round(min(self.spacings.values()) / 2, 3), 0.5)
 
     @property
     def baseline_methods(self) -> list[str]:
@@ -208,7 +276,7 @@ class Study(param.Parameterized):
                 f"min_positions: {self.min_positions} must exceed neighbor_count "
                 f"({self.neighbor_count}) so every position has K neighbours in its view"
             )
-        if not self.object_npz and not self.probe_pupil_radius < self.patch_size / 2:
+        if not self.object_npz and not (self.probe_pupil_radius or 0) < self.patch_size / 2:
             raise StudyError(
                 f"probe_pupil_radius: {self.probe_pupil_radius} Fourier px must be below "
                 f"patch_size / 2 = {self.patch_size / 2}"
@@ -221,14 +289,29 @@ class Study(param.Parameterized):
         for view in self.views:
             if self.spacing(view) <= 0:
                 raise StudyError(f"views: spacing of {view!r} is {self.spacing(view)} px; need S > 0")
-        if self.scan_step > min(self.spacings.values()):
+        if self.base_step > min(self.spacings.values()):
             raise StudyError(
-                f"scan_step: {self.scan_step} px is coarser than the densest view's spacing "
+                f"scan_step: {self.base_step} px is coarser than the densest view's spacing "
                 f"{min(self.spacings.values()):.1f} px; allowed scan_step ≤ that spacing"
             )
         if not self.repeats:
             raise StudyError("repeats: needs at least one repeat seed, e.g. [0]")
         return self
+
+    def warnings(self) -> list[str]:
+        """Set-ups that run but break an assumption of a method, each ``"field: message"``."""
+        out = []
+        probe = self.make_probe()
+        inside = support_fraction(probe)
+        if "pinn" in self.methods and inside < SUPPORT_FRACTION:
+            field = "object_npz" if self.object_npz else "probe"
+            out.append(
+                f"{field}: only {inside:.1%} of |P|² lies inside the central disc of diameter N/2 = "
+                f"{self.patch_size / 2:g} px (D₉₉ = {footprint_diameter(probe, 0.99):.1f} px); the PINN "
+                f"assumes the illuminated object fits there, so its cells will under-sample the exit "
+                f"wave — use the 'defocused' probe or less defocus"
+            )
+        return out
 
     # ----------------------------------------------------------------- (de)serialisation
     @classmethod
@@ -315,14 +398,14 @@ class Study(param.Parameterized):
 PRESETS: dict[str, dict] = {
     # tests, tutorials, CI: the whole grid in a few minutes on 2 CPU cores
     "quick": dict(
-        patch_size=32, object_size=320, scan_step=4.0, epochs=12, batch_size=16, model_width=8,
+        patch_size=32, object_size=160, epochs=12, batch_size=16, model_width=8,
         model_depth=2, baseline_epochs=40, baseline_chunk=5, snapshot_every=2, patience=6,
     ),
     # the app's and `fly64 run`'s default: meaningful science on a laptop CPU
     "standard": dict(),
     # seed-scale sizes (N = 128), for a GPU
     "seed": dict(
-        patch_size=128, object_size=1536, scan_step=12.0, epochs=100, batch_size=32,
+        patch_size=128, object_size=1024, epochs=100, batch_size=32,
         model_width=32, model_depth=4, baseline_epochs=200, baseline_chunk=10, patience=15,
     ),
 }

@@ -14,7 +14,6 @@ from fly64.data.provenance import package_versions
 from fly64.data.store import Store
 from fly64.physics import (
     footprint_diameter,
-    make_probe,
     make_test_object,
     raster_scan,
     simulate_counts,
@@ -37,20 +36,20 @@ class Scene:
 def make_scene(study: Study) -> Scene:
     """The object, probe and base scan a study simulates (deterministic in its settings)."""
     n = study.patch_size
+    probe = study.make_probe()
     if study.object_npz:
-        user = load_npz(study.object_npz)
-        obj, probe, source = user["object"], user["probe"], f"npz:{Path(study.object_npz).name}"
+        obj, source = load_npz(study.object_npz)["object"], f"npz:{Path(study.object_npz).name}"
         if probe.shape[0] != n:
             raise StudyError(
                 f"patch_size: {n} px differs from the NPZ probe's side {probe.shape[0]} px; "
                 "set patch_size to the probe's side"
             )
     else:
-        obj = make_test_object((study.object_size, study.object_size))
-        probe = make_probe(n, pupil_radius=study.probe_pupil_radius, defocus=study.probe_defocus)
-        source = "builtin"
+        size = (study.object_size, study.object_size)
+        obj = make_test_object(size, study.object, scale=footprint_diameter(probe))
+        source = f"builtin:{study.object}"
     positions = raster_scan(
-        obj.shape, n, study.scan_step, jitter=study.scan_jitter, seed=study.simulation_seed
+        obj.shape, n, study.base_step, jitter=study.scan_jitter, seed=study.simulation_seed
     )
     labels = split_along_y(positions, n, obj.shape[0], study.guard_rows)
     keep = labels >= 0

@@ -2,6 +2,7 @@
 
 import pytest
 
+from fly64.physics import footprint_diameter, make_probe
 from fly64.study import PRESETS, Study, StudyError, select_cells
 from fly64.study.cells import iter_cells
 
@@ -12,8 +13,33 @@ def test_seed_faithful_defaults():
     assert s.views == {"dense": 0.7, "sparse": 0.2}
     assert s.gridsizes == [1, 2] and s.neighbor_count == 7 and s.patch_size == 64
     assert (s.simulation_seed, s.grouping_seed, s.subsample_seed) == (42, 123, 456)
-    assert s.spacings == {"dense": pytest.approx(19.2), "sparse": pytest.approx(51.2)}
-    assert Study.preset("seed").spacings == {"dense": pytest.approx(38.4), "sparse": pytest.approx(102.4)}
+    assert (s.probe, s.object, s.spacing_basis) == ("defocused", "probe_scale", "footprint")
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_spacing_is_measured_against_the_probe_footprint(name):
+    s = Study.preset(name)
+    assert s.footprint == pytest.approx(footprint_diameter(make_probe(s.patch_size)))
+    assert s.spacings == {"dense": pytest.approx(0.3 * s.footprint), "sparse": pytest.approx(0.8 * s.footprint)}
+    assert s.base_step == pytest.approx(s.spacing("dense") / 2, abs=1e-3)
+    seed_rule = Study.preset(name, spacing_basis="window", probe="focused")
+    assert seed_rule.spacings == {"dense": pytest.approx(0.3 * s.patch_size), "sparse": pytest.approx(0.8 * s.patch_size)}
+    assert Study.preset(name, scan_step=1.5).base_step == 1.5
+
+
+def test_probe_settings_change_the_footprint_and_the_spacing():
+    s = Study.preset("quick")
+    wider = Study.preset("quick", probe_defocus=0.22 * s.patch_size)
+    assert wider.footprint > 1.1 * s.footprint and wider.spacing("dense") > s.spacing("dense")
+    assert Study.preset("quick", probe="focused").footprint > 1.6 * s.footprint
+
+
+def test_probe_past_half_the_window_warns_for_pinn_cells_only():
+    assert Study.preset("quick").warnings() == []
+    focused = Study.preset("quick", probe="focused")
+    (message,) = focused.warnings()
+    assert message.startswith("probe: ") and "N/2" in message and "D₉₉" in message
+    assert Study.preset("quick", probe="focused", methods=["lsqml"]).warnings() == []
 
 
 @pytest.mark.parametrize("name", sorted(PRESETS))
@@ -40,6 +66,9 @@ def test_presets_are_valid_and_round_trip(name, tmp_path):
     (dict(object_size=40), "object_size"),
     (dict(learning_rate=5.0), "learning_rate"),
     (dict(probe_pupil_radius=16.0), "probe_pupil_radius"),
+    (dict(probe="pencil"), "probe"),
+    (dict(object="cat"), "object"),
+    (dict(spacing_basis="probe"), "spacing_basis"),
     (dict(typo_field=1), "unknown settings"),
 ])
 def test_validation_names_the_field(override, field):
