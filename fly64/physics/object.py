@@ -126,3 +126,45 @@ def make_test_object(
     amplitude = amplitude_mean * (1 + amplitude_contrast * amp_field / amp_field.std())
     amplitude = np.clip(amplitude, 0.05, None)
     return (amplitude * np.exp(1j * phase)).astype(np.complex64)
+
+
+def phase_power_spectrum(obj: np.ndarray, bins: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    """Radially averaged power spectrum of the object's phase (mean removed).
+
+    Returns
+    -------
+    frequency : float64 (bins,), bin centres in cycles per pixel, up to 0.5 (Nyquist).
+    power : float64 (bins,), mean |FFT(phase)|² in each annulus, normalised to sum 1.
+    """
+    phase = np.angle(obj).astype(np.float64)
+    power = np.abs(np.fft.fft2(phase - phase.mean())) ** 2
+    f = np.hypot(np.fft.fftfreq(phase.shape[0])[:, None], np.fft.fftfreq(phase.shape[1])[None, :])
+    edges = np.linspace(0, 0.5, bins + 1)
+    which = np.digitize(f.ravel(), edges) - 1
+    keep = (which >= 0) & (which < bins)
+    total = np.bincount(which[keep], power.ravel()[keep], minlength=bins)
+    count = np.maximum(np.bincount(which[keep], minlength=bins), 1)
+    radial = total / count
+    return (edges[:-1] + edges[1:]) / 2, radial / radial.sum()
+
+
+def object_statistics(obj: np.ndarray, footprint: float) -> dict[str, float]:
+    """What makes an object easy or hard to retrieve, against a probe footprint D (pixels).
+
+    Returns amplitude mean and relative contrast, phase std (radians), the Pearson
+    correlation of amplitude and phase (near 0 for independent parts), and the fraction of
+    the phase variance at periods below 2·D (what single patterns can see).
+    """
+    if not footprint > 0:
+        raise ValueError(f"footprint must be a positive number of pixels, got {footprint!r}")
+    amp, phase = np.abs(obj).astype(np.float64), np.angle(obj).astype(np.float64)
+    power = np.abs(np.fft.fft2(phase - phase.mean())) ** 2
+    f = np.hypot(np.fft.fftfreq(phase.shape[0])[:, None], np.fft.fftfreq(phase.shape[1])[None, :])
+    flat = amp.std() == 0 or phase.std() == 0
+    return {
+        "amplitude_mean": float(amp.mean()),
+        "amplitude_contrast": float(amp.std() / amp.mean()),
+        "phase_std_rad": float(phase.std()),
+        "amplitude_phase_correlation": 0.0 if flat else float(np.corrcoef(amp.ravel(), phase.ravel())[0, 1]),
+        "phase_power_below_2D": float(power[f > 1 / (2 * footprint)].sum() / power.sum()),
+    }

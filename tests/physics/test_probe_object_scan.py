@@ -11,6 +11,7 @@ from fly64.physics import (
     split_along_y,
     support_fraction,
 )
+from fly64.physics.object import object_statistics, phase_power_spectrum
 from fly64.physics.scan import illuminated_rows
 
 
@@ -83,19 +84,13 @@ def test_test_object_is_weak_mostly_phase_and_deterministic(kind):
     assert np.array_equal(obj, make_test_object((256, 256), kind))
 
 
-def _power_above(phase, frequency):
-    """Fraction of the phase's power at spatial frequencies above ``frequency`` (cycles/px)."""
-    power = np.abs(np.fft.fft2(phase - phase.mean())) ** 2
-    f = np.hypot(np.fft.fftfreq(phase.shape[0])[:, None], np.fft.fftfreq(phase.shape[1])[None, :])
-    return power[f > frequency].sum() / power.sum()
-
-
 @pytest.mark.parametrize("scale", [11.7, 22.1])
 def test_default_object_lives_at_the_probe_scale_with_independent_amplitude(scale):
     obj = make_test_object((384, 384), scale=scale)
-    amp, phase = np.abs(obj), np.angle(obj)
-    assert _power_above(phase, 1 / (2 * scale)) > 0.8  # most phase variance at periods below 2·D
-    assert abs(np.corrcoef(amp.ravel(), phase.ravel())[0, 1]) < 0.2
+    stats = object_statistics(obj, scale)
+    assert stats["phase_power_below_2D"] > 0.8  # most phase variance at periods below 2·D
+    assert abs(stats["amplitude_phase_correlation"]) < 0.2
+    phase = np.angle(obj)
     # no flat plateau many footprints wide: the phase varies inside every 2D × 2D tile
     tile = int(2 * scale)
     stds = [phase[y:y + tile, x:x + tile].std() for y in range(0, 384 - tile, tile) for x in range(0, 384 - tile, tile)]
@@ -103,10 +98,21 @@ def test_default_object_lives_at_the_probe_scale_with_independent_amplitude(scal
 
 
 def test_coarse_object_copies_amplitude_into_large_scale_phase():
-    obj = make_test_object((256, 256), "coarse")
-    amp, phase = np.abs(obj), np.angle(obj)
-    assert np.corrcoef(amp.ravel(), phase.ravel())[0, 1] > 0.7
-    assert _power_above(phase, 1 / (2 * 22.1)) < 0.6
+    stats = object_statistics(make_test_object((256, 256), "coarse"), 22.1)
+    assert stats["amplitude_phase_correlation"] > 0.7
+    assert stats["phase_power_below_2D"] < 0.6
+
+
+def test_object_statistics_of_known_fields():
+    yy, xx = np.indices((128, 128))
+    fine = np.exp(1j * 0.3 * np.sin(2 * np.pi * xx / 8))  # period 8 px < 2·D for D = 10
+    coarse = np.exp(1j * 0.3 * np.sin(2 * np.pi * xx / 64))
+    assert object_statistics(fine, 10)["phase_power_below_2D"] > 0.99
+    assert object_statistics(coarse, 10)["phase_power_below_2D"] < 0.01
+    frequency, power = phase_power_spectrum(fine)
+    assert frequency[np.argmax(power)] == pytest.approx(1 / 8, abs=0.5 / 64)
+    with pytest.raises(ValueError, match="footprint"):
+        object_statistics(fine, 0)
 
 
 def test_objects_have_structure_up_to_nyquist():
