@@ -1,4 +1,4 @@
-"""Diffraction page: patterns per dose on one colour scale, mean pattern, probe, photons per pattern."""
+"""Diffraction page: patterns per dose on one colour scale, mean pattern, probe, object, photons per pattern."""
 
 import functools
 
@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import panel as pn
 
-from fly64.study.views_data import dose_summary, pattern
+from fly64.study.views_data import dose_summary, pattern, scene_summary
 
-from .common import PHASE_CMAP, PLOT, centred_image, limits, notice, plot, scaled
+from .common import PHASE_CMAP, PLOT, centred_image, image, limits, notice, plot, scaled
 
 
 class DiffractionPage(pn.viewable.Viewer):
@@ -43,7 +43,7 @@ class DiffractionPage(pn.viewable.Viewer):
         scale = pn.widgets.RadioButtonGroup(options=["log", "sqrt", "linear"], value="log")
         pct = pn.widgets.RangeSlider(label="colour limits (percentiles)", start=0, end=100,
                                      value=(0.5, 99.9), step=0.1, width=320)
-        chosen = pn.widgets.Select(label="dose for probe and statistics", width=220,
+        chosen = pn.widgets.Select(label="dose for probe, object and statistics", width=260,
                                    options={f"{d:g}": d for d in doses}, value=doses[0])
 
         @functools.lru_cache(maxsize=4)
@@ -67,6 +67,7 @@ class DiffractionPage(pn.viewable.Viewer):
         patterns = [hv.DynamicMap(pn.bind(frame_image, d, frame, scale, pct)) for d in doses]
         means = [hv.DynamicMap(pn.bind(mean_image, d, scale, pct)) for d in doses]
         probe = pn.bind(self._probe_panel, chosen)
+        scene = pn.bind(self._object_panel, chosen)
         table = pd.DataFrame([{"dose": f"{d:g}", "patterns": s.n_patterns,
                                **{k: round(v, 3) for k, v in s.count_stats().items() if k != "nominal"}}
                               for d, s in summaries.items()])
@@ -80,23 +81,59 @@ class DiffractionPage(pn.viewable.Viewer):
             pn.pane.DataFrame(table, index=False, sizing_mode="stretch_width"),
             chosen,
             probe,
+            scene,
             sizing_mode="stretch_width",
         )
 
     def _probe_panel(self, dose):
-        s = dose_summary(self.store, dose)
-        radius = s.footprint_px / 2
-        footprint = hv.Ellipse(0, 0, 2 * radius).opts(color="white", line_dash="dashed", line_width=2)
-        amp = centred_image(np.abs(s.probe), f"probe amplitude (√photons) · D = {s.footprint_px:.1f} px",
-                            cmap="gray", colorbar=True, xlabel="x (px)", ylabel="y (px)")
+        s, scene = dose_summary(self.store, dose), scene_summary(self.store, dose)
+        footprint = hv.Ellipse(0, 0, s.footprint_px).opts(color="white", line_dash="dashed", line_width=2)
+        support = hv.Ellipse(0, 0, s.patch_size / 2).opts(color="orange", line_dash="dotted", line_width=2)
+        circles = (f"D₉₀ = {s.footprint_px:.1f} px (white dashed), "
+                   f"N/2 = {s.patch_size / 2:g} px (orange dotted, holds {scene.support_fraction:.1%})")
+        amp = centred_image(np.abs(s.probe), "probe amplitude (√photons)", cmap="gray", colorbar=True,
+                            xlabel="x (px)", ylabel="y (px)")
         phase = centred_image(np.angle(s.probe), "probe phase (rad)", cmap=PHASE_CMAP, colorbar=True,
                               clim=(-np.pi, np.pi), xlabel="x (px)", ylabel="y (px)")
         counts, edges = np.histogram(s.counts_per_pattern, bins=40)
         hist = hv.Histogram((edges, counts), kdims=["photons per pattern"], vdims=["patterns"]).opts(
             **{**PLOT, "frame_width": 340}, color="#4c72b0", title=f"dose {dose:g}: photons per pattern")
         nominal = hv.VLine(s.dose).opts(color="crimson", line_width=2)
-        return pn.Row(plot((amp * footprint).opts(title=amp.label)),
-                      plot((phase * footprint).opts(title=phase.label)), plot(hist * nominal))
+        return pn.Column(
+            pn.pane.Markdown(f"**Probe** · {circles}"),
+            pn.Row(plot((amp * footprint * support).opts(title=amp.label)),
+                   plot((phase * footprint * support).opts(title=phase.label)), plot(hist * nominal)),
+        )
+
+    def _object_panel(self, dose):
+        s = scene_summary(self.store, dose)
+        stats = s.object_stats
+        phase = image(np.angle(s.object), "object phase (rad)", cmap=PHASE_CMAP,
+                      colorbar=True, xlabel="x (px)", ylabel="y (px)")
+        amp = image(np.abs(s.object), "object amplitude", cmap="gray", colorbar=True,
+                    xlabel="x (px)", ylabel="y (px)")
+        shown = s.spectrum_power > 0  # the mean is removed: the DC bin can be empty on a log axis
+        spectrum = hv.Curve((s.spectrum_frequency[shown], s.spectrum_power[shown]),
+                            "frequency (cycles/px)", "phase power (normalised)").opts(
+            **{**PLOT, "frame_width": 340}, logy=True, line_width=2, color="#4c72b0",
+            title="radial power of the object phase")
+        cutoff = hv.VLine(s.cutoff_frequency).opts(color="orange", line_dash="dashed", line_width=2)
+        table = pn.pane.Markdown(
+            "| | |\n|---|---|\n"
+            f"| object source | `{s.object_source}` |\n"
+            f"| D₉₀ (footprint D) | {s.footprint_px:.1f} px |\n"
+            f"| D₉₉ | {s.footprint_99_px:.1f} px |\n"
+            f"| \\|P\\|² inside N/2 = {s.patch_size / 2:g} px | {s.support_fraction:.1%} |\n"
+            f"| amplitude contrast (std / mean) | {stats['amplitude_contrast']:.3f} |\n"
+            f"| phase std | {stats['phase_std_rad']:.3f} rad |\n"
+            f"| amplitude–phase correlation | {stats['amplitude_phase_correlation']:+.3f} |\n"
+            f"| phase power at periods below 2·D | {stats['phase_power_below_2D']:.1%} |\n",
+            width=340, css_classes=["object-table"])
+        return pn.Column(
+            pn.pane.Markdown(f"**Object** · dashed line on the spectrum: 1/(2·D) = "
+                             f"{s.cutoff_frequency:.3f} cycles/px"),
+            pn.Row(plot(phase), plot(amp), plot(spectrum * cutoff), table),
+        )
 
     def __panel__(self):
         return self.body

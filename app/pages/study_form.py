@@ -2,7 +2,9 @@
 
 Every change re-validates the whole draft with the model itself; the model's message is
 shown under the widget of the field it names (or above the form when it names none), and
-:attr:`StudyForm.study` keeps the last valid study.
+:attr:`StudyForm.study` keeps the last valid study. A valid study's :meth:`Study.warnings`
+(set-ups that run but break a method's assumption) are shown the same way in amber; they
+do not make the study invalid.
 """
 
 import re
@@ -23,6 +25,8 @@ SECTIONS = {
     "evaluate": "Evaluation (phase G)",
 }
 ERROR_STYLE = {"color": "#b00020", "font-size": "0.85em", "margin": "0 5px"}
+WARNING_STYLE = {**ERROR_STYLE, "color": "#8a5a00", "background": "#fff4d6"}  # amber
+WRAP = [":host pre { white-space: pre-wrap; }"]  # warnings are sentences: wrap them to the field
 
 
 def _list_text(values) -> str:
@@ -66,6 +70,9 @@ class FieldWidget:
         if isinstance(parameter, Choices):
             self.widget = pn.widgets.MultiChoice(
                 label=label, options=list(parameter.allowed), description=doc, width=260)
+        elif isinstance(parameter, param.Selector):
+            self.widget = pn.widgets.Select(
+                label=label, options=list(parameter.objects), description=doc, width=260)
         elif isinstance(parameter, param.Boolean):
             self.widget = pn.widgets.Checkbox(label=label, width=260)
         elif isinstance(parameter, param.Integer):
@@ -76,6 +83,8 @@ class FieldWidget:
             self.widget = pn.widgets.TextInput(label=label, description=doc, width=260)
         self.widget.css_classes = [f"field-{name}"]
         self.message = pn.pane.Str("", visible=False, styles=ERROR_STYLE, css_classes=[f"error-{name}"])
+        self.warning = pn.pane.Str("", visible=False, styles=WARNING_STYLE, stylesheets=WRAP, width=260,
+                                   css_classes=[f"warning-{name}"])
         self.set(value)
 
     def set(self, value) -> None:
@@ -102,9 +111,13 @@ class FieldWidget:
         self.message.object = message
         self.message.visible = bool(message)
 
+    def warn(self, messages: list[str]) -> None:
+        self.warning.object = "\n".join(messages)
+        self.warning.visible = bool(messages)
+
     @property
     def panel(self):
-        return pn.Column(self.widget, self.message, margin=0)
+        return pn.Column(self.widget, self.message, self.warning, margin=0)
 
 
 def field_of(message: str, names) -> str | None:
@@ -117,10 +130,12 @@ def field_of(message: str, names) -> str | None:
 
 
 class StudyForm(pn.viewable.Viewer):
-    """The study's settings; :attr:`study` is the last valid one, :attr:`error` the current problem."""
+    """The study's settings; :attr:`study` is the last valid one, :attr:`error` the current problem,
+    :attr:`warnings` the last valid study's warnings."""
 
     study = param.ClassSelector(class_=Study)
     error = param.String("")
+    warnings = param.List([], item_type=str)
 
     def __init__(self, study: Study, **params):
         super().__init__(study=study, **params)
@@ -132,6 +147,7 @@ class StudyForm(pn.viewable.Viewer):
                                         value="", width=160, css_classes=["preset"])
         self.preset.param.watch(lambda e: e.new and self.load(Study.preset(e.new)), "value")
         self.banner = pn.pane.Str("", visible=False, styles=ERROR_STYLE, css_classes=["error-form"])
+        self.warning_banner = pn.pane.Str("", visible=False, styles=WARNING_STYLE, css_classes=["warning-form"])
         self._loading = False
         phase_of = {n: SECTIONS[p] for p, names in Study.PHASE_OF.items() for n in names}
         self.section_of = {n: AXES if n in AXIS_FIELDS else phase_of[n] for n in self.fields}
@@ -142,9 +158,10 @@ class StudyForm(pn.viewable.Viewer):
             )
             for title in [AXES, *SECTIONS.values()]
         }
+        self._warn(study)
 
     def load(self, study: Study) -> None:
-        """Show ``study`` in the widgets (all messages cleared)."""
+        """Show ``study`` in the widgets (errors cleared, its warnings shown)."""
         self._loading = True
         try:
             for name, f in self.fields.items():
@@ -154,7 +171,22 @@ class StudyForm(pn.viewable.Viewer):
             self._loading = False
         self.banner.visible = False
         self.error = ""
+        self._warn(study)
         self.study = study
+
+    def _warn(self, study: Study) -> None:
+        """Show ``study``'s warnings under the fields they name (above the form otherwise)."""
+        warnings = study.warnings()
+        by_field: dict[str | None, list[str]] = {}
+        for message in warnings:
+            by_field.setdefault(field_of(message, self.fields), []).append(message)
+        for name, f in self.fields.items():
+            if name in by_field and not f.warning.visible:  # a new warning: open its section
+                self.cards[self.section_of[name]].collapsed = False
+            f.warn(by_field.get(name, []))
+        self.warning_banner.object = "\n".join(by_field.get(None, []))
+        self.warning_banner.visible = None in by_field
+        self.warnings = warnings
 
     def _changed(self, event=None) -> None:
         if self._loading:
@@ -176,7 +208,9 @@ class StudyForm(pn.viewable.Viewer):
             self.error = message
             return
         self.error = ""
+        self._warn(study)
         self.study = study
 
     def __panel__(self):
-        return pn.Column(self.preset, self.banner, *self.cards.values(), sizing_mode="stretch_width")
+        return pn.Column(self.preset, self.banner, self.warning_banner, *self.cards.values(),
+                         sizing_mode="stretch_width")

@@ -222,8 +222,8 @@ class Study(param.Parameterized):
 
     # ----------------------------------------------------------------- derived values
     def make_probe(self) -> np.ndarray:
-        """The probe the study simulates with (the NPZ's, or the built-in one): complex64 (N, N),
-        read-only, Σ|P|² = 1 for a built-in probe."""
+        """The probe the study simulates with (the NPZ's, or the built-in one): a fresh copy,
+        complex64 (N, N), Σ|P|² = 1 for a built-in probe."""
         npz = None
         if self.object_npz:
             path = Path(self.object_npz)
@@ -231,7 +231,8 @@ class Study(param.Parameterized):
                 raise StudyError(f"object_npz: {path} does not exist")
             npz = (str(path), path.stat().st_mtime_ns, path.stat().st_size)
         try:
-            return _cached_probe(self.patch_size, self.probe, self.probe_pupil_radius, self.probe_defocus, npz)
+            return _cached_probe(self.patch_size, self.probe, self.probe_pupil_radius, self.probe_defocus,
+                                 npz).copy()
         except ValueError as exc:
             raise StudyError(f"{'object_npz' if npz else 'probe'}: {exc}") from exc
 

@@ -18,6 +18,8 @@ import xarray as xr
 from fly64.data.dataset import open_dose_dataset
 from fly64.data.store import Store
 from fly64.data.views import SPLIT_LABEL, load_view
+from fly64.physics import footprint_diameter, support_fraction
+from fly64.physics.object import object_statistics, phase_power_spectrum
 from fly64.study.model import Study
 from fly64.study.overlap import is_cut
 
@@ -106,6 +108,58 @@ def dose_summary(store: Store, dose: float) -> DoseSummary:
     path = store.dose_path(dose)
     dose_dataset(store, dose)  # clear error when missing
     return _summary_cached(str(path), _stamp(path))
+
+
+@dataclass(frozen=True)
+class SceneSummary:
+    """What the diffraction page shows of the probe and object one dose was simulated with.
+
+    object_source : where the object came from (``builtin:probe_scale``, ``npz:name.npz``;
+        ``not recorded`` for datasets written before the attribute existed).
+    patch_size : detector / probe side N, pixels.
+    footprint_px : D₉₀, diameter (pixels) of the centred disc holding 90 % of |P|².
+    footprint_99_px : D₉₉, the same for 99 % (whether the probe fits the PINN's N/2 support).
+    support_fraction : fraction of |P|² inside the centred disc of diameter N/2.
+    object : complex64 (H, W), the ground-truth object.
+    object_stats : :func:`fly64.physics.object.object_statistics` of the object against D₉₀.
+    spectrum_frequency : float64 (bins,), cycles per pixel, bin centres up to 0.5.
+    spectrum_power : float64 (bins,), radial power of the object's phase, normalised to sum 1.
+    """
+
+    object_source: str
+    patch_size: int
+    footprint_px: float
+    footprint_99_px: float
+    support_fraction: float
+    object: np.ndarray
+    object_stats: dict
+    spectrum_frequency: np.ndarray
+    spectrum_power: np.ndarray
+
+    @property
+    def cutoff_frequency(self) -> float:
+        """1 / (2·D₉₀), cycles per pixel: finer phase detail than this is what single patterns see."""
+        return 1.0 / (2.0 * self.footprint_px)
+
+
+@functools.lru_cache(maxsize=8)
+def _scene_cached(path: str, stamp: int) -> SceneSummary:
+    ds = _open_cached(path, stamp)
+    probe, obj = ds["probe"].values, ds["object"].values  # footprints are scale-free: photons are fine
+    footprint = float(ds.attrs["footprint_px"])
+    frequency, power = phase_power_spectrum(obj)
+    return SceneSummary(
+        str(ds.attrs.get("object_source", "not recorded")), int(ds.attrs["patch_size"]), footprint,
+        footprint_diameter(probe, 0.99), support_fraction(probe), obj,
+        object_statistics(obj, footprint), frequency, power,
+    )
+
+
+def scene_summary(store: Store, dose: float) -> SceneSummary:
+    """Probe footprints and support, object statistics and phase spectrum of one dose (no counts read)."""
+    path = store.dose_path(dose)
+    dose_dataset(store, dose)  # clear error when missing
+    return _scene_cached(str(path), _stamp(path))
 
 
 def pattern(store: Store, dose: float, index: int) -> np.ndarray:

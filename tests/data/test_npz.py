@@ -12,7 +12,7 @@ from fly64.study.simulate import simulate_dose
 
 @pytest.fixture(scope="module")
 def dataset():
-    study = Study.preset("quick", object_size=96, scan_step=8.0, doses=[1e4])
+    study = Study.preset("quick", object_size=96, scan_step=8.0, spacing_basis="window", doses=[1e4])
     return simulate_dose(study, 1e4)
 
 
@@ -41,7 +41,7 @@ def test_user_object_and_probe_drive_the_simulation(tmp_path):
     arrays["objectGuess"] = (np.exp(0.2j * np.random.default_rng(1).random((96, 96)))).astype(np.complex64)
     arrays["diffraction"] = np.ones((4, 32, 32), np.float32)
     np.savez(tmp_path / "mine.npz", **arrays)
-    study = Study.preset("quick", object_npz=str(tmp_path / "mine.npz"), scan_step=8.0)
+    study = Study.preset("quick", object_npz=str(tmp_path / "mine.npz"), scan_step=8.0, spacing_basis="window")
     ds = simulate_dose(study, 1e3)
     assert np.array_equal(ds["object"].values, arrays["objectGuess"])
     assert ds.attrs["object_source"] == "npz:mine.npz"

@@ -12,9 +12,9 @@ N = 32
 
 @pytest.fixture(scope="module")
 def scene():
-    phase = np.angle(make_test_object((128, 128)))
+    phase = np.angle(make_test_object((128, 128), "coarse"))  # levels vary beyond a footprint
     positions = np.array([(y, x) for y in range(20, 110, 10) for x in range(20, 110, 10)])
-    core = footprint_core(N, footprint_diameter(make_probe(N)))
+    core = footprint_core(N, footprint_diameter(make_probe(N, "focused")))
     return phase, positions, core
 
 

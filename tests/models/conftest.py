@@ -43,7 +43,7 @@ def nearest_groups(positions: np.ndarray, members: np.ndarray, size: int) -> np.
 @pytest.fixture(scope="session")
 def tiny_study() -> Study:
     return Study.preset(
-        "quick", patch_size=N, object_size=64, scan_step=4.0, doses=[1e4], views={"dense": 0.7},
+        "quick", patch_size=N, object_size=64, scan_step=4.0, spacing_basis="window", doses=[1e4], views={"dense": 0.7},
         epochs=3, batch_size=8, model_width=4, model_depth=2, snapshot_every=1, patience=5,
     )
 

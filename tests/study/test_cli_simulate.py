@@ -26,9 +26,13 @@ def test_simulate_quick_store_validates_and_resumes(tmp_path, capsys):
 
 def test_probe_settings_shape_the_simulated_probe():
     default = make_scene(Study.preset("quick", object_size=96))
-    narrow = make_scene(Study.preset("quick", object_size=96, probe_pupil_radius=8.0))
     assert np.array_equal(default.probe, make_probe(32))
-    assert footprint_diameter(narrow.probe) < 0.8 * footprint_diameter(default.probe)  # D ∝ 1 / radius
+    wider = make_scene(Study.preset("quick", object_size=96, probe_defocus=0.22 * 32))
+    assert footprint_diameter(wider.probe) > 1.1 * footprint_diameter(default.probe)  # more defocus
+    focused = make_scene(Study.preset("quick", object_size=96, probe="focused"))
+    narrow = make_scene(Study.preset("quick", object_size=96, probe="focused", probe_pupil_radius=8.0))
+    assert np.array_equal(focused.probe, make_probe(32, "focused"))
+    assert footprint_diameter(narrow.probe) < 0.8 * footprint_diameter(focused.probe)  # in focus, D ∝ 1 / radius
 
 
 def test_other_settings_are_refused_then_archived_with_force(tmp_path, capsys):

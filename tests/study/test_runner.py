@@ -26,7 +26,7 @@ from fly64.study.results import load_result
 from fly64.study.runner import StudyRunner
 
 ROOT = Path(__file__).resolve().parents[2]
-STUDY = Study.preset("quick", patch_size=16, object_size=160, scan_step=4.0, doses=[1e3], gridsizes=[1])
+STUDY = Study.preset("quick", patch_size=16, object_size=160, scan_step=4.0, spacing_basis="window", doses=[1e3], gridsizes=[1])
 FAKES = {
     "train": "tests.study.jobkinds:cell_job",
     "reconstruct": "tests.study.jobkinds:cell_job",

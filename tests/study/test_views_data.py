@@ -15,6 +15,7 @@ from fly64.study.views_data import (
     overlap_summary,
     pattern,
     result_files,
+    scene_summary,
     simulated_doses,
     split_box,
 )
@@ -78,3 +79,20 @@ def test_overlap_summary_positions_are_the_accepted_base_positions(store_and_stu
     assert s.diagnostics["accepted"] == len(s.positions)
     with pytest.raises(FileNotFoundError):
         overlap_summary(store, DOSE, "sparse", "train")
+
+
+def test_scene_summary_describes_the_probe_support_and_the_object(store_and_study):
+    store, study = store_and_study
+    s = scene_summary(store, DOSE)
+    assert s.object_source == "builtin:probe_scale" and s.patch_size == study.patch_size
+    np.testing.assert_allclose(s.footprint_px, study.footprint, rtol=1e-5)
+    assert s.footprint_px < s.footprint_99_px <= study.patch_size / 2  # the default probe fits N/2
+    assert 0.99 <= s.support_fraction <= 1
+    np.testing.assert_array_equal(s.object, dose_dataset(store, DOSE)["object"].values)
+    stats = s.object_stats
+    assert abs(stats["amplitude_phase_correlation"]) < 0.2  # independent amplitude and phase
+    assert 0 < stats["phase_power_below_2D"] < 1 and stats["phase_std_rad"] > 0
+    assert s.spectrum_frequency.shape == s.spectrum_power.shape
+    assert s.spectrum_frequency.max() < 0.5 and abs(s.spectrum_power.sum() - 1) < 1e-9
+    assert s.cutoff_frequency == 1 / (2 * s.footprint_px)
+    assert scene_summary(store, DOSE) is s  # cached until the dataset changes

@@ -1,7 +1,7 @@
 """``fly64 run``: the whole grid (or a filtered part) as jobs, with progress and a summary.
 
-Also the pieces ``fly64 train`` and ``fly64 reconstruct`` share: executor flags, making
-the runner, and :func:`follow` (overall progress bar, one line per job state change,
+Also the pieces other commands share: executor flags, making the runner, printing the
+study's warnings, and :func:`follow` (overall progress bar, one line per job state change,
 Ctrl-C cancels, summary of failures, exit status).
 """
 
@@ -52,8 +52,15 @@ def make_runner(args, study: Study) -> StudyRunner:
                        scheduler=args.scheduler, force=args.force)
 
 
+def print_warnings(study: Study) -> None:
+    """Each of the study's warnings on stderr as ``warning: <message>`` (they never stop a run)."""
+    for message in study.warnings():
+        print(f"warning: {message}", file=sys.stderr)
+
+
 def run(args) -> int:
     study = study_from_args(args)
+    print_warnings(study)
     with make_runner(args, study) as runner:
         job_ids = runner.submit_grid(
             doses=args.doses, views=args.views, methods=args.methods, gridsizes=args.gridsizes

@@ -3,6 +3,7 @@
 from tqdm import tqdm
 
 from fly64.study.cli import add_filter_args, add_study_args, study_from_args
+from fly64.study.commands.run import print_warnings
 from fly64.study.simulate import simulate_study
 from fly64.study.workspace import prepare_store
 
@@ -16,6 +17,7 @@ def register(sub) -> None:
 
 def run(args) -> int:
     study = study_from_args(args)
+    print_warnings(study)
     store = prepare_store(args.store, study, force=args.force)
     bars: dict[float, tqdm] = {}
 
