@@ -15,49 +15,13 @@ import argparse
 
 import numpy as np
 import torch
-from scipy.sparse import coo_array
-from scipy.sparse.csgraph import connected_components
-from scipy.sparse.linalg import eigsh
-from scipy.spatial import KDTree
-
-from fly64.models import poisson_nll, stitch
+from fly64.models import poisson_nll, stitch, synchronise_levels
 from fly64.models.health import health_checks
 from fly64.models.physics import ForwardModel
 from fly64.physics import extract_windows
 from fly64.study.cells import Cell
 from fly64.study.train import prepare_cell
 from fly64.study.workspace import load_store_study
-
-
-def synchronise(patches: np.ndarray, positions: np.ndarray, probe: np.ndarray) -> np.ndarray:
-    """Patches (n, N, N) with their phase levels made consistent over |P|²-weighted overlaps.
-
-    The leading eigenvector of the Hermitian matrix of pairwise overlap products gives one phase
-    per patch (per connected group of overlapping patches), removed from each patch.
-    """
-    size = patches.shape[-1]
-    weighted = np.abs(probe) ** 2 * patches
-    pairs = KDTree(positions).query_pairs(size - 1, p=np.inf, output_type="ndarray")
-    products = np.empty(len(pairs), complex)
-    for k, (i, j) in enumerate(pairs):
-        dy, dx = positions[j] - positions[i]
-        in_i = (slice(max(dy, 0), size + min(dy, 0)), slice(max(dx, 0), size + min(dx, 0)))
-        in_j = (slice(max(-dy, 0), size + min(-dy, 0)), slice(max(-dx, 0), size + min(-dx, 0)))
-        products[k] = np.vdot(weighted[j][in_j], weighted[i][in_i])
-    n = len(patches)
-    rows, cols = np.r_[pairs[:, 0], pairs[:, 1]], np.r_[pairs[:, 1], pairs[:, 0]]
-    matrix = coo_array((np.r_[products, products.conj()], (rows, cols)), shape=(n, n)).tocsr()
-    _, labels = connected_components(abs(matrix), directed=False)
-    levels = np.zeros(n)
-    for label in np.unique(labels):
-        members = np.flatnonzero(labels == label)
-        if len(members) < 2:
-            continue
-        block = matrix[members][:, members]
-        vector = (np.linalg.eigh(block.toarray())[1][:, -1] if len(members) <= 64
-                  else eigsh(block, k=1, which="LA")[1][:, 0])
-        levels[members] = np.angle(vector * np.conj(vector.sum()))
-    return patches * np.exp(-1j * levels)[:, None, None]
 
 
 def ceiling(store, study, dose: float, view_name: str, gridsize: int, steps: int) -> dict:
@@ -87,7 +51,8 @@ def ceiling(store, study, dose: float, view_name: str, gridsize: int, steps: int
         return health_checks([], obj, weights, truth, mask_threshold=study.mask_threshold,
                              illumination_unit=unit)["phase_correlation"]
 
-    return {"raw": score(patches), "synchronised": score(synchronise(patches, centres, probe)),
+    return {"raw": score(patches), "synchronised": score(
+        patches * np.exp(-1j * synchronise_levels(patches, centres, probe))[:, None, None]),
             "oracle": score(oracle)}
 
 

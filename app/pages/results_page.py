@@ -1,4 +1,5 @@
-"""Results page (phase G): metric heatmaps, metric vs dose, FRC, differences, gallery, downloads.
+"""Results page (phase G): metric heatmaps, metric vs dose, quality against time, differences,
+FRC, gallery, downloads.
 
 Everything shown comes from what the comparison wrote (the metrics cube, the FRC table,
 the PNG figures); :meth:`ResultsPage.collect` reads it in the poller's worker thread and
@@ -14,6 +15,7 @@ import numpy as np
 import pandas as pd
 import panel as pn
 import xarray as xr
+from bokeh.palettes import Category10_10
 
 from fly64.data.npz import export_npz
 from fly64.data.store import dose_tag
@@ -23,6 +25,10 @@ from .common import PLOT, notice, plot
 
 HEAT = dict(frame_width=220, frame_height=160, colorbar=True, tools=["hover"], toolbar="above",
             xrotation=0)
+VIEW_MARKERS = ("circle", "square", "diamond", "triangle", "inverted_triangle", "star")  # per view, in cube order
+TIME_COLUMNS = {"dose": "dose", "view": "view", "method": "method", "correlation": "phase correlation",
+                "training_seconds": "training s", "inference_seconds": "inference s",
+                "patterns_per_second": "patterns/s"}
 
 
 @dataclass
@@ -31,6 +37,7 @@ class ResultsData:
 
     cube: xr.DataArray  # (dose, view, method, seed, part, metric)
     differences: pd.DataFrame  # PINN − baseline rows (see fly64.study.compare.differences)
+    quality_time: pd.DataFrame  # phase correlation and timing per dose, view, method (compare.quality_time)
     frc: pd.DataFrame  # FRC curves (see fly64.study.compare)
     files: dict[str, Path]  # downloadable files by name
 
@@ -65,11 +72,12 @@ class ResultsPage(pn.viewable.Viewer):
 
     def collect(self, store) -> ResultsData | str | None:
         """The comparison's data; None when there is none, a message when it cannot be read."""
-        from fly64.study.compare import NoResultsError, differences, load_cube
+        from fly64.study.compare import NoResultsError, differences, load_cube, quality_time
 
         try:
             cube = load_cube(store)
-            return ResultsData(cube, differences(cube), frc_curves(store), result_files(store))
+            return ResultsData(cube, differences(cube), quality_time(cube), frc_curves(store),
+                               result_files(store))
         except NoResultsError:
             return None
         except Exception as exc:  # noqa: BLE001 - a half-written or foreign result: say so, keep polling
@@ -102,6 +110,9 @@ class ResultsPage(pn.viewable.Viewer):
             pn.bind(self._heatmaps, cube, metric, part),
             pn.pane.Markdown("#### Metric against dose"),
             pn.bind(self._versus_dose, cube, metric, part),
+            pn.pane.Markdown("#### Quality against time: phase correlation and inference of the whole test split "
+                             "(PINN: forward passes and stitching; LSQML: its whole reconstruction)"),
+            self._quality_time(data.quality_time, cube),
             pn.pane.Markdown("#### PINN − baseline"),
             pn.bind(self._differences, data.differences, cube, metric, part),
             pn.pane.Markdown("#### Fourier ring correlation"),
@@ -144,6 +155,30 @@ class ResultsPage(pn.viewable.Viewer):
             )
             plots.append(overlay)
         return pn.Row(*[plot(p) for p in plots])
+
+    def _quality_time(self, table, cube):
+        views, methods = list(cube["view"].values), list(cube["method"].values)
+        timed = table.dropna(subset=["correlation", "inference_seconds"])
+        if timed.empty:
+            return notice("No scored cell recorded its timing: cells run before timing was recorded need a re-run, "
+                          "then the comparison.")
+        plots = []
+        for dose, at_dose in timed.groupby("dose"):
+            layers = [
+                hv.Scatter(rows, "inference_seconds", ["correlation", "dose", "view", "method", "training_seconds"],
+                           label=f"{method}, {view}").opts(
+                    marker=VIEW_MARKERS[views.index(view) % len(VIEW_MARKERS)],
+                    color=Category10_10[methods.index(method) % len(Category10_10)])
+                for (method, view), rows in at_dose.groupby(["method", "view"], sort=False)
+            ]
+            plots.append(hv.Overlay(layers).opts(
+                hv.opts.Scatter(size=10, tools=["hover"]),
+                hv.opts.Overlay(title=f"dose {dose:g}", logx=True, legend_position="right",
+                                xlabel="inference (s)", ylabel="phase correlation", **{**PLOT, "frame_width": 300}),
+            ))
+        table = pn.pane.DataFrame(table[list(TIME_COLUMNS)].rename(columns=TIME_COLUMNS), index=False,
+                                  float_format="{:.3g}".format, css_classes=["timing-table"])
+        return pn.Column(pn.Row(*[plot(p) for p in plots], css_classes=["quality-time"]), table)
 
     def _differences(self, table, cube, metric, part):
         rows = table[(table["metric"] == metric) & (table["part"] == part) & np.isfinite(table["difference"])]

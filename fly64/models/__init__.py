@@ -6,7 +6,7 @@ from fly64.models.loss import amplitude_mae, poisson_nll
 from fly64.models.network import PatchNet
 from fly64.models.physics import ForwardModel, reassemble
 from fly64.models.pinn import PINN, load_checkpoint, save_checkpoint
-from fly64.models.stitch import predict_windows, stitch
+from fly64.models.stitch import STITCHING, predict_windows, stitch, synchronise_levels
 from fly64.models.train import FitResult, TrainOptions, fit, split_validation
 
 __all__ = [
@@ -29,4 +29,6 @@ __all__ = [
     "save_checkpoint",
     "split_validation",
     "stitch",
+    "synchronise_levels",
+    "STITCHING",
 ]

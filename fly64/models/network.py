@@ -1,10 +1,14 @@
 """The PINN's network: the diffraction amplitudes of a group → one complex object patch per member.
 
 A compact convolutional encoder–decoder in the style of PtychoPINN. Its input is the C
-(= gridsize²) normalised diffraction amplitudes of a group as channels, (B, C, N, N); its
-output is C complex object patches (B, C, N, N) in object pixels. The network predicts the
-object's transmission only: the photon scale of the counts comes from the physics layer's
-photon-scaled probe, never from the network.
+(= gridsize²) normalised diffraction amplitudes of a group as channels, (B, C, N, N), plus
+(for C > 1) two constant channels per member holding its (y, x) offset in the group; its
+output is C complex object patches (B, C, N, N) in object pixels. As in PtychoPINN, the
+object is predicted only in the window's central N/2 × N/2 **support**, where the probe
+lives (the regime puts ≥ 99 % of |P|² there), and is zero outside it: pixels the probe does
+not light carry no parameters and no noise into reassembly or stitching. The network
+predicts the object's transmission only: the photon scale of the counts comes from the
+physics layer's photon-scaled probe, never from the network.
 """
 
 import math
@@ -16,6 +20,21 @@ from torch import nn
 AMPLITUDE_MAX = 2.0
 #: standard deviation of the heads' initial weights (near-flat initial object)
 HEAD_INIT_STD = 1e-3
+#: member offsets enter the network divided by this many window sides
+OFFSET_UNIT = 0.25
+
+
+def support_slice(size: int) -> slice:
+    """Rows (and columns) of the central N/2 × N/2 support of an N × N window."""
+    return slice(size // 4, size // 4 + size // 2)
+
+
+def support_mask(size: int) -> torch.Tensor:
+    """float32 (N, N): 1 inside the central N/2 × N/2 support, 0 outside."""
+    mask = torch.zeros(size, size)
+    inside = support_slice(size)
+    mask[inside, inside] = 1.0
+    return mask
 
 
 def _conv_block(c_in: int, c_out: int) -> nn.Sequential:
@@ -33,8 +52,12 @@ class PatchNet(nn.Module):
     GELU) with ``width·2^level`` channels followed by 2×2 average pooling, so the bottleneck
     is N/2^depth pixels wide. Decoder: bilinear 2× upsampling and a conv block per level,
     levels below N also fed the encoder's features of their resolution (skip connections),
-    back to N/2; a final 2× upsampling to N feeds the two heads (3×3 convolutions):
-    amplitude ``amp_max·sigmoid`` in (0, amp_max) and phase ``π·tanh`` in (−π, π).
+    back to N/2, where the two heads (3×3 convolutions) predict the N/2 × N/2 support:
+    amplitude ``amp_max·sigmoid`` in (0, amp_max) and phase ``π·tanh`` in (−π, π). The
+    support is zero-padded to N × N (the object outside the probe's support is 0).
+    For C > 1, the members' offsets (B, C, 2) (y, x pixels from the group's anchor, divided
+    by ``OFFSET_UNIT·N``) enter as 2·C constant input channels, so the network knows where
+    each member's patch lands on the group's shared canvas.
 
     Initialisation matters here: He-normal convolutions keep the input's imprint through
     the stack (PyTorch's default init shrinks it so much that the output hardly depends on
@@ -58,9 +81,10 @@ class PatchNet(nn.Module):
                 f"PatchNet needs channels, width and depth ≥ 1, got {channels}, {width}, {depth}"
             )
         self.channels, self.depth, self.amp_max = channels, depth, float(amp_max)
+        inputs = channels if channels == 1 else 3 * channels  # amplitudes (+ offsets)
         widths = [width * 2**level for level in range(depth + 1)]
         self.encoder = nn.ModuleList(
-            _conv_block(c_in, c_out) for c_in, c_out in zip([channels] + widths[:-2], widths[:-1], strict=True)
+            _conv_block(c_in, c_out) for c_in, c_out in zip([inputs] + widths[:-2], widths[:-1], strict=True)
         )
         self.bottleneck = _conv_block(widths[-2], widths[-1])
         self.decoder = nn.ModuleList(  # level ≥ 1 also takes the encoder's features (skip)
@@ -79,8 +103,9 @@ class PatchNet(nn.Module):
             nn.init.normal_(head.weight, std=HEAD_INIT_STD)
             nn.init.zeros_(head.bias)
 
-    def forward(self, amplitudes: torch.Tensor) -> torch.Tensor:
-        """Complex64 patches (B, C, N, N) from normalised amplitudes (B, C, N, N)."""
+    def forward(self, amplitudes: torch.Tensor, offsets: torch.Tensor | None = None) -> torch.Tensor:
+        """Complex64 patches (B, C, N, N), zero outside the support, from normalised amplitudes
+        (B, C, N, N) and, for C > 1, the members' (y, x) offsets (B, C, 2) in pixels."""
         size = amplitudes.shape[-1]
         if amplitudes.ndim != 4 or amplitudes.shape[1] != self.channels:
             raise ValueError(
@@ -91,14 +116,21 @@ class PatchNet(nn.Module):
             raise ValueError(
                 f"patch side {size} px must be square and divisible by 2^depth = {2**self.depth}"
             )
-        x, skips = amplitudes, []
+        x = amplitudes
+        if self.channels > 1:
+            if offsets is None:
+                raise ValueError("groups of more than one pattern need their members' offsets")
+            planes = (offsets.to(amplitudes.dtype) / (OFFSET_UNIT * size)).flatten(1)  # (B, 2C)
+            x = torch.cat([x, planes[..., None, None].expand(-1, -1, size, size)], dim=1)
+        skips = []
         for block in self.encoder:
             skips.append(block(x))
             x = self.pool(skips[-1])
         x = self.bottleneck(x)
         for block, skip in zip(self.decoder[:-1], reversed(skips[1:]), strict=True):
             x = block(torch.cat([self.up(x), skip], dim=1))
-        x = self.up(self.decoder[-1](x))
+        x = self.decoder[-1](x)  # (B, width, N/2, N/2): the support
         amplitude = self.amp_max * torch.sigmoid(self.amplitude_head(x))
         phase = math.pi * torch.tanh(self.phase_head(x))
-        return torch.polar(amplitude, phase)
+        pad = size // 4
+        return nn.functional.pad(torch.polar(amplitude, phase), (pad, size - pad - size // 2) * 2)

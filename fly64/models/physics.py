@@ -1,9 +1,10 @@
 """The PINN's differentiable physics layer: object patches → expected counts.
 
-For a group of C patterns the network predicts C object patches (B, C, N, N). With C > 1
-the patches are first made consistent: each is placed on a shared canvas at its member's
-integer offset, overlapping pixels are averaged, and every member's N×N window is cut
-back out (the overlap constraint inside a group). Each window is then multiplied by the
+For a group of C patterns the network predicts C object patches (B, C, N, N), each zero
+outside its central N/2 × N/2 support. With C > 1 the patches are first made consistent:
+each is placed on a shared canvas at its member's integer offset, every canvas pixel takes
+the mean of the supports covering it, and every member's N×N window is cut back out (the
+overlap constraint inside a group). Each window is then multiplied by the
 probe and propagated exactly like the simulation (:func:`fly64.physics.far_field`, i.e.
 ``fftshift(fft2(·, norm="ortho"))``); |·|² are the expected counts, in photons, because the
 probe is the dataset's photon-scaled probe.
@@ -12,21 +13,25 @@ probe is the dataset's photon-scaled probe.
 import torch
 from torch import nn
 
+from fly64.models.network import support_mask
 from fly64.physics import far_field
 
 
-def reassemble(patches: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
-    """Average a group's patches where they overlap and cut each member's window back out.
+def reassemble(patches: torch.Tensor, offsets: torch.Tensor, support: torch.Tensor | None = None) -> torch.Tensor:
+    """Average a group's patches where their supports overlap and cut each member's window back out.
 
     Parameters
     ----------
     patches : complex (B, C, N, N), member c's window centred at its position.
     offsets : int64 (B, C, 2), (y, x) position of each member in object pixels, relative to
         any common origin (e.g. the group's anchor); only differences matter.
+    support : float (N, N), where a patch holds object values (0 elsewhere: it does not
+        vote there); default the whole window.
 
     Returns
     -------
-    windows : complex (B, C, N, N); a patch that overlaps no other comes back unchanged.
+    windows : complex (B, C, N, N); a pixel no support covers is 0, and a patch whose
+    support overlaps no other comes back unchanged there.
     """
     batch, members, size = patches.shape[0], patches.shape[1], patches.shape[-1]
     if offsets.shape != (batch, members, 2):
@@ -41,9 +46,11 @@ def reassemble(patches: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
     cols = corner[..., 1, None, None] + pixels[None, :]  # (B, C, 1, N)
     first = torch.arange(batch, device=patches.device)[:, None, None, None] * side * side
     flat = (first + rows * side + cols).reshape(-1)  # canvas pixel of every patch pixel
+    votes = torch.ones(size, size, device=patches.device) if support is None else support.to(patches.real)
+    votes = votes.expand(patches.shape).reshape(-1)
     values = torch.view_as_real(patches).reshape(-1, 2)
-    canvas = values.new_zeros(batch * side * side, 2).index_add(0, flat, values)
-    hits = values.new_zeros(batch * side * side).index_add(0, flat, values.new_ones(len(flat)))
+    canvas = values.new_zeros(batch * side * side, 2).index_add(0, flat, values * votes[:, None])
+    hits = values.new_zeros(batch * side * side).index_add(0, flat, votes)
     mean = canvas / hits.clamp(min=1)[:, None]
     return torch.view_as_complex(mean[flat].reshape(*patches.shape, 2))
 
@@ -67,6 +74,7 @@ class ForwardModel(nn.Module):
             self.probe = nn.Parameter(probe)
         else:
             self.register_buffer("probe", probe)
+        self.register_buffer("support", support_mask(probe.shape[-1]), persistent=False)
 
     def forward(
         self, patches: torch.Tensor, offsets: torch.Tensor | None = None
@@ -79,6 +87,6 @@ class ForwardModel(nn.Module):
         if patches.shape[1] > 1:
             if offsets is None:
                 raise ValueError("groups of more than one pattern need their members' offsets")
-            windows = reassemble(patches, offsets)
+            windows = reassemble(patches, offsets, self.support)
         rates = far_field(self.probe * windows).abs().square()
         return rates, windows

@@ -43,7 +43,7 @@ class PINN(nn.Module):
 
         ``offsets`` (B, C, 2) int64 are the members' (y, x) positions relative to the anchor.
         """
-        return self.physics(self.net(amplitudes), offsets)
+        return self.physics(self.net(amplitudes, offsets), offsets)
 
     @property
     def probe(self) -> torch.Tensor:

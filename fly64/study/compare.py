@@ -12,10 +12,13 @@ written under ``store.results_dir``:
     the cube, an xarray Dataset with one variable ``value`` of dims
     (dose, view, method, seed, part, metric) — metric one of :data:`CUBE_METRICS`, method is the cell label (``pinn_gs1``,
     ``pinn_gs2``, ``lsqml`` …, with a ``gridsize`` coordinate), NaN where a cell is not
-    finished (netCDF4 via h5netcdf);
+    finished (netCDF4 via h5netcdf). Each cell's timing (:data:`TIMING_FIELDS`: training
+    seconds, inference seconds for the whole test split, test patterns per second) rides
+    along as coordinates of dims (dose, view, method, seed), like ``gridsize`` does along
+    method: NaN where a cell is not scored or its result predates the timing fields;
 ``metrics.csv``
     the same values, tidy: dose, view, gridsize, method, seed, part, metric, value
-    (finished cells only);
+    (scored cells only); the timing fields are rows with part ``time``;
 ``frc.csv``
     FRC curves: dose, view, gridsize, method, seed, part, frequency (cycles/pixel), frc,
     halfbit (the ½-bit threshold curve);
@@ -44,7 +47,7 @@ from fly64.reporting import Reporter
 from fly64.study.cells import Cell, iter_cells
 from fly64.study.jobs import DONE, STATUS, read_json
 from fly64.study.model import BASELINES, Study, StudyError
-from fly64.study.results import RESULT, load_result
+from fly64.study.results import RESULT, TIMING_FIELDS, load_result
 
 CUBE, TABLE, FRC_TABLE, FIGURES, CELL_METRICS = (
     "metrics.nc", "metrics.csv", "frc.csv", "figures", "metrics.json",
@@ -54,6 +57,9 @@ DIMS = ("dose", "view", "method", "seed", "part", "metric")
 #: test footprint (:func:`fly64.metrics.local_correlation`)
 CUBE_METRICS = (*METRICS, "local_correlation")
 TABLE_COLUMNS = ["dose", "view", "gridsize", "method", "seed", "part", "metric", "value"]
+#: the tidy table's ``part`` of the timing rows (the cube's own parts are amplitude and phase)
+TIME_PART = "time"
+CELL_KEYS = ["dose", "view", "method", "seed"]
 
 
 class NoResultsError(StudyError):
@@ -118,7 +124,20 @@ def empty_cube(study: Study) -> xr.DataArray:
     }
     shape = tuple(len(coords[d]) for d in DIMS)
     cube = xr.DataArray(np.full(shape, np.nan), dims=DIMS, coords=coords, name="value")
-    return cube.assign_coords(gridsize=("method", [gridsize_of(m) for m in labels]))
+    return _with_timing(cube.assign_coords(gridsize=("method", [gridsize_of(m) for m in labels])))
+
+
+def _with_timing(cube: xr.DataArray) -> xr.DataArray:
+    """The cube with every timing coordinate it lacks added as NaN (dims dose, view, method, seed)."""
+    cell = xr.full_like(cube.isel(part=0, metric=0, drop=True), np.nan).drop_vars(
+        ["gridsize", *TIMING_FIELDS], errors="ignore")
+    return cube.assign_coords({f: cell.copy() for f in TIMING_FIELDS if f not in cube.coords})
+
+
+def timing_value(info: dict, name: str) -> float:
+    """A timing field of a result's ``info`` as float seconds (or patterns/s); NaN when not recorded."""
+    value = info.get(name)
+    return float(value) if isinstance(value, int | float) else math.nan
 
 
 def _cell_record(cell: Cell, evaluation: Evaluation, local: dict[str, float]) -> dict:
@@ -155,6 +174,7 @@ def compare_study(study: Study, store: Store, reporter: Reporter | None = None) 
             "(or train/reconstruct) first"
         )
     cube = empty_cube(study)
+    times = timing_dataset(cube)  # filled per scored cell, then put back on the cube
     frc_rows, panels, scored, failed = [], {}, [], {}
     truths: dict[float, np.ndarray] = {}
     probe_peaks: dict[float, float] = {}
@@ -192,6 +212,8 @@ def compare_study(study: Study, store: Store, reporter: Reporter | None = None) 
         record = _cell_record(cell, evaluation, local)
         write_bytes_atomic(job_dir / CELL_METRICS, (json.dumps(record, indent=2) + "\n").encode())
         at = {"dose": cell.dose, "view": cell.view, "method": cell.label, "seed": cell.seed}
+        for name in TIMING_FIELDS:
+            times[name].loc[at] = timing_value(result.info, name)
         for part in PARTS:
             scores = getattr(evaluation, part)
             cube.loc[at | {"part": part}] = [getattr(scores, m) for m in METRICS] + [local[part]]
@@ -207,6 +229,7 @@ def compare_study(study: Study, store: Store, reporter: Reporter | None = None) 
 
     out = store.results_dir
     out.mkdir(parents=True, exist_ok=True)
+    cube = cube.assign_coords(times.data_vars)
     cube.attrs.update(
         mask_threshold=study.mask_threshold, phase_ramp=int(study.phase_ramp),
         settings_hash=study.settings_hash("evaluate"), cells=len(scored),
@@ -245,16 +268,55 @@ def stale_reasons(study: Study, store: Store, cube: xr.DataArray) -> list[str]:
     return reasons
 
 
-def tidy_table(cube: xr.DataArray) -> pd.DataFrame:
-    """The cube's finite-or-scored entries as rows (see :data:`TABLE_COLUMNS`).
+def scored_cells(cube: xr.DataArray) -> pd.DataFrame:
+    """dose, view, method and seed of the cells the cube scored (any metric not NaN)."""
+    present = cube.notnull().any(["part", "metric"]).reset_coords(drop=True)
+    frame = present.to_dataframe(name="present").reset_index()
+    return frame.loc[frame["present"], CELL_KEYS].reset_index(drop=True)
 
-    A cell counts as present when any of its metrics is not NaN (an ``inf`` PSNR or a NaN
-    metric of a flat part stays in the table).
+
+def timing_dataset(cube: xr.DataArray) -> xr.Dataset:
+    """The cube's timing coordinates as variables :data:`TIMING_FIELDS` of dims (dose, view, method, seed)."""
+    return cube.coords.to_dataset().reset_coords(list(TIMING_FIELDS))[list(TIMING_FIELDS)]
+
+
+def timing_table(cube: xr.DataArray) -> pd.DataFrame:
+    """The timing of every scored cell.
+
+    Columns: dose, view, gridsize, method, seed and :data:`TIMING_FIELDS` (seconds, and
+    test patterns per second of inference; NaN where the cell's result did not record them).
     """
-    keys = ["dose", "view", "method", "seed"]
-    present = cube.notnull().any(["part", "metric"]).to_dataframe(name="present").reset_index()
-    frame = cube.to_dataframe().reset_index()
-    frame = frame.merge(present.loc[present["present"], keys], on=keys)
+    frame = timing_dataset(cube).to_dataframe().reset_index()
+    frame = frame.merge(scored_cells(cube), on=CELL_KEYS)
+    return frame[["dose", "view", "gridsize", "method", "seed", *TIMING_FIELDS]]
+
+
+def quality_time(cube: xr.DataArray, part: str = "phase", metric: str = "correlation") -> pd.DataFrame:
+    """One metric against the timing per dose, view and method, mean over repeat seeds.
+
+    Columns: dose, view, gridsize, method, ``metric`` and :data:`TIMING_FIELDS`; one row
+    per scored (dose, view, method), in cube order (the means skip NaN).
+    """
+    frame = timing_table(cube)
+    scores = cube.sel(part=part, metric=metric).reset_coords(drop=True).to_dataframe(name=metric).reset_index()
+    frame = frame.merge(scores, on=CELL_KEYS)
+    means = frame.groupby(["dose", "view", "gridsize", "method"], sort=False)[[metric, *TIMING_FIELDS]].mean()
+    return means.reset_index()
+
+
+def tidy_table(cube: xr.DataArray) -> pd.DataFrame:
+    """The scored cells' entries as rows (see :data:`TABLE_COLUMNS`), in cube order.
+
+    A cell counts as scored when any of its metrics is not NaN (an ``inf`` PSNR or a NaN
+    metric of a flat part stays in the table). Each scored cell also has one row per timing
+    field (part :data:`TIME_PART`, metric the field; NaN when not recorded).
+    """
+    quality = cube.reset_coords(list(TIMING_FIELDS), drop=True).to_dataframe().reset_index()
+    timing = timing_table(cube).melt(id_vars=["dose", "view", "gridsize", "method", "seed"],
+                                     var_name="metric", value_name="value").assign(part=TIME_PART)
+    frame = pd.concat([quality.merge(scored_cells(cube), on=CELL_KEYS), timing], ignore_index=True)
+    order = {key: {v: i for i, v in enumerate(cube[key].values.tolist())} for key in CELL_KEYS}
+    frame = frame.sort_values(CELL_KEYS, key=lambda column: column.map(order[column.name]), kind="stable")
     return frame[TABLE_COLUMNS].reset_index(drop=True)
 
 
@@ -266,30 +328,49 @@ def load_cube(store: Store) -> xr.DataArray:
             f"no comparison in {store.root}: run `fly64 compare --store {store.root}` first"
         )
     with xr.open_dataset(io.BytesIO(path.read_bytes()), engine="h5netcdf") as ds:
-        return ds["value"].load()
+        return _with_timing(ds["value"].load())  # a comparison older than the timing fields: NaN
+
+
+def _pinn_against_baselines(values: xr.DataArray, combine, names: tuple[str, str, str]) -> pd.DataFrame:
+    """``combine(pinn, baseline)`` for every PINN gridsize and baseline of ``values`` (dim method).
+
+    Columns: the other dims of ``values`` with gridsize and baseline after the first two, then
+    ``names`` (PINN value, baseline value, combined); rows only where the combination is finite.
+    """
+    methods = list(values["method"].values)
+    values = values.drop_vars("gridsize", errors="ignore")
+    keys = [d for d in values.dims if d != "method"]
+    columns = [*keys[:2], "gridsize", "baseline", *keys[2:], *names]
+    frames = []
+    for pinn in (m for m in methods if m.startswith("pinn_gs")):
+        for base in (m for m in methods if m in BASELINES):
+            a, b = (values.sel({"method": m}, drop=True) for m in (pinn, base))  # "method" is also a sel keyword
+            frame = xr.Dataset(dict(zip(names, (a, b, combine(a, b)), strict=True))).to_dataframe().reset_index()
+            frames.append(frame.assign(gridsize=gridsize_of(pinn), baseline=base)[columns])
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    table = pd.concat(frames, ignore_index=True)
+    finite = table[names[2]].map(lambda v: math.isfinite(v))
+    return table[finite].reset_index(drop=True)
 
 
 def differences(cube: xr.DataArray) -> pd.DataFrame:
     """PINN − baseline per dose, view, PINN gridsize, baseline, seed, part and metric.
 
     Columns: dose, view, gridsize, baseline, seed, part, metric, pinn, baseline_value,
-    difference; rows only where both values are finite.
+    difference; rows only where both values are finite. Quality metrics only: the timing
+    compares as a ratio (:func:`speedups`).
     """
-    methods = list(cube["method"].values)
-    baselines = [m for m in methods if m in BASELINES]
-    frames = []
-    for pinn in (m for m in methods if m.startswith("pinn_gs")):
-        for base in baselines:
-            a, b = (cube.sel({"method": m}, drop=True) for m in (pinn, base))  # "method" is also a sel keyword
-            frame = xr.Dataset({"pinn": a, "baseline_value": b, "difference": a - b})
-            frame = frame.drop_vars("gridsize", errors="ignore").to_dataframe().reset_index()
-            frame.insert(2, "gridsize", gridsize_of(pinn))
-            frame.insert(3, "baseline", base)
-            frames.append(frame)
-    columns = ["dose", "view", "gridsize", "baseline", "seed", "part", "metric",
-               "pinn", "baseline_value", "difference"]
-    if not frames:
-        return pd.DataFrame(columns=columns)
-    table = pd.concat(frames, ignore_index=True)[columns]
-    finite = table["difference"].map(lambda v: math.isfinite(v))
-    return table[finite].reset_index(drop=True)
+    quality = cube.reset_coords(list(TIMING_FIELDS), drop=True)
+    return _pinn_against_baselines(quality, lambda a, b: a - b, ("pinn", "baseline_value", "difference"))
+
+
+def speedups(cube: xr.DataArray) -> pd.DataFrame:
+    """The PINN's inference speed-up over each baseline: baseline seconds / PINN seconds.
+
+    Both reconstruct the same test split (the PINN: forward passes and stitching; the
+    baseline: its whole iterative reconstruction). Columns: dose, view, gridsize, baseline,
+    seed, pinn_seconds, baseline_seconds, speedup; rows only where both times are recorded.
+    """
+    seconds = timing_dataset(cube)["inference_seconds"]
+    return _pinn_against_baselines(seconds, lambda a, b: b / a, ("pinn_seconds", "baseline_seconds", "speedup"))

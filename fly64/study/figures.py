@@ -4,6 +4,9 @@
   dose, one column per view, one line per method (mean over repeat seeds, bars min–max);
 * ``frc_<part>.png`` — FRC curves per dose (rows) and view (columns), one line per method,
   with the ½-bit threshold;
+* ``quality_vs_time.png`` — phase correlation against inference seconds for the whole test
+  split (log), one panel per dose, one marker per method (colour) and view (shape), mean
+  over repeat seeds (only when some scored cell recorded its timing);
 * ``cell_d<dose>_<view>.png`` — ground truth and every method's aligned phase (top) and
   amplitude (bottom) on the evaluation mask's bounding box.
 """
@@ -19,6 +22,7 @@ import pandas as pd  # noqa: E402
 import xarray as xr  # noqa: E402
 
 from fly64.data.store import dose_tag  # noqa: E402
+from fly64.study.compare import quality_time  # noqa: E402
 
 DOSE_METRICS = ("ssim", "ms_ssim", "correlation", "local_correlation", "psnr_db", "frc_resolution_px")
 LABELS = {
@@ -27,6 +31,7 @@ LABELS = {
     "frc_resolution_px": "FRC 0.5 resolution (px)",
 }
 PAD = 4  # pixels around the mask in the side-by-side panels
+VIEW_MARKERS = "osD^vP*X"  # one marker shape per view, in cube order
 
 #: one panel of a cell: (bounding box (y0, y1, x0, x1), mask, phase, amplitude) crops
 Panel = tuple[tuple[int, int, int, int], np.ndarray, np.ndarray, np.ndarray]
@@ -60,6 +65,10 @@ def write_figures(
         paths.append(_save(metric_vs_dose(cube, str(part)), folder / f"{part}_vs_dose.png"))
         if len(frc):
             paths.append(_save(frc_curves(frc, str(part)), folder / f"frc_{part}.png"))
+    timed = quality_time(cube).dropna(subset=["correlation", "inference_seconds"])
+    if len(timed):
+        views = [str(v) for v in cube["view"].values]
+        paths.append(_save(quality_vs_time(timed, views), folder / "quality_vs_time.png"))
     for dose, view in sorted({(d, v) for d, v, _ in panels}):
         methods = {m: p for (d, v, m), p in panels.items() if (d, v) == (dose, view)}
         name = f"cell_d{dose_tag(dose)}_{view}.png"
@@ -105,6 +114,31 @@ def metric_vs_dose(cube: xr.DataArray, part: str):
     handles, labels = axes[0, 0].get_legend_handles_labels()
     if handles:
         fig.legend(handles, labels, loc="upper center", ncol=len(labels), bbox_to_anchor=(0.5, 1.02))
+    fig.tight_layout()
+    return fig
+
+
+def quality_vs_time(timed: pd.DataFrame, views: list[str]):
+    """Phase correlation against inference seconds, one panel per dose.
+
+    timed : rows of :func:`fly64.study.compare.quality_time` with finite correlation and
+    inference seconds; views : the study's views (fixes each view's marker shape).
+    """
+    doses = sorted(timed["dose"].unique())
+    methods = list(dict.fromkeys(timed["method"]))
+    fig, axes = plt.subplots(1, len(doses), figsize=(4 * len(doses), 3.4), squeeze=False, sharey=True)
+    for ax, dose in zip(axes[0], doses, strict=True):
+        for row in timed[timed["dose"] == dose].itertuples():
+            ax.scatter(row.inference_seconds, row.correlation, s=50, color=f"C{methods.index(row.method)}",
+                       marker=VIEW_MARKERS[views.index(row.view) % len(VIEW_MARKERS)],
+                       label=f"{row.method}, {row.view}")
+        ax.set_xscale("log")
+        ax.set_title(f"dose {dose:g}")
+        ax.set_xlabel("inference, whole test split (s)")
+        ax.grid(alpha=0.3)
+    axes[0, 0].set_ylabel("phase correlation")
+    handles = {label: h for ax in axes[0] for h, label in zip(*ax.get_legend_handles_labels(), strict=True)}
+    fig.legend(handles.values(), handles.keys(), loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8)
     fig.tight_layout()
     return fig
 

@@ -18,6 +18,7 @@ import yaml
 from fly64.data.npz import load_npz
 from fly64.physics import footprint_diameter, make_probe, support_fraction
 from fly64.physics.object import OBJECTS
+from fly64.models.stitch import STITCHING
 from fly64.physics.probe import PROBES
 
 PHASES = ("simulate", "overlap", "train", "reconstruct", "evaluate")
@@ -189,6 +190,11 @@ class Study(param.Parameterized):
             "but trains better: standard grid, dense gs1 phase correlation 0.70/0.61/0.55 at "
             "1e3/1e4/1e5 with 10 against 0.52/0.23/0.41 with the NLL alone (0).",
     )
+    stitching = param.Selector(
+        objects=list(STITCHING), default="weighted",
+        doc="How PINN patches are joined on the test canvas: 'weighted' (|P|²-weighted mean) or "
+            "'synchronised' (each patch's phase level first fixed from its overlaps; no ground truth).",
+    )
     snapshot_every = param.Integer(5, bounds=(1, 1000), doc="Epochs (or chunks) between snapshots.")
 
     # --- reconstruct (phase F, the iterative baseline)
@@ -214,7 +220,7 @@ class Study(param.Parameterized):
                     "grouping_seed", "subsample_seed"),
         "train": ("epochs", "batch_size", "learning_rate", "model_width",
                   "model_depth", "validation_fraction", "patience", "train_probe", "mae_weight",
-                  "snapshot_every"),
+                  "stitching", "snapshot_every"),
         "reconstruct": ("baseline_epochs", "baseline_batch_size",
                         "baseline_chunk", "baseline_free_probe", "snapshot_every"),
         "evaluate": ("mask_threshold", "phase_ramp"),

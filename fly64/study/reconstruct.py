@@ -14,7 +14,7 @@ from fly64.reporting import Reporter
 from fly64.study.cells import Cell
 from fly64.study.model import BASELINES, Study, StudyError
 from fly64.study.overlap import load_current_view
-from fly64.study.results import CellResult
+from fly64.study.results import CellResult, timing
 
 
 def solver_settings(study: Study, cell: Cell) -> SolverSettings:
@@ -81,6 +81,7 @@ def reconstruct_cell(
         "epochs": result.epochs,
         "seconds": time.perf_counter() - started,
         "solver_seconds": result.seconds,
+        **timing(0.0, result.seconds, len(indices)),
         "n_positions": int(len(indices)),
         "device": settings.device,
         "noise_model": "poisson" if cell.method == "lsqml" else "amplitude projection",

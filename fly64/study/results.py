@@ -34,6 +34,25 @@ class CellResult:
     info: dict = field(default_factory=dict)
 
 
+#: the timing fields every cell's ``info`` holds (the quality–time trade-off of the study)
+TIMING_FIELDS = ("training_seconds", "inference_seconds", "patterns_per_second")
+
+
+def timing(training_seconds: float, inference_seconds: float, n_test_patterns: int) -> dict:
+    """A cell's timing fields (:data:`TIMING_FIELDS`).
+
+    training_seconds : fitting the model on the training split (0 for an iterative solver).
+    inference_seconds : reconstructing the whole test split — the PINN's forward passes and
+        stitching; an iterative solver's full reconstruction.
+    patterns_per_second : test patterns reconstructed per second of inference.
+    """
+    return {
+        "training_seconds": float(training_seconds),
+        "inference_seconds": float(inference_seconds),
+        "patterns_per_second": float(n_test_patterns / max(inference_seconds, 1e-9)),
+    }
+
+
 def save_result(job_dir: Path, result: CellResult) -> None:
     """Write losses.csv, reconstruction.npz, then result.json last (its presence means done)."""
     job_dir = Path(job_dir)

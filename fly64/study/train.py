@@ -22,13 +22,14 @@ from fly64.models import (
     save_checkpoint,
     split_validation,
     stitch,
+    synchronise_levels,
 )
 from fly64.physics import default_device
 from fly64.reporting import Reporter
 from fly64.study.cells import Cell
 from fly64.study.model import Study, StudyError
 from fly64.study.overlap import load_current_view
-from fly64.study.results import CellResult
+from fly64.study.results import CellResult, timing
 
 CHECKPOINT = "checkpoint.pt"
 
@@ -67,11 +68,18 @@ class CellData:
     test_indices: np.ndarray
     scale: float
 
-    def reconstruct(self, model: PINN, device: torch.device) -> dict:
-        """The stitched test-split object and its weights, ``{"object", "weights"}``."""
+    def reconstruct(self, model: PINN, device: torch.device, stitching: str = "weighted") -> dict:
+        """The stitched test-split object and its weights, ``{"object", "weights"}``.
+
+        ``stitching``: ``"weighted"`` or ``"synchronised"`` (patch levels fixed from overlaps first).
+        """
         windows = predict_windows(model, self.test, device)
         probe = model.probe.detach().cpu().numpy()
-        obj, weights = stitch(windows, self.positions[self.test_indices], probe, self.truth.shape)
+        support = model.physics.support.cpu().numpy()
+        positions = self.positions[self.test_indices]
+        if stitching == "synchronised":
+            windows = windows * np.exp(-1j * synchronise_levels(windows, positions, probe, support))[:, None, None]
+        obj, weights = stitch(windows, positions, probe, self.truth.shape, support)
         return {"object": obj, "weights": weights}
 
 
@@ -130,11 +138,13 @@ def train_cell(
     train, validation = data.train, data.validation
     reporter.progress(0.0, f"training {cell.label} on {len(train)} groups ({device})")
     result = fit(model, train, validation, train_options(study, cell), reporter, device,
-                 lambda: data.reconstruct(model, device))
+                 lambda: data.reconstruct(model, device, study.stitching))
     job_dir = Path(job_dir)
     job_dir.mkdir(parents=True, exist_ok=True)
     save_checkpoint(model, job_dir / CHECKPOINT)
-    final = data.reconstruct(model, device)
+    inference_started = time.perf_counter()
+    final = data.reconstruct(model, device, study.stitching)
+    inference_seconds = time.perf_counter() - inference_started
     health = health_checks(  # masked like the evaluation: lit at ≥ mask_threshold of the probe peak
         result.losses, final["object"], final["weights"], data.truth, mask_threshold=study.mask_threshold,
         illumination_unit=float((model.probe.detach().abs() ** 2).max()),
@@ -144,6 +154,7 @@ def train_cell(
         "best_epoch": result.best_epoch,
         "stopped_early": result.stopped_early,
         "seconds": time.perf_counter() - started,
+        **timing(sum(row["seconds"] for row in result.losses), inference_seconds, len(data.test_indices)),
         "n_train_groups": len(train),
         "n_validation_groups": len(validation) if validation else 0,
         "n_test_positions": len(data.test_indices),
@@ -152,6 +163,7 @@ def train_cell(
         "input_scale": data.scale,
         "parameters": sum(p.numel() for p in model.parameters()),
         "checkpoint": CHECKPOINT,
+        "stitching": study.stitching,
     }
     reporter.progress(1.0, f"trained {cell.label}: {len(result.losses)} epochs")
     return CellResult(final["object"], final["weights"], result.losses, health, info)

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from fly64.models import stitch
+from fly64.models import stitch, synchronise_levels
+from fly64.models.network import support_mask
 from fly64.physics import extract_windows
 
 from .conftest import N
@@ -35,3 +36,27 @@ def test_patch_count_must_equal_position_count(scene):
 def test_windows_outside_the_canvas_are_refused(scene):
     with pytest.raises(ValueError, match="outside the 64×64 canvas"):
         stitch(np.zeros((1, N, N), np.complex64), np.array([[60, 20]]), scene.probe, (64, 64))
+
+
+def test_synchronised_stitching_removes_known_patch_levels(scene):
+    windows = extract_windows(torch.as_tensor(scene.object), torch.as_tensor(scene.positions), N).numpy()
+    support = support_mask(N).numpy()
+    windows = windows * support  # what the network predicts: nothing outside the support
+    levels = np.random.default_rng(3).uniform(-np.pi, np.pi, len(windows))
+    shifted = windows * np.exp(1j * levels)[:, None, None]
+    found = synchronise_levels(shifted, scene.positions, scene.probe, support)
+    residual = np.angle(np.exp(1j * (levels - found)))
+    assert np.ptp(np.unwrap(residual)) < 1e-3  # the levels, up to one common constant
+    fixed, _ = stitch(shifted * np.exp(-1j * found)[:, None, None], scene.positions, scene.probe,
+                      scene.object.shape, support)
+    raw, weights = stitch(shifted, scene.positions, scene.probe, scene.object.shape, support)
+    lit = weights > 0.1 * weights.max()
+    common = np.exp(1j * residual[0])
+    np.testing.assert_allclose(fixed[lit], scene.object[lit] * common, rtol=1e-3, atol=1e-4)
+    assert np.abs(raw[lit] - scene.object[lit] * common).mean() > 0.1  # unsynchronised levels blur
+
+
+def test_isolated_patches_keep_their_level(scene):
+    patches = np.exp(1j * np.array([0.5, -1.0]))[:, None, None] * np.ones((2, N, N))
+    far_apart = np.array([[10, 10], [50, 50]])
+    np.testing.assert_array_equal(synchronise_levels(patches, far_apart, scene.probe), [0.0, 0.0])

@@ -27,6 +27,10 @@ def test_train_cell_returns_a_stitched_reconstruction(tiny_study, tiny_store, tm
     assert len(reporter.snapshots) == tiny_study.epochs
     assert {"flat_loss", "collapsed", "phase_correlation"} <= set(result.health)
     assert (tmp_path / "checkpoint.pt").is_file()
+    info = result.info
+    assert info["training_seconds"] > 0 and 0 < info["inference_seconds"] < info["training_seconds"]
+    assert info["patterns_per_second"] == pytest.approx(info["n_test_positions"] / info["inference_seconds"])
+    assert info["stitching"] == tiny_study.stitching
 
 
 def test_train_cell_is_deterministic_on_cpu(tiny_study, tiny_store, tmp_path):

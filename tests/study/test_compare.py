@@ -1,24 +1,39 @@
-"""Phase G: the metrics cube covers exactly the finished cells; `compare` and `report` CLI."""
+"""Phase G: the metrics cube covers exactly the finished cells, with their timing; `compare` and `report` CLI."""
 
 import json
+import math
 
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 
 from fly64.data.atomic import write_json_atomic
 from fly64.data.dataset import open_dose_dataset
+from fly64.data.store import Store
 from fly64.metrics import PARTS
 from fly64.overlap.metrics import coverage_map
 from fly64.study import Study
 from fly64.study.cells import Cell
 from fly64.study.cli import main
-from fly64.study.compare import CUBE_METRICS, FRC_TABLE, TABLE, compare_study
-from fly64.study.results import CellResult, save_result
+from fly64.study.compare import (
+    CUBE,
+    CUBE_METRICS,
+    FRC_TABLE,
+    TABLE,
+    compare_study,
+    differences,
+    load_cube,
+    speedups,
+    tidy_table,
+)
+from fly64.study.results import TIMING_FIELDS, CellResult, save_result, timing
 from fly64.study.simulate import simulate_study
 from fly64.study.workspace import prepare_store
 
 DOSES = [1e3, 1e4]
+#: (training s, inference s, test patterns) of the done cells that record their timing, by label and dose
+TIMES = {("pinn_gs1", 1e3): (30.0, 0.5, 100), ("lsqml", 1e3): (0.0, 20.0, 100), ("lsqml", 1e4): (0.0, 8.0, 40)}
 
 
 def small_study() -> Study:
@@ -26,16 +41,21 @@ def small_study() -> Study:
                         methods=["pinn", "lsqml"], gridsizes=[1, 2])
 
 
-def finish(store, cell: Cell, obj, weights, state="done"):
+def finish(store, cell: Cell, obj, weights, state="done", info=None):
     job_dir = store.job_dir(cell.job_id)
     job_dir.mkdir(parents=True, exist_ok=True)
-    save_result(job_dir, CellResult(obj.astype(np.complex64), weights, [{"epoch": 1, "cost": 1.0}]))
+    save_result(job_dir, CellResult(obj.astype(np.complex64), weights, [{"epoch": 1, "cost": 1.0}],
+                                    info=info or {}))
     write_json_atomic(job_dir / "status.json", {"state": state})
 
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    """A store with some cells done, some not, and one that cannot be scored."""
+    """A store with some cells done, some not, and one that cannot be scored.
+
+    The done cells record their timing (:data:`TIMES`), except pinn_gs2, whose result
+    predates the timing fields.
+    """
     root = tmp_path_factory.mktemp("compare") / "store"
     study = small_study()
     store = prepare_store(root, study)
@@ -51,7 +71,8 @@ def graded(tmp_path_factory):
         Cell(1e3, "dense", "lsqml", 1, 0), Cell(1e4, "sparse", "lsqml", 1, 0),
     ]
     for i, cell in enumerate(done):
-        finish(store, cell, noisy(0.05 * (i + 1)), weights)
+        times = TIMES.get((cell.label, cell.dose))
+        finish(store, cell, noisy(0.05 * (i + 1)), weights, info=timing(*times) if times else {"epochs": 3})
     finish(store, Cell(1e4, "dense", "lsqml", 1, 0), truth, weights, state="running")
     finish(store, Cell(1e4, "dense", "pinn", 1, 0), truth, weights, state="failed")
     (store.job_dir(Cell(1e4, "sparse", "pinn", 1, 0).job_id)).mkdir(parents=True)
@@ -79,15 +100,25 @@ def test_cube_has_an_entry_per_finished_cell_and_nan_elsewhere(graded):
     phase_corr = [float(cube.loc[{"dose": c.dose, "view": c.view, "method": c.label, "seed": 0,
                                   "part": "phase", "metric": "correlation"}]) for c in done[:3]]
     assert phase_corr == sorted(phase_corr, reverse=True)
+    # the timing rides along per cell: as recorded, NaN for a result without it and for unscored cells
+    assert cube["inference_seconds"].dims == ("dose", "view", "method", "seed")
+    for cell in done:
+        at = {"dose": cell.dose, "view": cell.view, "method": cell.label, "seed": cell.seed}
+        expected = timing(*TIMES[(cell.label, cell.dose)]) if (cell.label, cell.dose) in TIMES else {}
+        for name in TIMING_FIELDS:
+            assert float(cube[name].loc[at]) == pytest.approx(expected.get(name, math.nan), nan_ok=True)
+    assert int(cube["training_seconds"].notnull().sum()) == len(TIMES)
 
 
 def test_tidy_table_frc_and_per_cell_metrics(graded):
     store, study, done, broken, comparison = graded
-    import pandas as pd
-
     table = pd.read_csv(store.results_dir / TABLE)
     assert list(table.columns) == ["dose", "view", "gridsize", "method", "seed", "part", "metric", "value"]
-    assert len(table) == len(done) * len(PARTS) * len(CUBE_METRICS)
+    assert len(table) == len(done) * (len(PARTS) * len(CUBE_METRICS) + len(TIMING_FIELDS))
+    times = table[table["part"] == "time"].set_index(["method", "dose", "metric"])["value"]
+    assert times[("pinn_gs1", 1e3, "patterns_per_second")] == pytest.approx(100 / 0.5)
+    assert times[("lsqml", 1e4, "inference_seconds")] == 8.0
+    assert times.loc[("pinn_gs2", 1e3)].isna().all()  # its result predates the timing fields
     assert set(table.loc[table["method"] == "pinn_gs2", "gridsize"]) == {2}
     frc = pd.read_csv(store.results_dir / FRC_TABLE)
     assert set(zip(frc["method"], frc["dose"], frc["view"], strict=True)) == {(c.label, c.dose, c.view) for c in done}
@@ -111,8 +142,33 @@ def test_report_prints_metrics_and_pinn_minus_baseline(graded, capsys):
         (1, "lsqml", 1e3, "dense"), (2, "lsqml", 1e3, "dense")}
     row = next(r for r in diffs if r["metric"] == "correlation" and r["part"] == "phase")
     assert row["difference"] == pytest.approx(row["pinn"] - row["baseline_value"])
+    assert {r["part"] for r in diffs} == set(PARTS)  # timing is no difference: it is a speed-up
+    # pinn_gs2 has no timing: the speed-up over LSQML is known for gridsize 1 only
+    (speedup,) = out["speedups"]
+    assert (speedup["dose"], speedup["view"], speedup["gridsize"], speedup["baseline"]) == (1e3, "dense", 1, "lsqml")
+    assert speedup["speedup"] == pytest.approx(20.0 / 0.5)
+    assert {r["metric"] for r in out["metrics"] if r["part"] == "time"} == set(TIMING_FIELDS)
     assert main(["report", "--store", str(store.root)]) == 0
-    assert "PINN − baseline" in capsys.readouterr().out
+    text = capsys.readouterr().out
+    assert "PINN − baseline" in text
+    timing_block = text.split("\ntiming")[1].split("\nPINN − baseline")[0]
+    assert all(name in timing_block for name in ("training s", "inference s", "patterns/s"))
+    assert "200" in timing_block and "pinn_gs2" in timing_block  # 100 patterns in 0.5 s; gs2 untimed (NaN)
+    assert "speed-up" in text and " 40" in text.split("speed-up")[1]
+
+
+def test_a_comparison_older_than_the_timing_fields_reads_as_nan(graded, tmp_path):
+    store, *_ = graded
+    old = load_cube(store).reset_coords(list(TIMING_FIELDS), drop=True)  # as written before timing
+    elsewhere = Store(tmp_path)
+    elsewhere.results_dir.mkdir()
+    (elsewhere.results_dir / CUBE).write_bytes(bytes(old.to_dataset().to_netcdf(engine="h5netcdf")))
+    cube = load_cube(elsewhere)
+    assert all(bool(cube[name].isnull().all()) for name in TIMING_FIELDS)
+    table = tidy_table(cube)
+    assert table.loc[table["part"] == "time", "value"].isna().all()
+    assert speedups(cube).empty
+    pd.testing.assert_frame_equal(differences(cube), differences(load_cube(store)))
 
 
 def test_report_warns_when_cells_finish_after_the_comparison(tmp_path, capsys):
@@ -133,6 +189,8 @@ def test_report_warns_when_cells_finish_after_the_comparison(tmp_path, capsys):
     captured = capsys.readouterr()
     assert "1 cell(s) finished after it" in captured.err and later.job_id in captured.err
     assert captured.out.startswith("dose,view")  # the table itself stays parseable
+    metrics, diffs, speeds = captured.out.split("\n\n")  # three blocks: metrics, differences, speed-ups
+    assert speeds.startswith("dose,view,gridsize,baseline,seed,pinn_seconds")
     compare_study(study, store)
     assert main(["report", "--store", str(store.root)]) == 0
     assert "out of date" not in capsys.readouterr().err
