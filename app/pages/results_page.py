@@ -110,8 +110,9 @@ class ResultsPage(pn.viewable.Viewer):
             pn.bind(self._heatmaps, cube, metric, part),
             pn.pane.Markdown("#### Metric against dose"),
             pn.bind(self._versus_dose, cube, metric, part),
-            pn.pane.Markdown("#### Quality against time: phase correlation and inference of the whole test split "
-                             "(PINN: forward passes and stitching; LSQML: its whole reconstruction)"),
+            pn.pane.Markdown("#### Quality against time\nPhase correlation against the seconds to reconstruct "
+                             "the whole test split (PINN: forward passes and stitching; LSQML: its whole "
+                             "reconstruction); hover for the training seconds."),
             self._quality_time(data.quality_time, cube),
             pn.pane.Markdown("#### PINN − baseline"),
             pn.bind(self._differences, data.differences, cube, metric, part),
@@ -177,7 +178,8 @@ class ResultsPage(pn.viewable.Viewer):
                                 xlabel="inference (s)", ylabel="phase correlation", **{**PLOT, "frame_width": 300}),
             ))
         table = pn.pane.DataFrame(table[list(TIME_COLUMNS)].rename(columns=TIME_COLUMNS), index=False,
-                                  float_format="{:.3g}".format, css_classes=["timing-table"])
+                                  float_format="{:.3g}".format, formatters={"dose": "{:g}".format},
+                                  css_classes=["timing-table"])
         return pn.Column(pn.Row(*[plot(p) for p in plots], css_classes=["quality-time"]), table)
 
     def _differences(self, table, cube, metric, part):

@@ -67,8 +67,8 @@ def write_figures(
             paths.append(_save(frc_curves(frc, str(part)), folder / f"frc_{part}.png"))
     timed = quality_time(cube).dropna(subset=["correlation", "inference_seconds"])
     if len(timed):
-        views = [str(v) for v in cube["view"].values]
-        paths.append(_save(quality_vs_time(timed, views), folder / "quality_vs_time.png"))
+        views, methods = ([str(v) for v in cube[d].values] for d in ("view", "method"))
+        paths.append(_save(quality_vs_time(timed, views, methods), folder / "quality_vs_time.png"))
     for dose, view in sorted({(d, v) for d, v, _ in panels}):
         methods = {m: p for (d, v, m), p in panels.items() if (d, v) == (dose, view)}
         name = f"cell_d{dose_tag(dose)}_{view}.png"
@@ -118,15 +118,15 @@ def metric_vs_dose(cube: xr.DataArray, part: str):
     return fig
 
 
-def quality_vs_time(timed: pd.DataFrame, views: list[str]):
-    """Phase correlation against inference seconds, one panel per dose.
+def quality_vs_time(timed: pd.DataFrame, views: list[str], methods: list[str]):
+    """Phase correlation against inference seconds, one panel per dose (shared axes).
 
     timed : rows of :func:`fly64.study.compare.quality_time` with finite correlation and
-    inference seconds; views : the study's views (fixes each view's marker shape).
+    inference seconds; views, methods : the cube's (fix each view's marker and method's colour).
     """
     doses = sorted(timed["dose"].unique())
-    methods = list(dict.fromkeys(timed["method"]))
-    fig, axes = plt.subplots(1, len(doses), figsize=(4 * len(doses), 3.4), squeeze=False, sharey=True)
+    fig, axes = plt.subplots(1, len(doses), figsize=(4 * len(doses), 3.4), squeeze=False,
+                             sharex=True, sharey=True)
     for ax, dose in zip(axes[0], doses, strict=True):
         for row in timed[timed["dose"] == dose].itertuples():
             ax.scatter(row.inference_seconds, row.correlation, s=50, color=f"C{methods.index(row.method)}",

@@ -16,9 +16,9 @@ import param
 import yaml
 
 from fly64.data.npz import load_npz
+from fly64.models.stitch import STITCHING
 from fly64.physics import footprint_diameter, make_probe, support_fraction
 from fly64.physics.object import OBJECTS
-from fly64.models.stitch import STITCHING
 from fly64.physics.probe import PROBES
 
 PHASES = ("simulate", "overlap", "train", "reconstruct", "evaluate")

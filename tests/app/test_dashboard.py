@@ -195,6 +195,9 @@ def test_run_filtered_compares_and_every_page_renders_offline(served, browser_co
     results = page.locator(".results-page")
     wait_for(lambda: results.locator(".heatmaps canvas").count(), 120, "the comparison's heatmaps")
     assert_plots_rendered(results, minimum=4)
+    assert_plots_rendered(results.locator(".quality-time"), minimum=1)  # the cell trained above, timed
+    timing = results.locator(".timing-table table").inner_text()  # the table is in the pane's shadow root
+    assert "inference s" in timing and "pinn_gs1" in timing and "NaN" not in timing
     shot(page, "results")
     compare = Registry(Store(served.store)).get("compare")
     assert compare.state == "done", compare.message

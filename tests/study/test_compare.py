@@ -115,7 +115,7 @@ def test_tidy_table_frc_and_per_cell_metrics(graded):
     table = pd.read_csv(store.results_dir / TABLE)
     assert list(table.columns) == ["dose", "view", "gridsize", "method", "seed", "part", "metric", "value"]
     assert len(table) == len(done) * (len(PARTS) * len(CUBE_METRICS) + len(TIMING_FIELDS))
-    times = table[table["part"] == "time"].set_index(["method", "dose", "metric"])["value"]
+    times = table[table["part"] == "time"].set_index(["method", "dose", "metric"]).sort_index()["value"]
     assert times[("pinn_gs1", 1e3, "patterns_per_second")] == pytest.approx(100 / 0.5)
     assert times[("lsqml", 1e4, "inference_seconds")] == 8.0
     assert times.loc[("pinn_gs2", 1e3)].isna().all()  # its result predates the timing fields
@@ -128,7 +128,8 @@ def test_tidy_table_frc_and_per_cell_metrics(graded):
     assert "error" in json.loads((store.job_dir(broken.job_id) / "metrics.json").read_text())
     assert not (store.job_dir(Cell(1e4, "dense", "lsqml", 1, 0).job_id) / "metrics.json").exists()
     names = {p.name for p in comparison.figures}
-    assert {"phase_vs_dose.png", "amplitude_vs_dose.png", "frc_phase.png", "cell_d1e3_dense.png"} <= names
+    assert {"phase_vs_dose.png", "amplitude_vs_dose.png", "frc_phase.png", "cell_d1e3_dense.png",
+            "quality_vs_time.png"} <= names
     assert all(p.stat().st_size > 1000 for p in comparison.figures)
 
 

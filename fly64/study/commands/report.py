@@ -71,6 +71,10 @@ def run(args) -> int:
     return 0
 
 
+def _short(value: float) -> str:
+    return f"{value:.3g}"
+
+
 def _print_tables(store, table, timing, diff, speedup) -> None:
     quality = table[table["part"] != TIME_PART]
     timing = timing.rename(columns={"training_seconds": "training s", "inference_seconds": "inference s",
@@ -79,7 +83,7 @@ def _print_tables(store, table, timing, diff, speedup) -> None:
         print(f"metrics ({len(quality)} rows, store {store.root})")
         print(quality.to_string(index=False))
         print("\ntiming (inference: the whole test split)")
-        print(timing.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+        print(timing.to_string(index=False, float_format=_short, formatters={"dose": "{:g}".format}))
         if timing[["training s", "inference s"]].isna().all(axis=None):
             print(f"(no timing recorded: run `fly64 compare --store {store.root}` again; cells run before "
                   "timing was recorded need a re-run)")
@@ -89,4 +93,4 @@ def _print_tables(store, table, timing, diff, speedup) -> None:
         print("\nPINN inference speed-up (baseline seconds / PINN seconds)"
               + ("" if len(speedup) else ": no dose and view has both timed"))
         if len(speedup):
-            print(speedup.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+            print(speedup.to_string(index=False, float_format=_short, formatters={"dose": "{:g}".format}))
