@@ -15,6 +15,7 @@ import argparse
 
 import numpy as np
 import torch
+
 from fly64.models import poisson_nll, stitch, synchronise_levels
 from fly64.models.health import health_checks
 from fly64.models.physics import ForwardModel

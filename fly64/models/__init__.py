@@ -1,13 +1,13 @@
 """The physics-informed network (PINN): network, physics layer, loss, training, stitching, health."""
 
-from fly64.models.data import GroupSet, PatternReader, amplitude_scale, anchored_groups
+from fly64.models.data import GroupSet, PatternReader, amplitude_scale, anchored_groups, flat_field
 from fly64.models.health import health_checks
-from fly64.models.loss import amplitude_mae, poisson_nll
+from fly64.models.loss import amplitude_mae, poisson_floor, poisson_nll
 from fly64.models.network import PatchNet
 from fly64.models.physics import ForwardModel, reassemble
 from fly64.models.pinn import PINN, load_checkpoint, save_checkpoint
 from fly64.models.stitch import STITCHING, predict_windows, stitch, synchronise_levels
-from fly64.models.train import FitResult, TrainOptions, fit, split_validation
+from fly64.models.train import FitResult, TrainOptions, fit, noise_floor_ratio, split_validation
 
 __all__ = [
     "FitResult",
@@ -21,8 +21,11 @@ __all__ = [
     "amplitude_scale",
     "anchored_groups",
     "fit",
+    "flat_field",
     "health_checks",
     "load_checkpoint",
+    "noise_floor_ratio",
+    "poisson_floor",
     "poisson_nll",
     "predict_windows",
     "reassemble",

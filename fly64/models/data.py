@@ -115,6 +115,28 @@ class GroupSet:
         )
 
 
+def flat_field(groups: GroupSet, batch_size: int = 256) -> tuple[np.ndarray, float]:
+    """The network's flat field from a set of (training) groups: data only, no ground truth.
+
+    Returns
+    -------
+    reference : float32 (N, N), the mean normalised amplitude over every member pattern
+        (what a featureless object gives, up to noise).
+    gain : 1 / the standard deviation of (amplitude − reference) over the same patterns, so
+        the network's contrast input has unit scale.
+    """
+    cpu = torch.device("cpu")
+    total, total_sq, n = 0.0, 0.0, 0
+    for start in range(0, len(groups), batch_size):
+        amplitudes = groups.batch(np.arange(start, min(start + batch_size, len(groups))), cpu).amplitudes
+        total = total + amplitudes.double().sum(dim=(0, 1))
+        total_sq = total_sq + amplitudes.double().square().sum(dim=(0, 1))
+        n += amplitudes.shape[0] * amplitudes.shape[1]
+    reference = total / n
+    variance = float((total_sq / n - reference.square()).mean())
+    return reference.float().numpy(), 1.0 / max(variance, 1e-12) ** 0.5
+
+
 def anchored_groups(indices: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
     """One group per position: for each pattern index, the first group anchored at it.
 

@@ -8,6 +8,8 @@ FLAT_TOLERANCE = 1e-3
 MIN_PHASE_STD = 1e-3
 MIN_CORRELATION = 0.1
 MASK_THRESHOLD = 0.5
+#: a held-out Poisson NLL above this multiple of the data's noise floor flags ``underfit``
+UNDERFIT_RATIO = 2.0
 
 
 def _correlation(a: np.ndarray, b: np.ndarray) -> float | None:
@@ -35,6 +37,8 @@ def health_checks(
     min_correlation: float = MIN_CORRELATION,
     mask_threshold: float = MASK_THRESHOLD,
     illumination_unit: float | None = None,
+    noise_floor: dict | None = None,
+    underfit_ratio: float = UNDERFIT_RATIO,
 ) -> dict:
     """Flags and the numbers behind them, JSON-ready (for ``CellResult.health``).
 
@@ -44,7 +48,11 @@ def health_checks(
       being ``illumination_unit``, e.g. the probe's peak max|P|², or max(weights)), the phase
       varies by less than ``min_phase_std`` rad, or its Pearson correlation with the ground
       truth phase (both with their mean phase removed; no registration) is below
-      ``min_correlation`` in magnitude.
+      ``min_correlation`` in magnitude. Needs the ground truth (simulated data).
+    * ``underfit`` (truth-free, judged when ``noise_floor`` is given, e.g. by
+      :func:`fly64.models.train.noise_floor_ratio` on held-out groups): the held-out Poisson
+      NLL exceeds ``underfit_ratio`` × the data's own noise floor, so the model does not
+      explain the measurements — on imported data, the check that remains.
 
     Parameters
     ----------
@@ -71,9 +79,13 @@ def health_checks(
         or phase_corr is None
         or abs(phase_corr) < min_correlation
     )
+    ratio = None if noise_floor is None else float(noise_floor["ratio"])
     return {
         "flat_loss": bool(change is not None and change < flat_tolerance),
         "collapsed": bool(collapsed),
+        "underfit": bool(ratio is not None and ratio > underfit_ratio),
+        "nll_to_noise_floor": ratio,
+        "underfit_ratio": underfit_ratio,
         "loss_relative_change": change,
         "phase_std": phase_std,
         "phase_correlation": phase_corr,

@@ -1,8 +1,10 @@
 """The PINN's network: the diffraction amplitudes of a group → one complex object patch per member.
 
 A compact convolutional encoder–decoder in the style of PtychoPINN. Its input is the C
-(= gridsize²) normalised diffraction amplitudes of a group as channels, (B, C, N, N), plus
-(for C > 1) two constant channels per member holding its (y, x) offset in the group; its
+(= gridsize²) normalised diffraction amplitudes of a group, (B, C, N, N), each also as its
+**contrast** against the flat field (the training set's mean amplitude: what a featureless
+object gives), and (for C > 1) two constant channels per member holding its (y, x) offset in
+the group; its
 output is C complex object patches (B, C, N, N) in object pixels. As in PtychoPINN, the
 object is predicted only in the window's central N/2 × N/2 **support**, where the probe
 lives (the regime puts ≥ 99 % of |P|² there), and is zero outside it: pixels the probe does
@@ -55,8 +57,12 @@ class PatchNet(nn.Module):
     back to N/2, where the two heads (3×3 convolutions) predict the N/2 × N/2 support:
     amplitude ``amp_max·sigmoid`` in (0, amp_max) and phase ``π·tanh`` in (−π, π). The
     support is zero-padded to N × N (the object outside the probe's support is 0).
-    For C > 1, the members' offsets (B, C, 2) (y, x pixels from the group's anchor, divided
-    by ``OFFSET_UNIT·N``) enter as 2·C constant input channels, so the network knows where
+    Each member's amplitude enters twice: as it is, and as its contrast ``(a − reference)·gain``
+    against the flat field (:meth:`set_flat_field`; a defocused probe's pattern is a
+    bright disc whose small modulations carry the object: the contrast channel hands them
+    to the network at unit scale, which speeds up training several-fold). For C > 1, the
+    members' offsets (B, C, 2) (y, x pixels from the group's anchor, divided by
+    ``OFFSET_UNIT·N``) enter as 2·C constant input channels, so the network knows where
     each member's patch lands on the group's shared canvas.
 
     Initialisation matters here: He-normal convolutions keep the input's imprint through
@@ -71,17 +77,20 @@ class PatchNet(nn.Module):
     channels : C, patterns per group (1 for gridsize 1, 4 for gridsize 2).
     width : channels of the first encoder level.
     depth : encoder (and decoder) levels; N must be divisible by 2^depth.
+    size : the window side N, pixels.
     amp_max : upper bound of the amplitude head.
     """
 
-    def __init__(self, channels: int, width: int, depth: int, amp_max: float = AMPLITUDE_MAX):
+    def __init__(self, channels: int, width: int, depth: int, *, size: int, amp_max: float = AMPLITUDE_MAX):
         super().__init__()
         if channels < 1 or width < 1 or depth < 1:
             raise ValueError(
                 f"PatchNet needs channels, width and depth ≥ 1, got {channels}, {width}, {depth}"
             )
         self.channels, self.depth, self.amp_max = channels, depth, float(amp_max)
-        inputs = channels if channels == 1 else 3 * channels  # amplitudes (+ offsets)
+        self.register_buffer("reference", torch.zeros(size, size))
+        self.register_buffer("gain", torch.ones(()))
+        inputs = 2 * channels if channels == 1 else 4 * channels  # amplitudes, contrasts (, offsets)
         widths = [width * 2**level for level in range(depth + 1)]
         self.encoder = nn.ModuleList(
             _conv_block(c_in, c_out) for c_in, c_out in zip([inputs] + widths[:-2], widths[:-1], strict=True)
@@ -103,6 +112,12 @@ class PatchNet(nn.Module):
             nn.init.normal_(head.weight, std=HEAD_INIT_STD)
             nn.init.zeros_(head.bias)
 
+    def set_flat_field(self, reference: torch.Tensor, gain: float) -> None:
+        """The flat field (N, N) (mean normalised amplitude of the training patterns) and the
+        contrast gain (1 / std of amplitude − reference over them): data only, no ground truth."""
+        self.reference.copy_(torch.as_tensor(reference, dtype=torch.float32))
+        self.gain.fill_(float(gain))
+
     def forward(self, amplitudes: torch.Tensor, offsets: torch.Tensor | None = None) -> torch.Tensor:
         """Complex64 patches (B, C, N, N), zero outside the support, from normalised amplitudes
         (B, C, N, N) and, for C > 1, the members' (y, x) offsets (B, C, 2) in pixels."""
@@ -116,7 +131,9 @@ class PatchNet(nn.Module):
             raise ValueError(
                 f"patch side {size} px must be square and divisible by 2^depth = {2**self.depth}"
             )
-        x = amplitudes
+        if self.reference.shape != (size, size):
+            raise ValueError(f"patch side {size} px differs from the network's N = {self.reference.shape[0]}")
+        x = torch.cat([amplitudes, (amplitudes - self.reference) * self.gain], dim=1)
         if self.channels > 1:
             if offsets is None:
                 raise ValueError("groups of more than one pattern need their members' offsets")

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from fly64.models.data import GroupSet
-from fly64.models.loss import amplitude_mae, poisson_nll
+from fly64.models.loss import amplitude_mae, poisson_floor, poisson_nll
 from fly64.models.pinn import PINN
 from fly64.reporting import Reporter
 
@@ -36,6 +36,7 @@ class TrainOptions:
     snapshot_every: int = 2  #: epochs between snapshots
     seed: int = 0  #: repeat seed: shuffling uses seed + SHUFFLE_SEED_OFFSET
     mae_weight: float = 0.0  #: weight of the amplitude-MAE term added to the Poisson NLL
+    grad_clip: float = 0.0  #: largest gradient norm per step (0: no clipping)
     lr_factor: float = 0.5  #: plateau schedule: learning rate × this after a plateau …
     lr_patience: int = 2  #: … of this many epochs without improvement
 
@@ -81,6 +82,26 @@ def evaluate(model: PINN, groups: GroupSet, device: torch.device, options: Train
     return total / len(groups)
 
 
+@torch.no_grad()
+def noise_floor_ratio(model: PINN, groups: GroupSet, device: torch.device, batch_size: int = 64) -> dict:
+    """How far the model is from explaining ``groups`` down to their shot noise (no ground truth).
+
+    Returns ``{"nll", "floor", "ratio"}``: the mean Poisson NLL of the groups' counts under the
+    model's rates, the expected NLL had the counts been drawn from those rates
+    (:func:`~fly64.models.loss.poisson_floor`), and their ratio (≈ 1: fitted to the noise).
+    """
+    model.eval()
+    nll = floor = 0.0
+    for start in range(0, len(groups), batch_size):
+        rows = np.arange(start, min(start + batch_size, len(groups)))
+        batch = groups.batch(rows, device)
+        rates, _ = model(batch.amplitudes, batch.offsets)
+        nll += poisson_nll(rates, batch.counts).item() * len(rows)
+        floor += poisson_floor(rates).item() * len(rows)
+    nll, floor = nll / len(groups), floor / len(groups)
+    return {"nll": nll, "floor": floor, "ratio": nll / max(floor, 1e-12)}
+
+
 def fit(
     model: PINN,
     train: GroupSet,
@@ -115,6 +136,8 @@ def fit(
             loss = batch_loss(model, train.batch(rows, device), options.mae_weight)
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
+            if options.grad_clip:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), options.grad_clip)
             optimiser.step()
             total += loss.item() * len(rows)
         train_loss = total / len(train)

@@ -17,7 +17,9 @@ from fly64.models import (
     amplitude_scale,
     anchored_groups,
     fit,
+    flat_field,
     health_checks,
+    noise_floor_ratio,
     predict_windows,
     save_checkpoint,
     split_validation,
@@ -107,9 +109,12 @@ def prepare_cell(study: Study, store: Store, cell: Cell) -> CellData:
 
 
 def build_model(study: Study, data: CellData, gridsize: int, seed: int) -> PINN:
-    """The cell's PINN, initialised from ``seed`` (same seed, same weights)."""
+    """The cell's PINN, initialised from ``seed`` (same seed, same weights), its flat field
+    taken from the training groups."""
     torch.manual_seed(seed)
-    return PINN(torch.from_numpy(data.probe), gridsize, study.model_width, study.model_depth, study.train_probe)
+    model = PINN(torch.from_numpy(data.probe), gridsize, study.model_width, study.model_depth, study.train_probe)
+    model.net.set_flat_field(*flat_field(data.train))
+    return model
 
 
 def train_cell(
@@ -148,6 +153,7 @@ def train_cell(
     health = health_checks(  # masked like the evaluation: lit at ≥ mask_threshold of the probe peak
         result.losses, final["object"], final["weights"], data.truth, mask_threshold=study.mask_threshold,
         illumination_unit=float((model.probe.detach().abs() ** 2).max()),
+        noise_floor=noise_floor_ratio(model, validation or train, device),
     )
     info = {
         "epochs_run": len(result.losses),

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from fly64.data import open_dose_dataset
-from fly64.models import GroupSet, PatternReader, amplitude_scale, anchored_groups
+from fly64.models import GroupSet, PatternReader, amplitude_scale, anchored_groups, flat_field
 
 
 @pytest.fixture(scope="module")
@@ -41,3 +41,12 @@ def test_anchored_groups_give_one_group_per_position_in_order():
     np.testing.assert_array_equal(anchored_groups(np.array([7, 5]), groups[:, :1]), [[7], [5]])
     with pytest.raises(ValueError, match="1 of 2 positions anchor no group .*pattern 4"):
         anchored_groups(np.array([5, 4]), groups)
+
+
+def test_flat_field_is_the_mean_amplitude_with_a_unit_contrast_gain(counts):
+    indices = np.arange(40).reshape(20, 2)
+    groups = GroupSet.from_groups(indices, np.zeros((counts.shape[0], 2), int), PatternReader(counts, indices), 3.0)
+    reference, gain = flat_field(groups, batch_size=7)  # batches that do not divide the set
+    amplitudes = np.sqrt(counts.values[:40].astype(np.float64)) / 3.0
+    np.testing.assert_allclose(reference, amplitudes.mean(axis=0), rtol=1e-5)
+    assert gain == pytest.approx(1 / (amplitudes - amplitudes.mean(axis=0)).std(), rel=1e-4)

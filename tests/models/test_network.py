@@ -12,7 +12,7 @@ from .conftest import N
 
 
 def test_heads_are_bounded_complex_patches_inside_the_support_and_zero_outside():
-    net = PatchNet(channels=4, width=4, depth=2, amp_max=1.5)
+    net = PatchNet(channels=4, width=4, depth=2, size=N, amp_max=1.5)
     torch.manual_seed(0)
     with torch.no_grad():
         out = net(10 * torch.randn(3, 4, N, N), torch.zeros(3, 4, 2, dtype=torch.int64))
@@ -25,7 +25,7 @@ def test_heads_are_bounded_complex_patches_inside_the_support_and_zero_outside()
 
 
 def test_group_members_offsets_reach_the_network():
-    net = PatchNet(channels=4, width=4, depth=2)
+    net = PatchNet(channels=4, width=4, depth=2, size=N)
     torch.manual_seed(0)
     amplitudes = torch.rand(1, 4, N, N)
     near = torch.tensor([[[0, 0], [0, 2], [2, 0], [2, 2]]])
@@ -36,7 +36,7 @@ def test_group_members_offsets_reach_the_network():
 
 
 def test_bad_input_shapes_name_the_problem():
-    net = PatchNet(channels=1, width=4, depth=3)
+    net = PatchNet(channels=1, width=4, depth=3, size=N)
     with pytest.raises(ValueError, match="batch, 1, N, N"):
         net(torch.zeros(2, 4, N, N))
     with pytest.raises(ValueError, match="divisible by 2\\^depth = 8"):

@@ -25,7 +25,8 @@ def test_train_cell_returns_a_stitched_reconstruction(tiny_study, tiny_store, tm
     assert result.info["n_test_positions"] == len(view.indices["test"])
     assert result.info["n_train_groups"] + result.info["n_validation_groups"] == len(view.groups["train"][gridsize])
     assert len(reporter.snapshots) == tiny_study.epochs
-    assert {"flat_loss", "collapsed", "phase_correlation"} <= set(result.health)
+    assert {"flat_loss", "collapsed", "phase_correlation", "underfit"} <= set(result.health)
+    assert result.health["nll_to_noise_floor"] > 0.5  # judged on held-out groups, no ground truth
     assert (tmp_path / "checkpoint.pt").is_file()
     info = result.info
     assert info["training_seconds"] > 0 and 0 < info["inference_seconds"] < info["training_seconds"]
