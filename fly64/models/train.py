@@ -36,7 +36,6 @@ class TrainOptions:
     snapshot_every: int = 2  #: epochs between snapshots
     seed: int = 0  #: repeat seed: shuffling uses seed + SHUFFLE_SEED_OFFSET
     mae_weight: float = 0.0  #: weight of the amplitude-MAE term added to the Poisson NLL
-    grad_clip: float = 0.0  #: largest gradient norm per step (0: no clipping)
     lr_factor: float = 0.5  #: plateau schedule: learning rate × this after a plateau …
     lr_patience: int = 2  #: … of this many epochs without improvement
 
@@ -136,8 +135,6 @@ def fit(
             loss = batch_loss(model, train.batch(rows, device), options.mae_weight)
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
-            if options.grad_clip:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), options.grad_clip)
             optimiser.step()
             total += loss.item() * len(rows)
         train_loss = total / len(train)

@@ -175,10 +175,10 @@ class Study(param.Parameterized):
     # --- train (phase E, the PINN)
     methods = Choices(["pinn", "lsqml"], allowed=METHODS, item_type=str, doc="Methods compared.")
     repeats = param.List([0], item_type=int, doc="Repeat seeds (error bars); each repeats every cell.")
-    epochs = param.Integer(40, bounds=(1, 10000), doc="PINN training epochs (early stopping may end sooner).")
-    batch_size = param.Integer(32, bounds=(1, 4096), doc="PINN batch size, groups.")
+    epochs = param.Integer(50, bounds=(1, 10000), doc="PINN training epochs (early stopping may end sooner).")
+    batch_size = param.Integer(16, bounds=(1, 4096), doc="PINN batch size, groups.")
     learning_rate = param.Number(2e-3, bounds=(1e-6, 1.0), doc="PINN Adam learning rate.")
-    model_width = param.Integer(16, bounds=(2, 256), doc="Channels of the PINN's first encoder level.")
+    model_width = param.Integer(8, bounds=(2, 256), doc="Channels of the PINN's first encoder level.")
     model_depth = param.Integer(3, bounds=(1, 6), doc="Encoder/decoder levels of the PINN.")
     validation_fraction = param.Number(0.1, bounds=(0.0, 0.5), doc="Training groups held out for validation.")
     patience = param.Integer(8, bounds=(1, 1000), doc="Epochs without validation improvement before stopping.")
@@ -187,8 +187,8 @@ class Study(param.Parameterized):
         10.0, bounds=(0.0, None),
         doc="Weight of the amplitude-MAE term (√photons per pixel) added to the PINN's Poisson NLL. "
             "It is biased at low counts (at 1e3 photons it scores a flat object better than the truth) "
-            "but trains better: standard grid, dense gs1 phase correlation 0.70/0.61/0.55 at "
-            "1e3/1e4/1e5 with 10 against 0.52/0.23/0.41 with the NLL alone (0).",
+            "but trains faster: dense 1e5, gs1, 300 groups × 12 epochs, phase correlation 0.28 with "
+            "10 against 0.15 with the NLL alone (0) (notes/science_v2.md).",
     )
     stitching = param.Selector(
         objects=list(STITCHING), default="weighted",
@@ -405,8 +405,7 @@ class Study(param.Parameterized):
 PRESETS: dict[str, dict] = {
     # tests, tutorials, CI: the whole grid in a few minutes on 2 CPU cores
     "quick": dict(
-        patch_size=32, object_size=160, epochs=12, batch_size=16, model_width=8,
-        model_depth=2, baseline_epochs=40, baseline_chunk=5, snapshot_every=2, patience=6,
+        patch_size=32, object_size=160, epochs=12, model_depth=2, baseline_epochs=40, baseline_chunk=5, snapshot_every=2, patience=6,
     ),
     # the app's and `fly64 run`'s default: meaningful science on a laptop CPU
     "standard": dict(),
