@@ -2,7 +2,7 @@
 
 from fly64.study.cells import select_cells
 from fly64.study.cli import add_filter_args, add_study_args, study_from_args
-from fly64.study.commands.run import add_executor_args, follow, make_runner
+from fly64.study.commands.run import add_executor_args, follow, make_runner, print_warnings
 
 
 def register(sub) -> None:
@@ -15,6 +15,7 @@ def register(sub) -> None:
 
 def run(args) -> int:
     study = study_from_args(args)
+    print_warnings(study)
     cells = select_cells(study, doses=args.doses, views=args.views, methods=["pinn"],
                          gridsizes=args.gridsizes)
     with make_runner(args, study) as runner:
