@@ -81,13 +81,15 @@ def half_bit_threshold(n_per_ring: np.ndarray) -> np.ndarray:
 def frc_resolution(
     freq: np.ndarray, values: np.ndarray, threshold: float | np.ndarray
 ) -> tuple[float, float]:
-    """Where an FRC curve first falls below a threshold.
+    """Where an FRC curve, once at or above a threshold, first falls below it.
 
-    The crossing frequency is interpolated linearly between the last ring at or above the
-    threshold and the first ring below it. If the first ring is already below, the
-    crossing is that ring's frequency. If the curve never falls below the threshold, the
-    crossing is Nyquist: 0.5 cycles/pixel, i.e. a resolution of 2 px (the best the pixel
-    grid can express).
+    Rings before the curve first reaches the threshold are skipped: an object with little
+    power at the lowest frequencies (the default probe-scale object is high-passed at
+    periods ≈ 2·D) gives a noisy FRC there that says nothing about resolution. The crossing
+    frequency is interpolated linearly between the last ring at or above the threshold and
+    the first ring below it. If the curve never reaches the threshold, the crossing is the
+    first ring's frequency. If it never falls below after reaching it, the crossing is
+    Nyquist: 0.5 cycles/pixel, i.e. a resolution of 2 px (the best the pixel grid can express).
 
     Parameters
     ----------
@@ -101,7 +103,8 @@ def frc_resolution(
     resolution_px : float, ``1 / freq_cross`` in pixels (full period).
     """
     margin = np.asarray(values, dtype=float) - np.broadcast_to(threshold, np.shape(values))
-    below = np.flatnonzero(margin < 0)
+    above = np.flatnonzero(margin >= 0)
+    below = above[0] + np.flatnonzero(margin[above[0]:] < 0) if above.size else np.array([0])
     if below.size == 0:
         freq_cross = 0.5
     elif below[0] == 0:

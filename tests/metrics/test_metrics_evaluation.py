@@ -301,6 +301,8 @@ def test_frc_resolution_interpolates_and_defaults_to_nyquist():
     assert frc_resolution(freq, np.array([1, 0.6, 0.4, 0.3, 0.6]), 0.5) == pytest.approx((0.25, 4))
     assert frc_resolution(freq, np.ones(5), 0.5) == (0.5, 2.0)
     assert frc_resolution(freq, np.zeros(5), 0.5) == (0.1, 10.0)
+    # rings before the curve first reaches the threshold (no power there) are skipped
+    assert frc_resolution(freq, np.array([0.1, 0.2, 0.9, 0.6, 0.4]), 0.5) == pytest.approx((0.45, 1 / 0.45))
     threshold = np.array([0.5, 0.5, 0.5, 0.9, 0.9])
     assert frc_resolution(freq, np.full(5, 0.8), threshold) == pytest.approx((0.375, 1 / 0.375))
 
