@@ -128,6 +128,14 @@ def make_test_object(
     return (amplitude * np.exp(1j * phase)).astype(np.complex64)
 
 
+def _phase_power(obj: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """|FFT(phase − mean)|² of an object (H, W) and each bin's spatial frequency, cycles/pixel."""
+    phase = np.angle(obj).astype(np.float64)
+    power = np.abs(np.fft.fft2(phase - phase.mean())) ** 2
+    f = np.hypot(np.fft.fftfreq(phase.shape[0])[:, None], np.fft.fftfreq(phase.shape[1])[None, :])
+    return power, f
+
+
 def phase_power_spectrum(obj: np.ndarray, bins: int = 64) -> tuple[np.ndarray, np.ndarray]:
     """Radially averaged power spectrum of the object's phase (mean removed).
 
@@ -136,9 +144,7 @@ def phase_power_spectrum(obj: np.ndarray, bins: int = 64) -> tuple[np.ndarray, n
     frequency : float64 (bins,), bin centres in cycles per pixel, up to 0.5 (Nyquist).
     power : float64 (bins,), mean |FFT(phase)|² in each annulus, normalised to sum 1.
     """
-    phase = np.angle(obj).astype(np.float64)
-    power = np.abs(np.fft.fft2(phase - phase.mean())) ** 2
-    f = np.hypot(np.fft.fftfreq(phase.shape[0])[:, None], np.fft.fftfreq(phase.shape[1])[None, :])
+    power, f = _phase_power(obj)
     edges = np.linspace(0, 0.5, bins + 1)
     which = np.digitize(f.ravel(), edges) - 1
     keep = (which >= 0) & (which < bins)
@@ -158,8 +164,7 @@ def object_statistics(obj: np.ndarray, footprint: float) -> dict[str, float]:
     if not footprint > 0:
         raise ValueError(f"footprint must be a positive number of pixels, got {footprint!r}")
     amp, phase = np.abs(obj).astype(np.float64), np.angle(obj).astype(np.float64)
-    power = np.abs(np.fft.fft2(phase - phase.mean())) ** 2
-    f = np.hypot(np.fft.fftfreq(phase.shape[0])[:, None], np.fft.fftfreq(phase.shape[1])[None, :])
+    power, f = _phase_power(obj)
     flat = amp.std() == 0 or phase.std() == 0
     return {
         "amplitude_mean": float(amp.mean()),
