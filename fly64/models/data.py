@@ -105,6 +105,11 @@ class GroupSet:
     def subset(self, rows: np.ndarray) -> "GroupSet":
         return GroupSet(self.groups[rows], self.offsets[rows], self.reader, self.scale)
 
+    def batches(self, batch_size: int, device: torch.device):
+        """Every group once, in order, as consecutive :class:`Batch` es of at most ``batch_size``."""
+        for start in range(0, len(self), batch_size):
+            yield self.batch(np.arange(start, min(start + batch_size, len(self))), device)
+
     def batch(self, rows: np.ndarray, device: torch.device) -> Batch:
         """The groups at ``rows`` (positions in this set), read and moved to ``device``."""
         counts = torch.from_numpy(self.reader.read(self.groups[rows])).to(device, torch.float32)
@@ -125,10 +130,9 @@ def flat_field(groups: GroupSet, batch_size: int = 256) -> tuple[np.ndarray, flo
     gain : 1 / the standard deviation of (amplitude − reference) over the same patterns, so
         the network's contrast input has unit scale.
     """
-    cpu = torch.device("cpu")
     total, total_sq, n = 0.0, 0.0, 0
-    for start in range(0, len(groups), batch_size):
-        amplitudes = groups.batch(np.arange(start, min(start + batch_size, len(groups))), cpu).amplitudes
+    for batch in groups.batches(batch_size, torch.device("cpu")):
+        amplitudes = batch.amplitudes
         total = total + amplitudes.double().sum(dim=(0, 1))
         total_sq = total_sq + amplitudes.double().square().sum(dim=(0, 1))
         n += amplitudes.shape[0] * amplitudes.shape[1]

@@ -27,8 +27,7 @@ def predict_windows(model: PINN, groups: GroupSet, device: torch.device, batch_s
     """
     model.eval()
     out = []
-    for start in range(0, len(groups), batch_size):
-        batch = groups.batch(np.arange(start, min(start + batch_size, len(groups))), device)
+    for batch in groups.batches(batch_size, device):
         _, windows = model(batch.amplitudes, batch.offsets)
         out.append(windows[:, 0].cpu().numpy())
     return np.concatenate(out).astype(np.complex64)
@@ -46,7 +45,8 @@ def synchronise_levels(
     weighted inner product over the shared object pixels gives their relative phase; the
     leading eigenvector of the Hermitian matrix of these products (one connected set of
     overlapping patches at a time) gives one phase per patch, up to a common constant
-    (fixed so that the levels' weighted mean is 0). An isolated patch gets θ = 0.
+    (fixed so that the mean of the e^{iθ} of each connected set is real and positive). An
+    isolated patch gets θ = 0.
 
     Parameters
     ----------

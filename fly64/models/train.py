@@ -75,9 +75,8 @@ def evaluate(model: PINN, groups: GroupSet, device: torch.device, options: Train
     """Mean loss over a set of groups (evaluation mode, no gradients)."""
     model.eval()
     total = 0.0
-    for start in range(0, len(groups), options.batch_size):
-        rows = np.arange(start, min(start + options.batch_size, len(groups)))
-        total += batch_loss(model, groups.batch(rows, device), options.mae_weight).item() * len(rows)
+    for batch in groups.batches(options.batch_size, device):
+        total += batch_loss(model, batch, options.mae_weight).item() * len(batch.counts)
     return total / len(groups)
 
 
@@ -91,12 +90,10 @@ def noise_floor_ratio(model: PINN, groups: GroupSet, device: torch.device, batch
     """
     model.eval()
     nll = floor = 0.0
-    for start in range(0, len(groups), batch_size):
-        rows = np.arange(start, min(start + batch_size, len(groups)))
-        batch = groups.batch(rows, device)
+    for batch in groups.batches(batch_size, device):
         rates, _ = model(batch.amplitudes, batch.offsets)
-        nll += poisson_nll(rates, batch.counts).item() * len(rows)
-        floor += poisson_floor(rates).item() * len(rows)
+        nll += poisson_nll(rates, batch.counts).item() * len(batch.counts)
+        floor += poisson_floor(rates).item() * len(batch.counts)
     nll, floor = nll / len(groups), floor / len(groups)
     return {"nll": nll, "floor": floor, "ratio": nll / max(floor, 1e-12)}
 

@@ -46,7 +46,7 @@ def make_scene(study: Study) -> Scene:
             )
     else:
         size = (study.object_size, study.object_size)
-        obj = make_test_object(size, study.object, scale=footprint_diameter(probe))
+        obj = make_test_object(size, study.object, scale=study.footprint)
         source = f"builtin:{study.object}"
     positions = raster_scan(
         obj.shape, n, study.base_step, jitter=study.scan_jitter, seed=study.simulation_seed
