@@ -33,7 +33,7 @@ class PINN(nn.Module):
         amp_max: float = AMPLITUDE_MAX,
     ):
         super().__init__()
-        self.net = PatchNet(gridsize**2, width, depth, size=probe.shape[-1], amp_max=amp_max)
+        self.net = PatchNet(gridsize**2, width, depth, probe=probe, amp_max=amp_max)
         self.physics = ForwardModel(probe, trainable=train_probe)
 
     def forward(

@@ -178,17 +178,19 @@ class Study(param.Parameterized):
     epochs = param.Integer(50, bounds=(1, 10000), doc="PINN training epochs (early stopping may end sooner).")
     batch_size = param.Integer(16, bounds=(1, 4096), doc="PINN batch size, groups.")
     learning_rate = param.Number(2e-3, bounds=(1e-6, 1.0), doc="PINN Adam learning rate.")
-    model_width = param.Integer(8, bounds=(2, 256), doc="Channels of the PINN's first encoder level.")
-    model_depth = param.Integer(3, bounds=(1, 6), doc="Encoder/decoder levels of the PINN.")
+    model_width = param.Integer(8, bounds=(2, 256), doc="Channels of the PINN U-Net's first level.")
+    model_depth = param.Integer(
+        3, bounds=(1, 6), doc="Levels of the PINN U-Net; patch_size / 2 must be divisible by 2^depth."
+    )
     validation_fraction = param.Number(0.1, bounds=(0.0, 0.5), doc="Training groups held out for validation.")
     patience = param.Integer(8, bounds=(1, 1000), doc="Epochs without validation improvement before stopping.")
     train_probe = param.Boolean(False, doc="Let the PINN refine the probe (default: known, fixed).")
     mae_weight = param.Number(
-        10.0, bounds=(0.0, None),
-        doc="Weight of the amplitude-MAE term (√photons per pixel) added to the PINN's Poisson NLL. "
-            "It is biased at low counts (at 1e3 photons it scores a flat object better than the truth) "
-            "but trains faster: dense 1e5, gs1, 300 groups × 12 epochs, phase correlation 0.28 with "
-            "10 against 0.15 with the NLL alone (0) (notes/science_v2.md).",
+        0.0, bounds=(0.0, None),
+        doc="Weight of an amplitude-MAE term (√photons per pixel) added to the PINN's Poisson NLL. "
+            "Off by default: it is biased at low counts, and with the back-propagated input it stalls "
+            "gridsize 2 at 1e3 photons (dense, 10 epochs: phase correlation 0.15 with 10 against 0.42 "
+            "with the NLL alone; notes/science_v2.md).",
     )
     stitching = param.Selector(
         objects=list(STITCHING), default="weighted",
@@ -282,6 +284,11 @@ class Study(param.Parameterized):
             raise StudyError(
                 f"min_positions: {self.min_positions} must exceed neighbor_count "
                 f"({self.neighbor_count}) so every position has K neighbours in its view"
+            )
+        if "pinn" in self.methods and self.patch_size % 2 ** (self.model_depth + 1):
+            raise StudyError(
+                f"model_depth: the PINN's U-Net halves the N/2 = {self.patch_size // 2} px support "
+                f"{self.model_depth} times; patch_size must be a multiple of {2 ** (self.model_depth + 1)}"
             )
         if not self.object_npz and not (self.probe_pupil_radius or 0) < self.patch_size / 2:
             raise StudyError(
