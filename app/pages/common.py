@@ -4,6 +4,8 @@ import holoviews as hv
 import numpy as np
 import panel as pn
 
+from fly64.study.preview import PATTERN_SCALES
+
 PLOT = dict(frame_width=260, frame_height=260, toolbar="right", default_tools=["pan", "wheel_zoom", "reset", "hover"])
 PHASE_CMAP = "colorwheel"  # cyclic, for phases in (−π, π]
 
@@ -28,12 +30,9 @@ def centred_image(array: np.ndarray, label: str = "", **opts) -> hv.Image:
     return element.opts(invert_yaxis=True, data_aspect=1, **{**PLOT, **opts})
 
 
-SCALES = {"log": lambda a: np.log10(1.0 + a), "sqrt": np.sqrt, "linear": lambda a: a}
-
-
 def scaled(counts: np.ndarray, scale: str) -> np.ndarray:
     """Counts on a display scale: ``log`` (log10(1 + c)), ``sqrt`` or ``linear``."""
-    return SCALES[scale](np.asarray(counts, np.float64))
+    return PATTERN_SCALES[scale](np.asarray(counts, np.float64))
 
 
 def limits(arrays, percentiles: tuple[float, float]) -> tuple[float, float]:

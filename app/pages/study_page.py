@@ -10,6 +10,7 @@ from fly64.study.registry import JobStatus
 
 from . import actions
 from .common import eta_text, health_text
+from .preview_panel import PreviewPanel
 from .study_form import ERROR_STYLE, StudyForm
 
 COLUMNS = ["job", "dose", "view", "method", "seed", "state", "progress", "ETA", "health", "run", "cancel",
@@ -91,6 +92,7 @@ class StudyPage(pn.viewable.Viewer):
         super().__init__()
         self.root = root
         self.form = StudyForm(study)
+        self.preview = PreviewPanel(self.form)
         self.jobs = {j.job_id: j for j in jobs}
         # built with the jobs' states: a patch sent before the table is rendered would be lost
         self.grid = pn.widgets.Tabulator(grid_frame(study, self.jobs), css_classes=["grid-table"], **TABLE)
@@ -204,7 +206,7 @@ class StudyPage(pn.viewable.Viewer):
 
     def __panel__(self):
         return pn.Column(
-            self.form,
+            pn.Row(self.form, self.preview, sizing_mode="stretch_width"),
             pn.pane.Markdown("### Grid"),
             pn.Row(*self.filters.values()),
             pn.Row(self.run_all, self.run_filtered, self.cancel_all, self.force),

@@ -55,6 +55,24 @@ def _split_diagnostics(positions, mask, spacing, footprint, probe_intensity, obj
     return diag
 
 
+def accept_split(study: Study, positions: np.ndarray, spacing: float) -> tuple[np.ndarray, int]:
+    """The base positions of one split a view keeps, and the most it could keep.
+
+    Parameters
+    ----------
+    positions : int (m, 2), one split's base scan, (y, x) window centres in object pixels.
+    spacing : the view's minimum centre spacing S, pixels.
+
+    Returns
+    -------
+    accepted : bool (m,), the greedy minimum-spacing cut in the study's seeded random order.
+    bound : the geometric packing bound for the split's centre area (an upper bound on any cut).
+    """
+    accepted = greedy_min_spacing(positions, spacing, order="random", seed=study.subsample_seed)
+    extent = np.ptp(positions, axis=0)
+    return accepted, packing_bound(float(extent[0]), float(extent[1]), spacing)
+
+
 def cut_view(study: Study, ds: xr.Dataset, view: str) -> ViewRecord:
     """Cut one view of one dose dataset for both splits; raise when it is infeasible."""
     dose = float(ds.attrs["dose"])
@@ -69,9 +87,8 @@ def cut_view(study: Study, ds: xr.Dataset, view: str) -> ViewRecord:
     for name, label in SPLIT_LABEL.items():
         members = np.flatnonzero(split == label)
         pos = positions[members]
-        mask = greedy_min_spacing(pos, spacing, order="random", seed=study.subsample_seed)
+        mask, bound = accept_split(study, pos, spacing)
         extent = np.ptp(pos, axis=0)
-        bound = packing_bound(float(extent[0]), float(extent[1]), spacing)
         kept = int(mask.sum())
         if kept < study.min_positions:
             raise InfeasibleViewError(

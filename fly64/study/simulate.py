@@ -48,17 +48,32 @@ def make_scene(study: Study) -> Scene:
         size = (study.object_size, study.object_size)
         obj = make_test_object(size, study.object, scale=study.footprint)
         source = f"builtin:{study.object}"
+    positions, split = base_scan(study, obj.shape)
+    return Scene(obj, probe, positions, split, source)
+
+
+def base_scan(study: Study, object_shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The base raster of a study over an object of ``object_shape`` (H, W) pixels, split along y.
+
+    Returns
+    -------
+    positions : int64 (n, 2), (y, x) window centres in object pixels, guard band removed.
+    split : int8 (n,), 0 train (top) / 1 test (bottom).
+
+    Raises StudyError (naming ``object_size``) when the object cannot hold both splits.
+    """
+    n = study.patch_size
     positions = raster_scan(
-        obj.shape, n, study.base_step, jitter=study.scan_jitter, seed=study.simulation_seed
+        object_shape, n, study.base_step, jitter=study.scan_jitter, seed=study.simulation_seed
     )
-    labels = split_along_y(positions, n, obj.shape[0], study.guard_rows)
+    labels = split_along_y(positions, n, object_shape[0], study.guard_rows)
     keep = labels >= 0
     if not (labels == 0).any() or not (labels == 1).any():
         raise StudyError(
-            f"object_size: a {obj.shape[0]} px tall object leaves no room for both splits with "
+            f"object_size: a {object_shape[0]} px tall object leaves no room for both splits with "
             f"patch_size {n} and guard_rows {study.guard_rows}; use a larger object"
         )
-    return Scene(obj, probe, positions[keep], labels[keep], source)
+    return positions[keep], labels[keep]
 
 
 def simulate_dose(

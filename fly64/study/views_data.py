@@ -142,17 +142,22 @@ class SceneSummary:
         return 1.0 / (2.0 * self.footprint_px)
 
 
+def summarise_scene(source: str, probe: np.ndarray, obj: np.ndarray, footprint: float) -> SceneSummary:
+    """Footprints and support of a probe (N, N) of any scale, statistics and phase spectrum of an
+    object (H, W), against the footprint D₉₀ (pixels)."""
+    frequency, power = phase_power_spectrum(obj)
+    return SceneSummary(
+        source, probe.shape[0], footprint, footprint_diameter(probe, 0.99), support_fraction(probe), obj,
+        object_statistics(obj, footprint), frequency, power,
+    )
+
+
 @functools.lru_cache(maxsize=8)
 def _scene_cached(path: str, stamp: int) -> SceneSummary:
     ds = _open_cached(path, stamp)
     probe, obj = ds["probe"].values, ds["object"].values  # footprints are scale-free: photons are fine
-    footprint = float(ds.attrs["footprint_px"])
-    frequency, power = phase_power_spectrum(obj)
-    return SceneSummary(
-        str(ds.attrs.get("object_source", "not recorded")), int(ds.attrs["patch_size"]), footprint,
-        footprint_diameter(probe, 0.99), support_fraction(probe), obj,
-        object_statistics(obj, footprint), frequency, power,
-    )
+    return summarise_scene(str(ds.attrs.get("object_source", "not recorded")), probe, obj,
+                           float(ds.attrs["footprint_px"]))
 
 
 def scene_summary(store: Store, dose: float) -> SceneSummary:

@@ -1,0 +1,263 @@
+"""A set-up preview of an unsaved study: what it would simulate and cut, computed in memory.
+
+:func:`preview_study` runs the stages' own functions on small inputs — the study's scene
+(:func:`fly64.study.simulate.make_scene`), one pattern per dose from a few positions
+(:func:`fly64.physics.simulate_counts`), each view's cut of the base scan
+(:func:`fly64.study.overlap.accept_split`) — and writes nothing. Parts are cached by the
+settings they depend on, so a change to one view recomputes only that view.
+:func:`preview_layout` draws a preview as a HoloViews layout (notebooks, the app).
+Positions are (y, x) window centres in object pixels.
+"""
+
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+
+from fly64.data.views import SPLIT_LABEL
+from fly64.overlap import disc_overlap_fraction, linear_overlap, nearest_neighbour_distances
+from fly64.physics import simulate_counts
+from fly64.study.model import PTYCHOGRAPHIC_OVERLAP, Study
+from fly64.study.overlap import accept_split
+from fly64.study.simulate import Scene, make_scene
+from fly64.study.views_data import SceneSummary, summarise_scene
+
+#: base-scan positions simulated per dose (the dose scale is their mean; the first is shown)
+PATTERN_POSITIONS = 4
+#: display scales of counts: log10(1 + c), √c, c
+PATTERN_SCALES = {"log": lambda a: np.log10(1.0 + a), "sqrt": np.sqrt, "linear": lambda a: a}
+NO_OVERLAP = "no ptychographic overlap"
+
+
+@dataclass(frozen=True)
+class ViewPreview:
+    """One view's cut of the base scan.
+
+    spacing : minimum centre spacing S, pixels.
+    nominal_overlap : 1 − S/D, the overlap the spacing allows against the footprint D₉₀.
+    accepted : bool (m,), True where the view keeps a base-scan position (both splits).
+    kept, bound : per split (``train``, ``test``), positions kept and the geometric packing bound.
+    needed : ``min_positions``, the fewest positions per split any method needs.
+    linear_overlap : median of 1 − d/D over the kept positions' nearest-neighbour distances d
+        (NaN when a split keeps fewer than 2).
+    disc_overlap : mean disc-overlap fraction f(d) over the same distances (NaN likewise).
+    """
+
+    name: str
+    spacing: float
+    nominal_overlap: float
+    accepted: np.ndarray
+    kept: dict[str, int]
+    bound: dict[str, int]
+    needed: int
+    linear_overlap: float
+    disc_overlap: float
+
+    @property
+    def feasible(self) -> bool:
+        return min(self.kept.values()) >= self.needed
+
+    @property
+    def label(self) -> str:
+        return NO_OVERLAP if self.nominal_overlap < PTYCHOGRAPHIC_OVERLAP else "ptychographic overlap"
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What a study would simulate and cut.
+
+    scene : probe footprints and support, object, its statistics and phase spectrum.
+    probe : complex64 (N, N), the study's probe (Σ|P|² = 1 for a built-in one).
+    base_positions : int64 (m, 2) the base scan, guard band removed; ``split`` int8 (m,) 0 train / 1 test.
+    pattern_positions : int64 (k, 2) the positions simulated for ``patterns``.
+    patterns : {dose: int32 (k, N, N)} Poisson counts, fftshift-ed, the study's simulation seed.
+    views : {name: ViewPreview}.
+    seconds : wall time of :func:`preview_study`, including cache hits.
+    """
+
+    scene: SceneSummary
+    probe: np.ndarray
+    base_positions: np.ndarray
+    split: np.ndarray
+    pattern_positions: np.ndarray
+    patterns: dict[float, np.ndarray]
+    views: dict[str, ViewPreview]
+    seconds: float
+
+    def view_rows(self) -> list[dict]:
+        """One row of numbers per view (the app's and notebooks' table)."""
+        return [{
+            "view": v.name, "S (px)": round(v.spacing, 2), "1 − S/D": round(v.nominal_overlap, 3),
+            "linear overlap (median)": round(v.linear_overlap, 3), "disc overlap (mean)": round(v.disc_overlap, 3),
+            **{f"positions {s}": v.kept[s] for s in SPLIT_LABEL},
+            **{f"bound {s}": v.bound[s] for s in SPLIT_LABEL},
+            "needed": v.needed, "feasible": v.feasible, "overlap": v.label,
+        } for v in self.views.values()]
+
+
+class _Cache:
+    """A small least-recently-used map shared by every session (thread-safe get / put)."""
+
+    def __init__(self, size: int):
+        self.size, self.items, self.lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key, compute):
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+                return self.items[key]
+        value = compute()
+        with self.lock:
+            self.items[key] = value
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+        return value
+
+
+_SCENES, _PATTERNS, _VIEWS = _Cache(4), _Cache(32), _Cache(32)
+
+
+def _scene(study: Study) -> tuple[Scene, SceneSummary]:
+    def compute():
+        scene = make_scene(study)
+        return scene, summarise_scene(scene.source, scene.probe, scene.object, study.footprint)
+
+    return _SCENES.get(study.settings_hash("simulate"), compute)
+
+
+def _patterns(study: Study, scene: Scene, positions: np.ndarray, dose: float) -> np.ndarray:
+    def compute():
+        return simulate_counts(scene.object, scene.probe, positions, dose, study.simulation_seed)[0]
+
+    return _PATTERNS.get((study.settings_hash("simulate"), float(dose)), compute)
+
+
+def _view(study: Study, scene: Scene, view: str, footprint: float) -> ViewPreview:
+    spacing = study.spacing(view)
+
+    def compute():
+        accepted = np.zeros(len(scene.positions), bool)
+        kept, bound, distances = {}, {}, []
+        for name, label in SPLIT_LABEL.items():
+            members = np.flatnonzero(scene.split == label)
+            mask, bound[name] = accept_split(study, scene.positions[members], spacing)
+            accepted[members[mask]] = True
+            kept[name] = int(mask.sum())
+            if kept[name] >= 2:
+                distances.append(nearest_neighbour_distances(scene.positions[members[mask]]))
+        d = np.concatenate(distances) if len(distances) == len(SPLIT_LABEL) else np.array([np.nan])
+        measured = d[np.isfinite(d)]
+        return ViewPreview(
+            view, spacing, study.linear_overlap(view), accepted, kept, bound, study.min_positions,
+            float(np.median(linear_overlap(measured, footprint))) if measured.size else float("nan"),
+            float(np.mean(disc_overlap_fraction(measured, footprint))) if measured.size else float("nan"),
+        )
+
+    key = (study.settings_hash("simulate"), view, spacing, study.min_positions, study.subsample_seed)
+    return _VIEWS.get(key, compute)
+
+
+def preview_study(study: Study) -> Preview:
+    """Probe, object, one pattern per dose and every view's cut of an (unsaved) study, in memory.
+
+    Nothing is written. Raises :class:`fly64.study.StudyError` where the stages would (e.g. an
+    object too small for both splits). Well under a second for the standard preset.
+    """
+    start = time.perf_counter()
+    scene, summary = _scene(study)
+    picks = np.linspace(0, len(scene.positions) - 1, PATTERN_POSITIONS).astype(int)
+    positions = scene.positions[picks]
+    patterns = {float(d): _patterns(study, scene, positions, d) for d in study.doses}
+    views = {v: _view(study, scene, v, summary.footprint_px) for v in study.views}
+    return Preview(summary, scene.probe, scene.positions, scene.split, positions, patterns, views,
+                   time.perf_counter() - start)
+
+
+# ----------------------------------------------------------------------------- figures
+SIZE = dict(frame_width=200, frame_height=200)
+VIEW_COLOURS = ("#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
+
+
+def _image(array: np.ndarray, title: str, centred: bool, **opts):
+    """An (H, W) array as stored (row 0 on top); ``centred``: (0, 0) at pixel (N//2, N//2)."""
+    import holoviews as hv
+
+    h, w = array.shape
+    lo_y, lo_x = (-(h // 2) - 0.5, -(w // 2) - 0.5) if centred else (0, 0)
+    element = hv.Image(np.ascontiguousarray(array[::-1]), bounds=(lo_x, lo_y, lo_x + w, lo_y + h),
+                       kdims=["x (px)", "y (px)"])
+    return element.opts(**{"invert_yaxis": True, "data_aspect": 1, "colorbar": True, "title": title,
+                           **SIZE, **opts})
+
+
+def _circles(scene: SceneSummary):
+    """D₉₀ (white dashed), D₉₉ (white dotted) and the N/2 support disc (orange) about the centre."""
+    import holoviews as hv
+
+    return (hv.Ellipse(0, 0, scene.footprint_px).opts(color="white", line_dash="dashed", line_width=2)
+            * hv.Ellipse(0, 0, scene.footprint_99_px).opts(color="white", line_dash="dotted", line_width=2)
+            * hv.Ellipse(0, 0, scene.patch_size / 2).opts(color="orange", line_width=2))
+
+
+def _pattern_images(preview: Preview, scale: str) -> dict:
+    """The first simulated pattern of each dose, all on one colour scale."""
+    shown = {d: PATTERN_SCALES[scale](p[0].astype(np.float32)) for d, p in preview.patterns.items()}
+    top = max(float(a.max()) for a in shown.values())
+    return {f"pattern {d:g}": _image(a, f"dose {d:g}: pattern ({scale} counts)", True, cmap="viridis",
+                                     clim=(0, max(top, 1e-12)))
+            for d, a in shown.items()}
+
+
+def _scan(preview: Preview, view: ViewPreview, colour: str):
+    """The base scan (grey), the view's kept positions and their footprint discs D₉₀, on the object."""
+    import holoviews as hv
+
+    base = preview.base_positions + 0.5  # pixel centres
+    kept = base[view.accepted]
+    height, width = preview.scene.object.shape
+    return (
+        hv.Points((base[:, 1], base[:, 0]), ["x (px)", "y (px)"]).opts(color="#999999", size=1)
+        * hv.Points((kept[:, 1], kept[:, 0]), ["x (px)", "y (px)"]).opts(
+            radius=preview.scene.footprint_px / 2, fill_alpha=0, line_color=colour, line_alpha=0.4)
+        * hv.Points((kept[:, 1], kept[:, 0]), ["x (px)", "y (px)"]).opts(color=colour, size=3)
+    ).opts(title=f"{view.name}: S = {view.spacing:.1f} px, {sum(view.kept.values())} positions",
+           xlim=(0, width), ylim=(0, height), invert_yaxis=True, data_aspect=1, **SIZE)
+
+
+def preview_figures(preview: Preview, scale: str = "log") -> dict:
+    """The figures of a preview by name (HoloViews, bokeh options): ``probe amplitude``, ``probe
+    phase``, ``object phase``, ``object amplitude``, ``spectrum``, ``pattern <dose>`` per dose and
+    ``scan <view>`` per view. ``scale`` is the patterns' display scale: ``log``, ``sqrt`` or ``linear``.
+    """
+    import holoviews as hv
+    import holoviews.plotting.bokeh  # noqa: F401 - registers the bokeh options used below
+
+    if scale not in PATTERN_SCALES:
+        raise ValueError(f"scale must be one of {list(PATTERN_SCALES)}, got {scale!r}")
+    s = preview.scene
+    circles = _circles(s)
+    shown = s.spectrum_power > 0  # the mean is removed: the DC bin can be empty on a log axis
+    figures = {
+        "probe amplitude": (_image(np.abs(preview.probe), "", True, cmap="gray") * circles).opts(
+            title=f"probe |P|: D₉₀ {s.footprint_px:.1f}, D₉₉ {s.footprint_99_px:.1f} px"),
+        "probe phase": (_image(np.angle(preview.probe), "", True, cmap="colorwheel", clim=(-np.pi, np.pi))
+                        * circles).opts(title=f"probe phase: {s.support_fraction:.1%} in N/2 (orange)"),
+        "object phase": _image(np.angle(s.object), "object phase (rad)", False, cmap="colorwheel"),
+        "object amplitude": _image(np.abs(s.object), "object amplitude", False, cmap="gray"),
+        "spectrum": (hv.Curve((s.spectrum_frequency[shown], s.spectrum_power[shown]), "frequency (cycles/px)",
+                              "phase power").opts(logy=True, title="object phase spectrum, 1/(2·D) dashed", **SIZE)
+                     * hv.VLine(s.cutoff_frequency).opts(color="orange", line_dash="dashed")),
+        **_pattern_images(preview, scale),
+    }
+    for i, view in enumerate(preview.views.values()):
+        figures[f"scan {view.name}"] = _scan(preview, view, VIEW_COLOURS[i % len(VIEW_COLOURS)])
+    return figures
+
+
+def preview_layout(preview: Preview, scale: str = "log"):
+    """A HoloViews layout of :func:`preview_figures`, two per row (notebooks)."""
+    import holoviews as hv
+
+    return hv.Layout(list(preview_figures(preview, scale).values())).opts(shared_axes=False).cols(2)
