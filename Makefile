@@ -1,5 +1,5 @@
 # One command to serve the app, one to run the tests; each sets itself up (idempotent).
-#   make serve   → venv + install, then `panel serve app/` on the built-in standard study
+#   make serve   → venv + install, then `panel serve app/` on the built-in standard study (127.0.0.1 only)
 #   make test    → venv + install (+ Debian chromium for browser tests), then the whole suite
 PYTHON ?= python3.11
 VENV ?= .venv
@@ -22,8 +22,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m ipykernel install --sys-prefix --name fly64 --display-name "fly64" >/dev/null
 	touch $(STAMP)
 
+# loopback only: nobody else on the network reaches the dashboard (README "Serving to others")
 serve: $(STAMP)
-	$(VENV)/bin/panel serve app/ --port $(PORT) --show
+	$(VENV)/bin/panel serve app/ --address 127.0.0.1 --port $(PORT) \
+		--allow-websocket-origin 127.0.0.1:$(PORT) --allow-websocket-origin localhost:$(PORT) --show
 
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }

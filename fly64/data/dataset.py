@@ -10,15 +10,19 @@ Variables (dims):
 
 Attributes: ``dose`` (expected photons per pattern), ``simulation_seed``, ``footprint_px``
 (probe 90 % energy diameter), ``patch_size``, ``guard_rows``, ``settings_hash``,
-``package_versions``, ``units``.
+``package_versions``, ``units``, ``checksums`` (the manifest of every file's checksum,
+recorded when the dataset is written and verified each time it is opened).
 """
 
+import json
+import warnings
 from pathlib import Path
 
 import numpy as np
 import xarray as xr
 
 from fly64.data.atomic import atomic_dir
+from fly64.data.checksums import MANIFEST, checksum_problems, record_checksums
 
 COUNTS_CHUNK = 256
 REQUIRED = {
@@ -92,19 +96,55 @@ def validate_dose_dataset(ds: xr.Dataset) -> None:
 
 
 def write_dose_dataset(ds: xr.Dataset, path: Path) -> None:
-    """Write atomically as zarr, counts chunked along patterns (lazy, memory-light reads)."""
+    """Write atomically as zarr, counts chunked along patterns (lazy, memory-light reads),
+    with the checksum of every file (see :mod:`fly64.data.checksums`)."""
     validate_dose_dataset(ds)
     n_side = ds.sizes["ky"]
     encoding = {"counts": {"chunks": (COUNTS_CHUNK, n_side, n_side)}}
     with atomic_dir(path) as tmp:
-        ds.to_zarr(tmp, mode="w", encoding=encoding, consolidated=False, zarr_format=3)
+        ds.assign_attrs(checksums=MANIFEST).to_zarr(
+            tmp, mode="w", encoding=encoding, consolidated=False, zarr_format=3
+        )
+        record_checksums(tmp)
+
+
+def _resimulate_hint(path: Path) -> str:
+    tag = path.stem.removeprefix("dose-")
+    return f"re-simulate it with `fly64 simulate --store {path.parent.parent} --dose {tag}`"
+
+
+def _expects_checksums(path: Path) -> bool:
+    """Whether the dataset's metadata says checksums were recorded (unreadable metadata: True)."""
+    try:
+        return bool(json.loads((path / "zarr.json").read_text())["attributes"].get("checksums"))
+    except (OSError, ValueError, KeyError, AttributeError):
+        return True
+
+
+def verify_dose_dataset(path: Path) -> None:
+    """Raise :class:`DoseDatasetError` when a file of the dataset at ``path`` is missing,
+    added or changed since it was written (a dataset written before checksums passes)."""
+    path = Path(path)
+    problems = checksum_problems(path)
+    if problems == [f"{MANIFEST} is missing"] and not _expects_checksums(path):
+        return
+    if problems:
+        shown = "; ".join(problems[:3]) + (f"; and {len(problems) - 3} more" if len(problems) > 3 else "")
+        raise DoseDatasetError(f"dose dataset {path} is damaged ({shown}); {_resimulate_hint(path)}")
 
 
 def open_dose_dataset(path: Path) -> xr.Dataset:
-    """Open a dose dataset lazily (counts are read chunk by chunk on access) and validate it."""
+    """Open a dose dataset lazily (counts are read chunk by chunk on access), after verifying
+    its checksums, and validate it against the contract."""
     path = Path(path)
     if not path.is_dir():
         raise DoseDatasetError(f"no dose dataset at {path}: run `fly64 simulate` for this dose")
-    ds = xr.open_zarr(path, consolidated=False)
+    verify_dose_dataset(path)
+    try:
+        with warnings.catch_warnings():  # zarr lists the manifest as a stray object of the group
+            warnings.filterwarnings("ignore", message=f"Object at {MANIFEST} is not recognized")
+            ds = xr.open_zarr(path, consolidated=False)
+    except (OSError, ValueError, KeyError) as exc:
+        raise DoseDatasetError(f"dose dataset {path} is unreadable ({exc}); {_resimulate_hint(path)}") from exc
     validate_dose_dataset(ds)
     return ds

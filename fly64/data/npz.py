@@ -8,6 +8,8 @@ Files are read with ``allow_pickle=False``: a pickled ``_metadata`` is ignored, 
 
 import json
 import warnings
+import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +37,17 @@ def _metadata(data) -> dict:
         return {}
 
 
+def _array(data, key: str, path: Path) -> np.ndarray:
+    """One member of an open .npz; a pickled or damaged member is a :class:`NPZContractError`."""
+    try:
+        return data[key]
+    except ValueError as exc:  # an object array: never unpickled
+        raise NPZContractError(f"{path}: {key} is a pickled object array, which fly64 never loads; "
+                               "store it as a numeric array") from exc
+    except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        raise NPZContractError(f"{path}: {key} cannot be read ({exc}); the file is damaged") from exc
+
+
 def load_npz(path: str | Path) -> dict:
     """Read and validate a PtychoPINN NPZ.
 
@@ -49,14 +62,18 @@ def load_npz(path: str | Path) -> dict:
         raise NPZContractError(f"{path}: no such file")
     try:
         data = np.load(path, allow_pickle=False)
-    except (ValueError, OSError) as exc:
-        raise NPZContractError(f"{path} is not a readable .npz file: {exc}") from exc
+    except (ValueError, OSError, EOFError) as exc:
+        raise NPZContractError(f"{path} is not a readable .npz file ({exc}); "
+                               "save the arrays with numpy.savez") from exc
+    if not isinstance(data, np.lib.npyio.NpzFile):
+        raise NPZContractError(f"{path} holds one array (a .npy file), not an .npz archive of "
+                               f"{list(REQUIRED_KEYS)}; save them with numpy.savez")
     with data:
         missing = [k for k in REQUIRED_KEYS if k not in data.files]
         if missing:
             raise NPZContractError(f"{path.name} lacks required keys {missing}")
-        arrays = {k: data[k] for k in REQUIRED_KEYS}
-        scan_index = data["scan_index"] if "scan_index" in data.files else None
+        arrays = {k: _array(data, k, path) for k in REQUIRED_KEYS}
+        scan_index = _array(data, "scan_index", path) if "scan_index" in data.files else None
         metadata = _metadata(data)
     diffraction, probe, obj = arrays["diffraction"], arrays["probeGuess"], arrays["objectGuess"]
     for key, kind, what in (

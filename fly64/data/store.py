@@ -3,13 +3,14 @@
 Layout under the store root::
 
     fly64-store.json            marker (format, creation time)
-    study.yaml                  the study settings the results were made with
-    doses/dose-<tag>.zarr       one dataset per dose (counts stored once)
+    study.yaml                  the study settings the results were made with (hash on line 1)
+    doses/dose-<tag>.zarr       one dataset per dose (counts stored once; fly64-checksums.json)
     views/dose-<tag>/<view>.npz view index arrays, groups and spacing diagnostics
     jobs/<job-id>/              one directory per job (job.json, status.json, events, results)
     jobs/.submit.lock           serialises job submission
     results/                    metrics cube, tidy CSV, figures
     archive/<stamp>/            results set aside by ``--force``
+    archive/<stamp>-damaged/    damaged job directories set aside by a run that re-runs them
 """
 
 import json
@@ -72,8 +73,14 @@ class Store:
             raise StoreError(
                 f"{root} exists and is not a fly64 store; choose an empty or new directory"
             )
-        root.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(root / MARKER, {"format": FORMAT, "created": time.time()})
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            write_json_atomic(root / MARKER, {"format": FORMAT, "created": time.time()})
+        except OSError as exc:  # a regular file on the path, no permission, read-only disk …
+            raise StoreError(
+                f"cannot create a store at {root} ({exc.strerror or exc}); choose a writable "
+                "directory path with --store"
+            ) from exc
         return cls(root)
 
     @property

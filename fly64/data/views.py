@@ -5,10 +5,15 @@ dataset (sorted ascending), ``groups[split][gridsize]`` are (n_groups, C) patter
 (also into the dose dataset) whose first column is the group's anchor position, and
 ``diagnostics[split]`` maps names to scalars or arrays (spacing statistics, histograms,
 acceptance mask over the split's base positions, coverage map …).
+
+Each array member of the .npz carries the CRC-32 zip records when it is written; reading
+checks it, so a truncated or changed view file is a :class:`ViewError`, never wrong indices.
 """
 
 import io
 import json
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +23,10 @@ from fly64.data.atomic import write_bytes_atomic
 
 SPLITS = ("train", "test")
 SPLIT_LABEL = {"train": 0, "test": 1}
+
+
+class ViewError(ValueError):
+    """A view file that cannot be read back as written (truncated, changed or not a view)."""
 
 
 @dataclass
@@ -57,10 +66,21 @@ def save_view(path: Path, record: ViewRecord) -> None:
 
 
 def load_view(path: Path) -> ViewRecord:
-    """Read a view written by :func:`save_view`."""
+    """Read a view written by :func:`save_view` (:class:`ViewError` when it is damaged)."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no overlap view at {path}: run `fly64 overlap` first")
+    try:
+        return _read_view(path)
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        raise ViewError(
+            f"overlap view {path} is damaged ({type(exc).__name__}: {exc}); cut it again with "
+            f"`fly64 overlap --store {path.parents[2]} --dose {path.parent.name.removeprefix('dose-')} "
+            f"--view {path.stem}` (`fly64 run` re-cuts it too)"
+        ) from exc
+
+
+def _read_view(path: Path) -> ViewRecord:
     with np.load(path, allow_pickle=False) as data:
         header = json.loads(str(data["header"]))
         record = ViewRecord(header["dose"], header["view"], header["spacing"], header["settings_hash"], {})

@@ -1,7 +1,8 @@
 """The ``fly64`` command line: one sub-command per phase, plus run/status/report.
 
 Each sub-command lives in :mod:`fly64.study.commands` as a module with ``register(sub)``
-(adds its parser, sets ``func``); bad input ends with a one-line message and exit 2.
+(adds its parser, sets ``func``); bad input — settings, a damaged or unreadable file, a
+path that cannot be written — ends with a one-line message and exit 2, never a traceback.
 """
 
 import argparse
@@ -11,10 +12,14 @@ from importlib import import_module
 from fly64.data.dataset import DoseDatasetError
 from fly64.data.npz import NPZContractError
 from fly64.data.store import StoreError
+from fly64.data.views import ViewError
+from fly64.study.jobs import JobFileError
 from fly64.study.model import Study, StudyError
+from fly64.study.results import DamagedResultError
 
 COMMANDS = ("simulate", "overlap", "run", "status", "train", "reconstruct", "compare", "report")
-USER_ERRORS = (StudyError, StoreError, NPZContractError, DoseDatasetError)
+USER_ERRORS = (StudyError, StoreError, NPZContractError, DoseDatasetError, ViewError, JobFileError,
+               DamagedResultError)
 
 
 def add_store_arg(parser: argparse.ArgumentParser) -> None:
@@ -40,10 +45,10 @@ def add_filter_args(parser: argparse.ArgumentParser, *names: str) -> None:
 
 def study_from_args(args) -> Study:
     """The study named by --config or --preset; else the store's own; else ``standard``."""
-    from fly64.study.workspace import load_store_study
+    from fly64.study.workspace import load_store_study, load_study_file
 
     if args.config:
-        return Study.load(args.config)
+        return load_study_file(args.config)
     if args.preset:
         return Study.preset(args.preset)
     try:
@@ -66,6 +71,11 @@ def main(argv=None) -> int:
         return int(args.func(args) or 0)
     except USER_ERRORS as exc:
         print(f"fly64 {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # the file system refused: name the path and the reason
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"fly64 {args.command}: error: {where}{exc.strerror or exc}; check that the path "
+              "exists and that you may read and write it", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"fly64 {args.command}: interrupted", file=sys.stderr)

@@ -53,7 +53,17 @@ JOB, STATUS, EVENTS, SNAPSHOT, LOG, CANCEL = (
 )
 ATTEMPTS = "attempts"
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
-TERMINAL = (DONE, FAILED, CANCELLED)
+#: a reader's verdict (never written): a job file, or a finished cell's result, is unreadable
+DAMAGED = "damaged"
+TERMINAL = (DONE, FAILED, CANCELLED, DAMAGED)
+
+
+#: what to do about a damaged job (the message of :data:`DAMAGED` jobs ends with it)
+RERUN = "`fly64 run` archives the job and runs it again"
+
+
+class JobFileError(ValueError):
+    """A job file that exists but cannot be read (truncated or changed outside fly64)."""
 
 
 @dataclass(frozen=True)
@@ -134,11 +144,21 @@ def process_alive(identity: dict) -> bool | None:
 
 # ----------------------------------------------------------------- files
 def read_json(path: Path) -> dict | None:
-    """A JSON file's content, None when it does not exist (files are written atomically)."""
+    """A JSON object file's content, None when it does not exist (files are written atomically).
+
+    Raises :class:`JobFileError` when the file holds no JSON object (damaged outside fly64).
+    """
     try:
-        return json.loads(Path(path).read_text())
+        data = Path(path).read_bytes()
     except FileNotFoundError:
         return None
+    try:
+        content = json.loads(data)
+    except ValueError as exc:
+        raise JobFileError(f"{path} is damaged ({exc}); {RERUN}") from exc
+    if not isinstance(content, dict):
+        raise JobFileError(f"{path} is damaged (it holds a {type(content).__name__}, not an object); {RERUN}")
+    return content
 
 
 def request_cancel(job_dir: Path) -> None:
@@ -153,7 +173,10 @@ def cancel_requested(job_dir: Path) -> bool:
 
 def write_final_status(job_dir: Path, state: str, message: str, **extra) -> None:
     """Give a job that is not (or no longer) running its terminal status: for supervisors."""
-    status = read_json(Path(job_dir) / STATUS) or {}
+    try:
+        status = read_json(Path(job_dir) / STATUS) or {}
+    except JobFileError:  # the terminal status replaces a damaged one
+        status = {}
     now = time.time()
     status.update(state=state, message=message, updated=now, finished=now, eta_s=None, **extra)
     write_json_atomic(Path(job_dir) / STATUS, status)

@@ -40,6 +40,9 @@ class StudyError(ValueError):
 
 #: least fraction of |P|² the central disc of diameter N/2 must hold for the PINN's support
 SUPPORT_FRACTION = 0.99
+#: least linear overlap 1 − S/D of a view with ptychographic overlap (below it a view is expected
+#: to be a sparse contrast, and is warned about only when no view of the study reaches it)
+PTYCHOGRAPHIC_OVERLAP = 0.6
 
 
 @lru_cache(maxsize=32)
@@ -50,8 +53,14 @@ def _cached_probe(size: int, kind: str, radius, defocus, npz: tuple | None) -> n
     return probe
 
 
+#: the highest dose (photons per pattern): counts are int32, and every photon may fall in one pixel
+MAX_DOSE = 1e9
+#: seeds must fit the unsigned 32-bit range every generator the study feeds accepts
+SEED_BOUNDS = (0, 2**32 - 1)
+
+
 class Doses(param.List):
-    """A non-empty list of positive, finite doses (photons per pattern)."""
+    """A non-empty list of doses (photons per pattern) in (0, :data:`MAX_DOSE`]."""
 
     def _validate(self, val):
         super()._validate(val)
@@ -63,6 +72,11 @@ class Doses(param.List):
             if isinstance(d, bool) or not isinstance(d, (int, float)) or not (0 < d < math.inf):
                 raise StudyError(
                     f"{self.name}: every dose must be a positive number of photons, got {d!r}"
+                )
+            if d > MAX_DOSE:
+                raise StudyError(
+                    f"{self.name}: {d:g} photons per pattern is beyond the physical range "
+                    f"(0, {MAX_DOSE:g}] (counts are stored as int32)"
                 )
 
 
@@ -149,7 +163,7 @@ class Study(param.Parameterized):
     guard_rows = param.Integer(
         4, bounds=(0, None), doc="Unilluminated rows between the train (top) and test (bottom) splits."
     )
-    simulation_seed = param.Integer(42, doc="Seed of scan jitter and Poisson noise.")
+    simulation_seed = param.Integer(42, bounds=SEED_BOUNDS, doc="Seed of scan jitter and Poisson noise.")
 
     # --- overlap (phase D)
     views = Views(
@@ -169,8 +183,8 @@ class Study(param.Parameterized):
     groups_per_position = param.Integer(
         1, bounds=(1, 16), doc="Gridsize-2 training groups per position (K-choose-C oversampling)."
     )
-    grouping_seed = param.Integer(123, doc="Seed of group selection.")
-    subsample_seed = param.Integer(456, doc="Seed of the greedy view order.")
+    grouping_seed = param.Integer(123, bounds=SEED_BOUNDS, doc="Seed of group selection.")
+    subsample_seed = param.Integer(456, bounds=SEED_BOUNDS, doc="Seed of the greedy view order.")
 
     # --- train (phase E, the PINN)
     methods = Choices(["pinn", "lsqml"], allowed=METHODS, item_type=str, doc="Methods compared.")
@@ -310,6 +324,8 @@ class Study(param.Parameterized):
             )
         if not self.repeats:
             raise StudyError("repeats: needs at least one repeat seed, e.g. [0]")
+        if len(set(self.repeats)) != len(self.repeats) or min(self.repeats) < 0:
+            raise StudyError(f"repeats: {self.repeats} must be distinct seeds ≥ 0, e.g. [0, 1, 2]")
         return self
 
     def warnings(self) -> list[str]:
@@ -325,6 +341,45 @@ class Study(param.Parameterized):
                 f"assumes the illuminated object fits there, so its cells will under-sample the exit "
                 f"wave — use the 'defocused' probe or less defocus"
             )
+        return out + self._overlap_warnings() + self._scan_warnings()
+
+    def linear_overlap(self, view: str) -> float:
+        """The overlap 1 − S/D a view's spacing S allows against the footprint D (any spacing basis)."""
+        return 1 - self.spacing(view) / self.footprint
+
+    def _overlap_warnings(self) -> list[str]:
+        """Every view, when none has ptychographic overlap (a sparse view alone is a contrast)."""
+        overlaps = {view: self.linear_overlap(view) for view in self.views}
+        if max(overlaps.values()) >= PTYCHOGRAPHIC_OVERLAP:
+            return []
+        listed = ", ".join(f"{view!r} {f:.0%}" for view, f in overlaps.items())
+        return [
+            f"views: no ptychographic overlap in any view (linear overlap 1 − S/D: {listed}, below "
+            f"{PTYCHOGRAPHIC_OVERLAP:.0%}); expected of a sparse view, but a dense view needs f ≥ "
+            f"{PTYCHOGRAPHIC_OVERLAP:g}, e.g. dense=0.7"
+        ]
+
+    def _scan_warnings(self) -> list[str]:
+        """An object too small for both splits, or a view that keeps fewer than ``min_positions``."""
+        from fly64.data.views import SPLIT_LABEL  # the stages below import this module
+        from fly64.study.overlap import accept_split
+        from fly64.study.simulate import base_scan
+
+        shape = load_npz(self.object_npz)["object"].shape if self.object_npz else (self.object_size,) * 2
+        try:
+            positions, split = base_scan(self, shape)
+        except StudyError as exc:
+            return [str(exc)]
+        out = []
+        for view in self.views:
+            for name, label in SPLIT_LABEL.items():
+                accepted, bound = accept_split(self, positions[split == label], self.spacing(view))
+                if accepted.sum() < self.min_positions:
+                    out.append(
+                        f"views: view {view!r} (S = {self.spacing(view):.1f} px) keeps {accepted.sum()} "
+                        f"{name} positions (geometric bound {bound}) but methods need min_positions = "
+                        f"{self.min_positions}; use a larger object_size or a higher overlap fraction"
+                    )
         return out
 
     # ----------------------------------------------------------------- (de)serialisation
@@ -344,6 +399,8 @@ class Study(param.Parameterized):
         unknown = sorted(set(settings) - set(cls.setting_names()) - {"preset"})
         if unknown:
             raise StudyError(f"unknown settings {unknown}; known: {cls.setting_names()}")
+        if settings.get("preset", "standard") not in PRESETS:
+            raise StudyError(f"preset: unknown preset {settings['preset']!r}; choose from {sorted(PRESETS)}")
         base = dict(PRESETS[settings["preset"]]) if "preset" in settings else {}
         base.update({k: v for k, v in settings.items() if k != "preset"})
         try:

@@ -5,7 +5,9 @@ browser tabs) can read while jobs run. Each job file is replaced atomically, so 
 sees a complete old or new version. What a file cannot say is read from the processes:
 a ``running`` job whose process is gone reads as failed (or cancelled, when a cancel was
 requested); a ``queued`` job whose submitter is gone reads as cancelled; ``done`` stands
-only when the result files are there.
+only when the result files are there with the sizes recorded. A job whose files cannot be
+read, or a done cell whose result is missing or truncated, reads as ``damaged`` (terminal:
+the next run archives its directory and runs it again).
 """
 
 import json
@@ -17,20 +19,23 @@ from fly64.data.store import Store
 from fly64.study.cells import Cell
 from fly64.study.jobs import (
     CANCELLED,
+    DAMAGED,
     DONE,
     EVENTS,
     FAILED,
     JOB,
     QUEUED,
+    RERUN,
     RUNNING,
     SNAPSHOT,
     STATUS,
     TERMINAL,
+    JobFileError,
     cancel_requested,
     process_alive,
     read_json,
 )
-from fly64.study.results import RESULT
+from fly64.study.results import result_problem
 
 #: seconds without a heartbeat after which a job running on another host counts as lost
 STALE_AFTER = 60.0
@@ -95,18 +100,33 @@ def _derive(job_dir: Path, manifest: dict, status: dict) -> tuple[str, str]:
             owner = status.get("owner", {}).get("pid")
             return CANCELLED, f"never started: its submitter (pid {owner}) ended"
     elif state == DONE and "cell" in manifest.get("params", {}):
-        if not (job_dir / RESULT).exists():
-            return FAILED, f"status says done but {RESULT} is missing"
+        problem = result_problem(job_dir)
+        if problem:
+            return DAMAGED, f"status says done but {problem}; {RERUN}"
     return state, message
+
+
+def _damaged(job_dir: Path, manifest: dict | None, message: str) -> JobStatus:
+    manifest = manifest or {}
+    return JobStatus(job_id=job_dir.name, kind=manifest.get("kind", "unknown"), state=DAMAGED,
+                     message=message, attempt=manifest.get("attempt", 1),
+                     submitted=manifest.get("submitted"), settings_hash=manifest.get("settings_hash", ""),
+                     params=manifest.get("params", {}))
 
 
 def read_job(job_dir: Path) -> JobStatus | None:
     """The status of the job in ``job_dir``; None when it holds no job (yet)."""
     job_dir = Path(job_dir)
-    manifest = read_json(job_dir / JOB)
-    if manifest is None:
-        return None
-    status = read_json(job_dir / STATUS) or {"state": QUEUED, "message": "queued"}
+    manifest = None
+    try:
+        manifest = read_json(job_dir / JOB)
+        if manifest is None:
+            return None
+        if "kind" not in manifest:
+            return _damaged(job_dir, manifest, f"{job_dir / JOB} names no job kind; {RERUN}")
+        status = read_json(job_dir / STATUS) or {"state": QUEUED, "message": "queued"}
+    except JobFileError as exc:
+        return _damaged(job_dir, manifest, str(exc))
     state, message = _derive(job_dir, manifest, status)
     return JobStatus(
         job_id=job_dir.name, kind=manifest["kind"], state=state, message=message,

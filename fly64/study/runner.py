@@ -14,10 +14,10 @@ from pathlib import Path
 from fly64.data.store import MARKER, Store, dose_tag
 from fly64.study.cells import Cell, iter_cells, select_cells
 from fly64.study.executors import Executor, make_executor
-from fly64.study.jobs import DONE, JobSpec, prepare_job, process_identity, store_lock
+from fly64.study.jobs import DAMAGED, DONE, JobSpec, prepare_job, process_identity, store_lock
 from fly64.study.model import Study, StudyError
 from fly64.study.registry import JobStatus, Registry, finished_cells
-from fly64.study.workspace import prepare_store
+from fly64.study.workspace import archive_jobs, prepare_store
 
 COMPARE = "compare"
 #: the function each job kind runs (see :class:`~fly64.study.jobs.JobSpec`)
@@ -83,9 +83,9 @@ def plan_jobs(study: Study, store: Store, cells: Sequence[Cell], *, compare: boo
             needs = [upstream[dose]] if dose in upstream else []
             specs.append(overlap_spec(study, dose, view, needs, entries))
             upstream[dose, view] = specs[-1].job_id
-    for cell in todo:
-        key = (cell.dose, cell.view)
-        specs.append(cell_spec(study, cell, [upstream[key]] if key in upstream else [], entries))
+    for cell in todo:  # a view still cut from a dose being re-simulated waits for the dose
+        needs = [upstream[k] for k in ((cell.dose, cell.view), cell.dose) if k in upstream][:1]
+        specs.append(cell_spec(study, cell, needs, entries))
     if compare and (todo or not compare_up_to_date(registry, study)):
         specs.append(compare_spec(study, [c.job_id for c in todo], entries))
     return specs
@@ -143,10 +143,18 @@ class StudyRunner:
         return self.submit_cells([cell], compare=compare)
 
     def submit_cells(self, cells: Sequence[Cell], compare: bool = False) -> list[str]:
-        """Submit cells that are not up to date; a job another live process owns is followed, not rerun."""
+        """Submit cells that are not up to date; a job another live process owns is followed, not rerun.
+
+        Every damaged job of the store (see :mod:`~fly64.study.registry`) moves to
+        ``archive/<timestamp>-damaged/`` first: the damaged cells among ``cells`` are in the
+        plan (not up to date); others then read as never run.
+        """
         specs = plan_jobs(self.study, self.store, cells, compare=compare, entries=self.entries)
         claimed = []
         with store_lock(self.store):
+            damaged = [j.job_id for j in self.registry.all() if j.state == DAMAGED]
+            if damaged:
+                archive_jobs(self.store, damaged, "damaged")
             for spec in specs:
                 current = self.registry.get(spec.job_id)
                 if current is None or current.terminal:

@@ -1,11 +1,21 @@
-"""A store bound to one study: refuses to mix results of different settings unless forced."""
+"""A store bound to one study: refuses to mix results of different settings unless forced.
 
+Also the one reader of study files (``--config`` files and the store's ``study.yaml``):
+an empty, non-UTF-8, unparsable or (for the store's own file) incomplete file is a
+:class:`~fly64.study.model.StudyError` naming it, never a silent default.
+"""
+
+import json
+import re
 import shutil
 import time
 from pathlib import Path
 
+import yaml
+
+from fly64.data.atomic import write_bytes_atomic
 from fly64.data.store import Store
-from fly64.study.jobs import JOB, read_json
+from fly64.study.jobs import JOB, JobFileError, read_json
 from fly64.study.model import PHASES, Study, StudyError
 
 #: the store folders holding each phase's results (job directories are matched by kind)
@@ -13,6 +23,128 @@ PHASE_FOLDERS = {"simulate": ("doses",), "overlap": ("views",), "evaluate": ("re
 #: the phase whose settings hash a job of each kind carries
 JOB_PHASE = {"simulate": "simulate", "overlap": "overlap", "train": "train",
              "reconstruct": "reconstruct", "compare": "evaluate"}
+
+
+class _SettingsLoader(yaml.SafeLoader):
+    """Safe YAML that reads ``1e3`` and ``1e-3`` as floats (YAML 1.2; YAML 1.1 made them strings)."""
+
+
+_SettingsLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."),
+)
+
+#: what to do about a damaged study.yaml of a store
+DAMAGED_STUDY = (
+    "the store's settings file is damaged: restore it (archive/*/study.yaml holds earlier "
+    "settings), or pass --preset or --config with --force to archive the store's results"
+)
+
+
+def read_settings(path: str | Path) -> dict:
+    """The settings mapping of a study file (``.json``: JSON, else YAML).
+
+    Raises :class:`StudyError` naming the file when it is missing, empty, not UTF-8, not
+    valid YAML/JSON, or holds something other than a mapping.
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise StudyError(f"study file {path} does not exist") from None
+    except OSError as exc:
+        raise StudyError(f"cannot read study file {path} ({exc.strerror or exc})") from exc
+    return parse_settings(data, path)
+
+
+def parse_settings(data: bytes, path: Path) -> dict:
+    """The settings mapping in ``data``, the bytes of the study file ``path`` (see :func:`read_settings`)."""
+    if not data.strip():
+        raise StudyError(f"study file {path} is empty; write the settings in it (e.g. `preset: quick`)")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise StudyError(f"study file {path} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from exc
+    try:
+        settings = json.loads(text) if path.suffix == ".json" else yaml.load(text, Loader=_SettingsLoader)
+    except ValueError as exc:
+        raise StudyError(f"study file {path} is not valid JSON: {exc}") from exc
+    except yaml.YAMLError as exc:
+        raise StudyError(f"study file {path} is not valid YAML ({_yaml_problem(exc)})") from exc
+    if not isinstance(settings, dict):
+        raise StudyError(f"study file {path} must hold a mapping of settings, not a {type(settings).__name__}")
+    return settings
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """A YAML error on one line: where and what."""
+    mark, problem = getattr(exc, "problem_mark", None), getattr(exc, "problem", None) or str(exc)
+    return f"line {mark.line + 1}, column {mark.column + 1}: {problem}" if mark else problem.replace("\n", " ")
+
+
+def load_study_file(path: str | Path) -> Study:
+    """The validated study of a settings file (see :func:`read_settings`); errors name the file."""
+    return _study_from(read_settings(path), path)
+
+
+def _study_from(settings: dict, path: Path) -> Study:
+    try:
+        return Study.from_dict(settings)
+    except StudyError as exc:
+        raise StudyError(f"{path}: {exc}") from exc
+
+
+#: first line of a store's study.yaml: the hash of the settings below it
+HASH_LINE = re.compile(rb"# fly64 settings ([0-9a-f]{16})\b")
+
+
+def read_store_study(store: Store) -> Study:
+    """The study ``store``'s results were made with; :class:`StudyError` when study.yaml is damaged.
+
+    The store's file holds every setting under a first line with their hash (see
+    :func:`save_store_study`): a missing setting, or settings of another hash, mean the file
+    was cut short or changed. (A file written before the hash line only needs every setting.)
+    """
+    path = store.study_path
+    try:
+        data = path.read_bytes()  # once: the file may be replaced between two reads
+        settings = parse_settings(data, path)
+        missing = sorted(set(Study.setting_names()) - set(settings))
+        if missing:
+            raise StudyError(f"study file {path} is incomplete (cut short?): it lacks {missing}")
+        study = _study_from(settings, path)
+        recorded = HASH_LINE.match(data)
+        if recorded and recorded[1].decode() != study.settings_hash():
+            raise StudyError(f"study file {path} holds settings of hash {study.settings_hash()}, but "
+                             f"was written with {recorded[1].decode()} (cut short or edited?)")
+        return study
+    except StudyError as exc:
+        raise StudyError(f"{exc}; {DAMAGED_STUDY}") from exc
+
+
+def save_store_study(store: Store, study: Study) -> None:
+    """Write every setting of ``study``, under a line with their hash, to the store's study.yaml:
+    atomically, and only when it changed."""
+    text = (f"# fly64 settings {study.settings_hash()}: the settings of this store's results "
+            "(to change them, pass a copy with --config)\n" + study.to_yaml()).encode()
+    try:
+        unchanged = store.study_path.read_bytes() == text
+    except FileNotFoundError:
+        unchanged = False
+    if not unchanged:
+        write_bytes_atomic(store.study_path, text)
+
+
+def check_inputs(study: Study) -> None:
+    """Read every input the study's settings name (object NPZ, probe) and build its scene.
+
+    Raises the input's own error (:class:`~fly64.data.npz.NPZContractError`,
+    :class:`StudyError`) naming the bad file or field.
+    """
+    from fly64.study.simulate import make_scene  # imports torch: keep it off the import path
+
+    make_scene(study)
 
 
 def changed_phases(recorded: Study, study: Study) -> list[str]:
@@ -24,25 +156,43 @@ def changed_phases(recorded: Study, study: Study) -> list[str]:
     return [phase for phase in PHASES if recorded.settings_hash(phase) != study.settings_hash(phase)]
 
 
-def archive_results(store: Store, recorded: Study, phases: list[str]) -> Path:
+def _job_kind(job_dir: Path) -> str | None:
+    """A job directory's kind; None when its job.json is missing or damaged."""
+    try:
+        return (read_json(job_dir / JOB) or {}).get("kind")
+    except JobFileError:
+        return None
+
+
+def archive_results(store: Store, phases: list[str]) -> Path:
     """Move the results of ``phases`` (folders and job directories) to ``archive/<timestamp>/``.
 
-    The archive also gets the recorded study's settings; nothing is deleted.
+    The archive also gets a copy of the store's study.yaml (as it is); job directories
+    whose kind cannot be read go too; nothing is deleted.
     """
     archive = store.archive_dir / time.strftime("%Y%m%d-%H%M%S")
     archive.mkdir(parents=True)
-    recorded.save(archive / store.study_path.name)
+    shutil.copy2(store.study_path, archive / store.study_path.name)
     for phase in phases:
         for folder in PHASE_FOLDERS.get(phase, ()):
             if (store.root / folder).exists():
                 shutil.move(str(store.root / folder), str(archive / folder))
     if store.jobs_dir.is_dir():
         for job_dir in sorted(p for p in store.jobs_dir.iterdir() if p.is_dir()):
-            kind = (read_json(job_dir / JOB) or {}).get("kind")
-            if JOB_PHASE.get(kind) in phases:
+            kind = _job_kind(job_dir)
+            if kind is None or JOB_PHASE.get(kind) in phases:
                 (archive / "jobs").mkdir(exist_ok=True)
                 shutil.move(str(job_dir), str(archive / "jobs" / job_dir.name))
     return archive
+
+
+def archive_jobs(store: Store, job_ids: list[str], label: str) -> Path:
+    """Move the directories of ``job_ids`` to ``archive/<timestamp>-<label>/jobs/`` (nothing deleted)."""
+    archive = store.archive_dir / f"{time.strftime('%Y%m%d-%H%M%S')}-{label}" / "jobs"
+    archive.mkdir(parents=True, exist_ok=True)
+    for job_id in job_ids:
+        shutil.move(str(store.job_dir(job_id)), str(archive / job_id))
+    return archive.parent
 
 
 def prepare_store(root: str | Path, study: Study, *, force: bool = False) -> Store:
@@ -52,12 +202,19 @@ def prepare_store(root: str | Path, study: Study, *, force: bool = False) -> Sto
     differs), refuse with a message naming the changed settings, unless ``force``: then the
     results of the changed phases and of every phase after them move to
     ``archive/<timestamp>/`` (never deleted); results the new settings can reuse stay.
+    Before anything moves, every input the new settings name is read (:func:`check_inputs`).
+    A damaged study.yaml is refused, unless ``force``: then every result is archived.
     """
     study.validate()
     store = Store.create(root)
     if store.study_path.exists():
-        recorded = Study.load(store.study_path)
-        phases = changed_phases(recorded, study)
+        try:
+            recorded = read_store_study(store)
+        except StudyError:
+            if not force:
+                raise
+            recorded = None
+        phases = list(PHASES) if recorded is None else changed_phases(recorded, study)
         if phases:
             if not force:
                 changed = sorted(
@@ -69,14 +226,15 @@ def prepare_store(root: str | Path, study: Study, *, force: bool = False) -> Sto
                     f"{changed}, affecting {phases}); use another --store, or --force to archive "
                     "the results those settings change"
                 )
-            archive_results(store, recorded, phases)
-    study.save(store.study_path)
+            check_inputs(study)
+            archive_results(store, phases)
+    save_store_study(store, study)
     return store
 
 
 def load_store_study(root: str | Path) -> tuple[Store, Study]:
-    """Open an existing store and the study it was made with."""
+    """Open an existing store and the study it was made with (see :func:`read_store_study`)."""
     store = Store.open(root)
     if not store.study_path.exists():
         raise StudyError(f"store {store.root} has no study.yaml: run `fly64 simulate` first")
-    return store, Study.load(store.study_path)
+    return store, read_store_study(store)

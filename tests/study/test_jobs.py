@@ -24,7 +24,7 @@ from fly64.study.jobs import (
 )
 from fly64.study.model import Study
 from fly64.study.registry import load_snapshot, read_events, read_job
-from fly64.study.results import load_result
+from fly64.study.results import DamagedResultError, load_result
 
 STUDY = Study.preset("quick")
 ORDER = {"queued": 0, "running": 1, "done": 2, "failed": 2, "cancelled": 2}
@@ -134,17 +134,17 @@ def test_a_half_written_result_is_never_read_as_finished(store):
     status = finish(job)
     assert status.state == "failed" and "code -9" in status.message
     assert json.loads((store.job_dir("half") / "status.json").read_text())["state"] == "failed"
-    with pytest.raises(json.JSONDecodeError):
+    with pytest.raises(DamagedResultError, match="result.json is unreadable"):
         load_result(store.job_dir("half"))
 
 
-def test_done_without_result_file_reads_failed(store):
+def test_done_without_result_file_reads_damaged(store):
     finish(submit(store, JobSpec("cell", "train", "tests.study.jobkinds:sleep_job",
                                  {"cell": {"dose": 1e3, "view": "dense"}, "seconds": 0.05, "result": 1.0})))
     assert read_job(store.job_dir("cell")).state == "done"
     (store.job_dir("cell") / "result.json").unlink()
     status = read_job(store.job_dir("cell"))
-    assert status.state == "failed" and "result.json is missing" in status.message
+    assert status.state == "damaged" and "result.json is missing" in status.message
 
 
 def test_queued_job_reads_cancelled_once_its_submitter_is_gone(store):

@@ -37,6 +37,19 @@ def register(sub) -> None:
     parser.set_defaults(func=run)
 
 
+def _load_cube(store):
+    """The comparison's cube; a damaged cube file is a :class:`NoResultsError` saying how to rebuild it."""
+    try:
+        return load_cube(store)
+    except NoResultsError:
+        raise
+    except (OSError, ValueError, KeyError) as exc:
+        raise NoResultsError(
+            f"the comparison in {store.results_dir} is unreadable ({type(exc).__name__}: {exc}); "
+            f"rebuild it with `fly64 compare --store {store.root}`"
+        ) from exc
+
+
 def _records(frame: pd.DataFrame) -> list[dict]:
     return json.loads(frame.to_json(orient="records"))
 
@@ -48,7 +61,7 @@ def run(args) -> int:
             f"no finished cell in {store.root}: nothing to report (run `fly64 run --store "
             f"{store.root}`, then `fly64 compare`)"
         )
-    cube = load_cube(store)
+    cube = _load_cube(store)
     table = tidy_table(cube)
     if table.empty:
         raise NoResultsError(
