@@ -45,11 +45,15 @@ def _parse_numbers(name: str, text: str, kind) -> list:
 
 
 def _parse_views(name: str, text: str) -> dict:
+    """``{view: overlap fraction}`` from ``"dense=0.7, sparse=0.2"``; StudyError naming ``name``
+    for a part that is not name=number or a view named twice."""
     out = {}
     for part in filter(None, (p.strip() for p in text.split(","))):
         key, sep, value = part.partition("=")
         if not sep:
             raise StudyError(f"{name}: write each view as name=fraction, e.g. dense=0.7 (got {part!r})")
+        if key.strip() in out:
+            raise StudyError(f"{name}: view {key.strip()!r} is named twice; give each view its own name")
         try:
             out[key.strip()] = float(value)
         except ValueError:

@@ -1,8 +1,9 @@
 """Phase G: score every finished cell against the ground truth and gather the metrics cube.
 
-A cell is finished when its job directory has ``status.json`` with state ``done`` and the
-result files (:func:`fly64.study.results.load_result`). Every finished cell is evaluated
-the same way (:func:`fly64.metrics.evaluate`: registration, phase offset, amplitude scale,
+A cell is finished when the job registry reads its job as ``done``
+(:func:`fly64.study.registry.read_job`; a ``damaged`` job, whose status or result files cannot
+be trusted, is not). Every finished cell is evaluated the same way
+(:func:`fly64.metrics.evaluate`: registration, phase offset, amplitude scale,
 mask ``weights ≥ study.mask_threshold·max|P|²``), plus the local correlation inside each
 test footprint (disc of diameter D), which a reconstruction with the right structure at
 wrong levels per footprint still passes and a blurred level map fails; the results are
@@ -45,8 +46,9 @@ from fly64.data.views import load_view
 from fly64.metrics import METRICS, PARTS, Evaluation, evaluate, footprint_core, local_correlation
 from fly64.reporting import Reporter
 from fly64.study.cells import Cell, iter_cells
-from fly64.study.jobs import DONE, STATUS, read_json
+from fly64.study.jobs import DAMAGED, DONE, RERUN
 from fly64.study.model import BASELINES, Study, StudyError
+from fly64.study.registry import read_job
 from fly64.study.results import RESULT, TIMING_FIELDS, load_result
 
 CUBE, TABLE, FRC_TABLE, FIGURES, CELL_METRICS = (
@@ -94,11 +96,16 @@ def gridsize_of(label: str) -> int:
     return int(label.removeprefix("pinn_gs")) if label.startswith("pinn_gs") else 1
 
 
+def job_state(store: Store, job_id: str) -> str | None:
+    """The state the job registry reads for a job (``damaged`` when its files cannot be
+    trusted); None when the store holds no such job."""
+    job = read_job(store.job_dir(job_id))
+    return job and job.state
+
+
 def is_finished(store: Store, cell: Cell) -> bool:
-    """``status.json`` says done and the result files are there."""
-    job_dir = store.job_dir(cell.job_id)
-    status = read_json(job_dir / STATUS) or {}
-    return status.get("state") == DONE and (job_dir / RESULT).is_file()
+    """The cell's job reads as done in the registry (a damaged one does not)."""
+    return job_state(store, cell.job_id) == DONE
 
 
 def result_stamp(store: Store, cell: Cell) -> int:
@@ -249,18 +256,21 @@ def compare_study(study: Study, store: Store, reporter: Reporter | None = None) 
 def stale_reasons(study: Study, store: Store, cube: xr.DataArray) -> list[str]:
     """Why the stored comparison no longer matches the store (empty when it does).
 
-    It is stale when evaluation settings changed, or when a cell finished, was re-run or
-    lost its result after the comparison was made.
+    It is stale when evaluation settings changed, or when a cell finished, was re-run,
+    lost its result or was damaged after the comparison was made.
     """
     reasons = []
     if cube.attrs.get("settings_hash") != study.settings_hash("evaluate"):
         reasons.append("the evaluation settings changed since the comparison")
     compared = json.loads(cube.attrs.get("results", "{}"))
     now = {cell.job_id: result_stamp(store, cell) for cell in finished_cells(study, store)}
+    gone = [j for j in compared if j not in now]
+    damaged = [j for j in gone if job_state(store, j) == DAMAGED]
     for label, ids in (
         ("finished after it", [j for j in now if j not in compared]),
         ("were re-run after it", [j for j in now if j in compared and now[j] != compared[j]]),
-        ("are no longer finished", [j for j in compared if j not in now]),
+        (f"are damaged ({RERUN})", damaged),
+        ("are no longer finished", [j for j in gone if j not in damaged]),
     ):
         if ids:
             reasons.append(f"{len(ids)} cell(s) {label}: {', '.join(sorted(ids)[:3])}"

@@ -8,6 +8,7 @@ those of every phase before it, so a result is reused only when all its inputs a
 import hashlib
 import json
 import math
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -36,6 +37,51 @@ UPSTREAM = {
 
 class StudyError(ValueError):
     """Invalid study settings; the message names the field and what is allowed."""
+
+
+class _SettingsLoader(yaml.SafeLoader):
+    """Safe YAML that reads ``1e3`` and ``1e-3`` as floats (YAML 1.2; YAML 1.1 made them strings)."""
+
+
+_SettingsLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."),
+)
+
+#: first line of a study file fly64 wrote whole (:meth:`Study.to_yaml` ``hashed``): the settings' hash
+HASH_LINE = re.compile(rb"# fly64 settings ([0-9a-f]{16})\b")
+
+
+def parse_settings(data: bytes, path: str | Path, fmt: str | None = None) -> dict:
+    """The settings mapping in ``data``, the bytes of the study file ``path``.
+
+    ``fmt`` is ``"json"`` or ``"yaml"``; by default JSON for a ``.json`` path, else YAML.
+    Raises :class:`StudyError` naming ``path`` when ``data`` is empty, not UTF-8, not valid
+    YAML/JSON, or holds something other than a mapping.
+    """
+    if not data.strip():
+        raise StudyError(f"study file {path} is empty; write the settings in it (e.g. `preset: quick`)")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise StudyError(f"study file {path} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from exc
+    fmt = fmt or ("json" if Path(path).suffix == ".json" else "yaml")
+    try:
+        settings = json.loads(text) if fmt == "json" else yaml.load(text, Loader=_SettingsLoader)
+    except ValueError as exc:
+        raise StudyError(f"study file {path} is not valid JSON: {exc}") from exc
+    except yaml.YAMLError as exc:
+        raise StudyError(f"study file {path} is not valid YAML ({_yaml_problem(exc)})") from exc
+    if not isinstance(settings, dict):
+        raise StudyError(f"study file {path} must hold a mapping of settings, not a {type(settings).__name__}")
+    return settings
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """A YAML error on one line: where and what."""
+    mark, problem = getattr(exc, "problem_mark", None), getattr(exc, "problem", None) or str(exc)
+    return f"line {mark.line + 1}, column {mark.column + 1}: {problem}" if mark else problem.replace("\n", " ")
 
 
 #: least fraction of |P|² the central disc of diameter N/2 must hold for the PINN's support
@@ -418,27 +464,62 @@ class Study(param.Parameterized):
             raise StudyError(f"preset: unknown preset {name!r}; choose from {sorted(PRESETS)}")
         return cls.from_dict({**PRESETS[name], **overrides})
 
-    def to_yaml(self) -> str:
-        return yaml.safe_dump(self.to_dict(), sort_keys=True)
+    def to_yaml(self, *, hashed: bool = False) -> str:
+        """Every setting as YAML; ``hashed``: under a first line recording their hash
+        (:data:`HASH_LINE`), so that :meth:`load` with ``whole`` can tell a file cut short."""
+        text = yaml.safe_dump(self.to_dict(), sort_keys=True)
+        if not hashed:
+            return text
+        return (f"# fly64 settings {self.settings_hash()}: the settings of this store's results "
+                "(to change them, pass a copy with --config)\n" + text)
 
     @classmethod
-    def from_yaml(cls, text: str) -> "Study":
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise StudyError(f"study file is not valid YAML: {exc}") from exc
-        return cls.from_dict(data or {})
+    def from_yaml(cls, text: str, path: str | Path = "<text>") -> "Study":
+        """The validated study in YAML ``text`` (``1e3`` reads as a float); see :meth:`from_bytes`."""
+        return cls.from_bytes(text.encode(), path, fmt="yaml")
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), sort_keys=True, indent=2)
 
     @classmethod
-    def from_json(cls, text: str) -> "Study":
+    def from_json(cls, text: str, path: str | Path = "<text>") -> "Study":
+        """The validated study in JSON ``text``; see :meth:`from_bytes`."""
+        return cls.from_bytes(text.encode(), path, fmt="json")
+
+    @classmethod
+    def from_bytes(cls, data: bytes, path: str | Path, *, fmt: str | None = None,
+                   whole: bool = False) -> "Study":
+        """The validated study in ``data``, the contents of the study file ``path``.
+
+        Parameters
+        ----------
+        data : bytes
+            The file's contents (see :func:`parse_settings`; ``fmt`` as there).
+        path : str or Path
+            The file, named in every error.
+        whole : bool
+            The file was written whole by fly64 (a store's study.yaml): every setting must be
+            in it, and when its first line records their hash, the settings must have it;
+            otherwise it was cut short or edited.
+
+        Raises
+        ------
+        StudyError
+            Naming ``path``: an empty, non-UTF-8, unparsable, invalid or (``whole``) incomplete file.
+        """
+        settings = parse_settings(data, path, fmt)
+        missing = sorted(set(cls.setting_names()) - set(settings)) if whole else []
+        if missing:
+            raise StudyError(f"study file {path} is incomplete (cut short?): it lacks {missing}")
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise StudyError(f"study file is not valid JSON: {exc}") from exc
-        return cls.from_dict(data)
+            study = cls.from_dict(settings)
+        except StudyError as exc:
+            raise StudyError(f"{path}: {exc}") from exc
+        recorded = HASH_LINE.match(data) if whole else None
+        if recorded and recorded[1].decode() != study.settings_hash():
+            raise StudyError(f"study file {path} holds settings of hash {study.settings_hash()}, but "
+                             f"was written with {recorded[1].decode()} (cut short or edited?)")
+        return study
 
     def save(self, path: str | Path) -> Path:
         path = Path(path)
@@ -446,12 +527,19 @@ class Study(param.Parameterized):
         return path
 
     @classmethod
-    def load(cls, path: str | Path) -> "Study":
+    def load(cls, path: str | Path, *, whole: bool = False) -> "Study":
+        """The validated study of a settings file (``.json``: JSON, else YAML); see :meth:`from_bytes`.
+
+        Raises :class:`StudyError` naming the file when it is missing or unreadable too.
+        """
         path = Path(path)
-        if not path.is_file():
-            raise StudyError(f"study file {path} does not exist")
-        text = path.read_text()
-        return cls.from_json(text) if path.suffix == ".json" else cls.from_yaml(text)
+        try:
+            data = path.read_bytes()  # once: the file may be replaced between two reads
+        except FileNotFoundError:
+            raise StudyError(f"study file {path} does not exist") from None
+        except OSError as exc:
+            raise StudyError(f"cannot read study file {path} ({exc.strerror or exc})") from exc
+        return cls.from_bytes(data, path, whole=whole)
 
     # ----------------------------------------------------------------- hashing
     def settings_hash(self, phase: str | None = None) -> str:

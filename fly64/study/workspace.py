@@ -1,17 +1,14 @@
 """A store bound to one study: refuses to mix results of different settings unless forced.
 
-Also the one reader of study files (``--config`` files and the store's ``study.yaml``):
-an empty, non-UTF-8, unparsable or (for the store's own file) incomplete file is a
-:class:`~fly64.study.model.StudyError` naming it, never a silent default.
+The store's ``study.yaml`` is written whole with its settings hash and read with
+:meth:`~fly64.study.model.Study.load` (``whole``): an empty, non-UTF-8, unparsable,
+incomplete or changed file is a :class:`~fly64.study.model.StudyError` naming it, never
+a silent default.
 """
 
-import json
-import re
 import shutil
 import time
 from pathlib import Path
-
-import yaml
 
 from fly64.data.atomic import write_bytes_atomic
 from fly64.data.store import Store
@@ -25,78 +22,11 @@ JOB_PHASE = {"simulate": "simulate", "overlap": "overlap", "train": "train",
              "reconstruct": "reconstruct", "compare": "evaluate"}
 
 
-class _SettingsLoader(yaml.SafeLoader):
-    """Safe YAML that reads ``1e3`` and ``1e-3`` as floats (YAML 1.2; YAML 1.1 made them strings)."""
-
-
-_SettingsLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
-    list("-+0123456789."),
-)
-
 #: what to do about a damaged study.yaml of a store
 DAMAGED_STUDY = (
     "the store's settings file is damaged: restore it (archive/*/study.yaml holds earlier "
     "settings), or pass --preset or --config with --force to archive the store's results"
 )
-
-
-def read_settings(path: str | Path) -> dict:
-    """The settings mapping of a study file (``.json``: JSON, else YAML).
-
-    Raises :class:`StudyError` naming the file when it is missing, empty, not UTF-8, not
-    valid YAML/JSON, or holds something other than a mapping.
-    """
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise StudyError(f"study file {path} does not exist") from None
-    except OSError as exc:
-        raise StudyError(f"cannot read study file {path} ({exc.strerror or exc})") from exc
-    return parse_settings(data, path)
-
-
-def parse_settings(data: bytes, path: Path) -> dict:
-    """The settings mapping in ``data``, the bytes of the study file ``path`` (see :func:`read_settings`)."""
-    if not data.strip():
-        raise StudyError(f"study file {path} is empty; write the settings in it (e.g. `preset: quick`)")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise StudyError(f"study file {path} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from exc
-    try:
-        settings = json.loads(text) if path.suffix == ".json" else yaml.load(text, Loader=_SettingsLoader)
-    except ValueError as exc:
-        raise StudyError(f"study file {path} is not valid JSON: {exc}") from exc
-    except yaml.YAMLError as exc:
-        raise StudyError(f"study file {path} is not valid YAML ({_yaml_problem(exc)})") from exc
-    if not isinstance(settings, dict):
-        raise StudyError(f"study file {path} must hold a mapping of settings, not a {type(settings).__name__}")
-    return settings
-
-
-def _yaml_problem(exc: yaml.YAMLError) -> str:
-    """A YAML error on one line: where and what."""
-    mark, problem = getattr(exc, "problem_mark", None), getattr(exc, "problem", None) or str(exc)
-    return f"line {mark.line + 1}, column {mark.column + 1}: {problem}" if mark else problem.replace("\n", " ")
-
-
-def load_study_file(path: str | Path) -> Study:
-    """The validated study of a settings file (see :func:`read_settings`); errors name the file."""
-    return _study_from(read_settings(path), path)
-
-
-def _study_from(settings: dict, path: Path) -> Study:
-    try:
-        return Study.from_dict(settings)
-    except StudyError as exc:
-        raise StudyError(f"{path}: {exc}") from exc
-
-
-#: first line of a store's study.yaml: the hash of the settings below it
-HASH_LINE = re.compile(rb"# fly64 settings ([0-9a-f]{16})\b")
 
 
 def read_store_study(store: Store) -> Study:
@@ -106,19 +36,8 @@ def read_store_study(store: Store) -> Study:
     :func:`save_store_study`): a missing setting, or settings of another hash, mean the file
     was cut short or changed. (A file written before the hash line only needs every setting.)
     """
-    path = store.study_path
     try:
-        data = path.read_bytes()  # once: the file may be replaced between two reads
-        settings = parse_settings(data, path)
-        missing = sorted(set(Study.setting_names()) - set(settings))
-        if missing:
-            raise StudyError(f"study file {path} is incomplete (cut short?): it lacks {missing}")
-        study = _study_from(settings, path)
-        recorded = HASH_LINE.match(data)
-        if recorded and recorded[1].decode() != study.settings_hash():
-            raise StudyError(f"study file {path} holds settings of hash {study.settings_hash()}, but "
-                             f"was written with {recorded[1].decode()} (cut short or edited?)")
-        return study
+        return Study.load(store.study_path, whole=True)
     except StudyError as exc:
         raise StudyError(f"{exc}; {DAMAGED_STUDY}") from exc
 
@@ -126,8 +45,7 @@ def read_store_study(store: Store) -> Study:
 def save_store_study(store: Store, study: Study) -> None:
     """Write every setting of ``study``, under a line with their hash, to the store's study.yaml:
     atomically, and only when it changed."""
-    text = (f"# fly64 settings {study.settings_hash()}: the settings of this store's results "
-            "(to change them, pass a copy with --config)\n" + study.to_yaml()).encode()
+    text = study.to_yaml(hashed=True).encode()
     try:
         unchanged = store.study_path.read_bytes() == text
     except FileNotFoundError:

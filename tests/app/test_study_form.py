@@ -1,7 +1,9 @@
 """The study form (Python level): the model's warnings sit beside their field, in amber."""
 
-from app.pages.study_form import StudyForm
-from fly64.study import Study
+import pytest
+
+from app.pages.study_form import StudyForm, _parse_views
+from fly64.study import Study, StudyError
 
 
 def test_a_focused_probe_with_pinn_cells_warns_under_probe_until_set_back():
@@ -31,3 +33,14 @@ def test_errors_still_show_and_keep_the_last_valid_study_and_its_warnings():
     assert form.study.probe == "focused" and form.fields["probe"].warning.visible
     form.load(Study.preset("quick"))
     assert form.error == "" and form.warnings == [] and not form.fields["probe"].warning.visible
+
+
+def test_a_view_named_twice_is_refused_not_collapsed():
+    assert _parse_views("views", "dense=0.7, sparse=0.2") == {"dense": 0.7, "sparse": 0.2}
+    with pytest.raises(StudyError, match="views: view 'dense' is named twice"):
+        _parse_views("views", "dense=0.7, sparse=0.2, dense = 0.5")
+    form = StudyForm(Study.preset("quick"))
+    form.fields["views"].widget.value = "dense=0.7, dense=0.2"
+    views = form.fields["views"]
+    assert views.message.visible and "named twice" in views.message.object and form.error
+    assert form.study.views == Study.preset("quick").views  # the last valid study stands

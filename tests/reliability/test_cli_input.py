@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from fly64.study.cli import main
-from fly64.study.workspace import load_study_file
+from fly64.study.model import Study
 
 
 def run_cli(capsys, *argv) -> str:
@@ -75,7 +75,7 @@ def test_store_path_that_cannot_be_a_directory(tmp_path, capsys, where):
 def test_yaml_exponents_read_as_numbers(tmp_path):
     config = tmp_path / "cfg.yaml"
     config.write_text("preset: quick\ndoses: [1e3, 2.5E4, 1e+5]\nlearning_rate: 1e-3\n")
-    study = load_study_file(config)
+    study = Study.load(config)
     assert study.doses == [1e3, 2.5e4, 1e5] and study.learning_rate == 1e-3
 
 

@@ -1,13 +1,19 @@
 """Damaged job files: read as ``damaged`` (never done, never a crash), re-run by the next run,
 the old directory kept under ``archive/``."""
 
-import pytest
+import json
 
+import pytest
+import xarray as xr
+
+from fly64.data.store import Store
+from fly64.study.cells import iter_cells
 from fly64.study.cli import main
+from fly64.study.compare import is_finished, result_stamp, stale_reasons
 from fly64.study.registry import Registry, read_job
 from fly64.study.results import DamagedResultError, load_result
 from fly64.study.workspace import load_store_study
-from tests.reliability.tinystore import CELLS, run_grid
+from tests.reliability.tinystore import CELLS, STUDY, run_grid
 
 CELL = CELLS[0]
 
@@ -60,8 +66,15 @@ def test_run_archives_and_reruns_damaged_jobs(store):
         load_result(store / "jobs" / cell)
 
 
-def test_report_names_a_damaged_status_file(store, capsys):
-    (store / "jobs" / CELL / "status.json").write_text('{"state": "do')
-    assert main(["report", "--store", str(store)]) == 2
-    err = capsys.readouterr().err
-    assert f"{CELL}/status.json is damaged" in err and "fly64 run" in err and "Traceback" not in err
+@pytest.mark.parametrize("name", DAMAGE)
+def test_a_damaged_cell_is_not_finished_and_makes_the_comparison_stale(store, name):
+    """A comparison made while the cell was intact is flagged, naming the damaged job."""
+    root, cell = Store.open(store), next(c for c in iter_cells(STUDY) if c.job_id == CELL)
+    assert is_finished(root, cell)
+    cube = xr.DataArray(0.0, attrs={"settings_hash": STUDY.settings_hash("evaluate"),
+                                    "results": json.dumps({CELL: result_stamp(root, cell)})})
+    assert stale_reasons(STUDY, root, cube) == [f"1 cell(s) finished after it: {CELLS[1]}"]
+    DAMAGE[name](store / "jobs" / CELL)
+    assert not is_finished(root, cell)
+    assert stale_reasons(STUDY, root, cube)[-1] == (
+        f"1 cell(s) are damaged (`fly64 run` archives the job and runs it again): {CELL}")
