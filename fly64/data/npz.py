@@ -122,13 +122,21 @@ def load_npz(path: str | Path) -> dict:
     }
 
 
-def export_npz(ds: xr.Dataset, path: str | Path) -> Path:
+def export_npz(ds: xr.Dataset, path: str | Path, indices: np.ndarray | None = None) -> Path:
     """Write a dose dataset in PtychoPINN's contract; amplitude = √counts (float32).
 
-    Returns the written path (``.npz`` is appended when missing, as numpy does).
+    ``indices`` (int, pattern indices into the dataset, e.g. a view's split) exports those
+    patterns only, in that order; ``scan_index`` then holds them, and ``_metadata`` names
+    their split labels. Returns the written path (``.npz`` is appended when missing, as numpy
+    does).
     """
     path = Path(path).with_suffix(".npz")
-    positions = ds["positions"].values
+    indices = np.arange(ds.sizes["pattern"]) if indices is None else np.asarray(indices, np.int64)
+    if indices.size == 0:
+        raise NPZContractError(f"{path}: no patterns to export (the selection is empty)")
+    positions = ds["positions"].values[indices]
+    unique, inverse = np.unique(indices, return_inverse=True)  # read each chunk once, in order
+    counts = ds["counts"].isel(pattern=unique).values[inverse]
     metadata = {
         "source": "fly64",
         "dose_photons_per_pattern": float(ds.attrs["dose"]),
@@ -136,16 +144,16 @@ def export_npz(ds: xr.Dataset, path: str | Path) -> Path:
         "footprint_px": float(ds.attrs["footprint_px"]),
         "diffraction_units": "sqrt(photons), fftshift-ed",
         "coords": "window centres in object pixels",
-        "split": ds["split"].values.tolist(),
+        "split": ds["split"].values[indices].tolist(),
     }
     np.savez(
         path,
-        diffraction=np.sqrt(ds["counts"].values.astype(np.float32)),
+        diffraction=np.sqrt(counts.astype(np.float32)),
         probeGuess=ds["probe"].values,
         objectGuess=ds["object"].values,
         xcoords=positions[:, 1].astype(np.float64),
         ycoords=positions[:, 0].astype(np.float64),
-        scan_index=np.arange(len(positions)),
+        scan_index=indices,
         _metadata=np.array(json.dumps(metadata)),
     )
     return path

@@ -6,6 +6,7 @@ path that cannot be written — ends with a one-line message and exit 2, never a
 """
 
 import argparse
+import os
 import sys
 from importlib import import_module
 
@@ -17,7 +18,7 @@ from fly64.study.jobs import JobFileError
 from fly64.study.model import Study, StudyError
 from fly64.study.results import DamagedResultError
 
-COMMANDS = ("simulate", "overlap", "run", "status", "train", "reconstruct", "compare", "report")
+COMMANDS = ("simulate", "overlap", "run", "status", "train", "reconstruct", "compare", "report", "export")
 USER_ERRORS = (StudyError, StoreError, NPZContractError, DoseDatasetError, ViewError, JobFileError,
                DamagedResultError)
 
@@ -45,10 +46,10 @@ def add_filter_args(parser: argparse.ArgumentParser, *names: str) -> None:
 
 def study_from_args(args) -> Study:
     """The study named by --config or --preset; else the store's own; else ``standard``."""
-    from fly64.study.workspace import load_store_study, load_study_file
+    from fly64.study.workspace import load_store_study
 
     if args.config:
-        return load_study_file(args.config)
+        return Study.load(args.config)
     if args.preset:
         return Study.preset(args.preset)
     try:
@@ -72,6 +73,9 @@ def main(argv=None) -> int:
     except USER_ERRORS as exc:
         print(f"fly64 {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader of stdout left (e.g. `| head`): nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no flush error at exit
+        return 0
     except OSError as exc:  # the file system refused: name the path and the reason
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"fly64 {args.command}: error: {where}{exc.strerror or exc}; check that the path "

@@ -2,9 +2,13 @@
 differences and the PINN's inference speed-up over each baseline.
 
 Formats: ``table`` (aligned text, four sections: metrics, timing per dose, view, method
-and seed, differences, speed-ups), ``csv`` (three CSV blocks — metrics with the timing as
-rows of part ``time``, differences, speed-ups — separated by one blank line), ``json``
-(``{"metrics": [...], "differences": [...], "speedups": [...]}``, one object per row).
+and seed, differences, speed-ups), ``csv`` (**one** tidy table: the metrics, with the timing
+as rows of part ``time``: ``dose, view, gridsize, method, seed, part, metric, value``;
+``--differences`` prints the PINN − baseline table instead, ``--speedups`` the inference
+speed-ups), ``json`` (``{"metrics": [...], "differences": [...], "speedups": [...]}``, one
+object per row). ``--aggregate`` replaces each table's seed column by the mean, standard
+deviation and count over the repeats (:func:`fly64.study.aggregate.aggregate`); the
+differences are paired per repeat before they are aggregated.
 A comparison that no longer matches the store (cells finished or re-run after it,
 evaluation settings changed) is still printed, with a warning on stderr.
 """
@@ -14,6 +18,7 @@ import sys
 
 import pandas as pd
 
+from fly64.study.aggregate import aggregate
 from fly64.study.cli import add_store_arg
 from fly64.study.compare import (
     TIME_PART,
@@ -34,7 +39,18 @@ def register(sub) -> None:
         "report", help="print the metrics and timing, PINN − baseline differences and the PINN's speed-up")
     add_store_arg(parser)
     parser.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--differences", action="store_true",
+                       help="csv: the PINN − baseline table (paired per repeat) instead of the metrics")
+    which.add_argument("--speedups", action="store_true",
+                       help="csv: the PINN's inference speed-up over each baseline instead of the metrics")
+    parser.add_argument("--aggregate", action="store_true",
+                        help="mean, std and n over the repeats instead of one row per seed")
     parser.set_defaults(func=run)
+
+
+#: the value column of each table, for --aggregate
+VALUES = {"metrics": "value", "differences": "difference", "speedups": "speedup"}
 
 
 def _load_cube(store):
@@ -67,20 +83,22 @@ def run(args) -> int:
         raise NoResultsError(
             f"the comparison in {store.root} scored no cell: run `fly64 compare --store {store.root}`"
         )
-    diff, speedup = differences(cube), speedups(cube)
+    tables = {"metrics": table, "differences": differences(cube), "speedups": speedups(cube)}
+    if args.aggregate:
+        tables = {name: aggregate(frame, VALUES[name]) for name, frame in tables.items()}
     stale = stale_reasons(study, store, cube)
     if stale:  # on stderr, so csv and json output stay parseable
         print(f"warning: the comparison is out of date ({'; '.join(stale)}); "
               f"run `fly64 compare --store {store.root}` to refresh it", file=sys.stderr)
     if args.format == "csv":
-        print(table.to_csv(index=False))
-        print(diff.to_csv(index=False))
-        print(speedup.to_csv(index=False), end="")
+        chosen = "differences" if args.differences else "speedups" if args.speedups else "metrics"
+        print(tables[chosen].to_csv(index=False), end="")
     elif args.format == "json":
-        print(json.dumps({"metrics": _records(table), "differences": _records(diff),
-                          "speedups": _records(speedup)}, indent=1))
+        print(json.dumps({name: _records(frame) for name, frame in tables.items()}, indent=1))
+    elif args.aggregate:
+        _print_aggregates(store, tables)
     else:
-        _print_tables(store, table, timing_table(cube), diff, speedup)
+        _print_tables(store, table, timing_table(cube), tables["differences"], tables["speedups"])
     return 0
 
 
@@ -107,3 +125,13 @@ def _print_tables(store, table, timing, diff, speedup) -> None:
               + ("" if len(speedup) else ": no dose and view has both timed"))
         if len(speedup):
             print(speedup.to_string(index=False, float_format=_short, formatters={"dose": "{:g}".format}))
+
+
+def _print_aggregates(store, tables: dict[str, pd.DataFrame]) -> None:
+    titles = {"metrics": "metrics", "differences": "PINN − baseline (paired per repeat)",
+              "speedups": "PINN inference speed-up"}
+    with pd.option_context("display.max_rows", None, "display.width", 200):
+        for name, frame in tables.items():
+            print(f"{titles[name]}: mean, std, n over the repeats (store {store.root})")
+            print(frame.to_string(index=False) if len(frame) else "(none)")
+            print()
