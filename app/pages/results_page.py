@@ -19,6 +19,7 @@ from bokeh.palettes import Category10_10
 
 from fly64.data.npz import export_npz
 from fly64.data.store import dose_tag
+from fly64.study.model import Study
 from fly64.study.views_data import dose_dataset, frc_curves, result_files
 
 from .common import PLOT, notice, plot
@@ -40,6 +41,7 @@ class ResultsData:
     quality_time: pd.DataFrame  # phase correlation and timing per dose, view, method (compare.quality_time)
     frc: pd.DataFrame  # FRC curves (see fly64.study.compare)
     files: dict[str, Path]  # downloadable files by name
+    stale: list[str]  # why the comparison no longer matches the store (compare.stale_reasons)
 
 
 def _dose_labels(doses) -> list[str]:
@@ -72,12 +74,13 @@ class ResultsPage(pn.viewable.Viewer):
 
     def collect(self, store) -> ResultsData | str | None:
         """The comparison's data; None when there is none, a message when it cannot be read."""
-        from fly64.study.compare import NoResultsError, differences, load_cube, quality_time
+        from fly64.study.compare import NoResultsError, differences, load_cube, quality_time, stale_reasons
 
         try:
             cube = load_cube(store)
+            stale = stale_reasons(Study.load(store.study_path, whole=True), store, cube)
             return ResultsData(cube, differences(cube), quality_time(cube), frc_curves(store),
-                               result_files(store))
+                               result_files(store), stale)
         except NoResultsError:
             return None
         except Exception as exc:  # noqa: BLE001 - a half-written or foreign result: say so, keep polling
@@ -103,7 +106,10 @@ class ResultsPage(pn.viewable.Viewer):
                                    width=220)
         part = pn.widgets.RadioButtonGroup(options=list(cube["part"].values), value="phase")
         n_cells = int(cube.notnull().any(["part", "metric"]).sum())
+        stale = [notice("The comparison is out of date: " + "; ".join(data.stale) + ". Run the grid (the "
+                        "comparison runs last) or `fly64 compare` to refresh it.", "warning")] if data.stale else []
         self.body.objects = [
+            *stale,
             pn.pane.Markdown(f"**{n_cells} scored cells** (mean over repeat seeds where there are several)."),
             pn.Row(metric, pn.Column("part", part)),
             pn.pane.Markdown("#### Metric over dose × view, per method"),
