@@ -60,8 +60,8 @@ class Dashboard(pn.viewable.Viewer):
         study = self.store_study or Study.preset(config.preset)
         jobs = Registry(self.store).all() if self.store is not None else []
         self.study_page = StudyPage(config.store, study, jobs)  # the grid's true state at once
-        self.diffraction = DiffractionPage()
-        self.overlap = OverlapPage()
+        self.diffraction = DiffractionPage(lambda: self.study_page.form.study)  # previewed while no data
+        self.overlap = OverlapPage(lambda: self.study_page.form.study)
         self.live = LivePage()
         self.results = ResultsPage()
         self.tabs = pn.Tabs(
@@ -89,7 +89,7 @@ class Dashboard(pn.viewable.Viewer):
         if self.store is None or not self.store.study_path.exists():
             return None
         try:
-            return Study.load(self.store.study_path)
+            return Study.load(self.store.study_path, whole=True)
         except StudyError as exc:
             log.warning("cannot read %s: %s", self.store.study_path, exc)
             return None

@@ -1,38 +1,48 @@
 """Diffraction page: patterns per dose on one colour scale, mean pattern, probe, object, photons per pattern."""
 
 import functools
+from collections.abc import Callable
 
 import holoviews as hv
 import numpy as np
 import pandas as pd
 import panel as pn
 
+from fly64.study import Study
 from fly64.study.views_data import dose_summary, pattern, scene_summary
 
 from .common import PHASE_CMAP, PLOT, centred_image, image, limits, notice, plot, scaled
+from .preview_panel import preview_key, preview_section
 
 
 class DiffractionPage(pn.viewable.Viewer):
-    """Shows the simulated doses of a store; :meth:`update` is called when the doses on disk change."""
+    """Shows the simulated doses of a store; :meth:`update` is called when the doses on disk change.
 
-    def __init__(self):
+    study : returns the Study form's current study, previewed while the store holds no dose.
+    """
+
+    def __init__(self, study: Callable[[], Study] | None = None):
         super().__init__()
         self.body = pn.Column(sizing_mode="stretch_width", css_classes=["diffraction-page"])
-        self.doses: tuple[float, ...] = ()
-        self.store = None
+        self.study = study
+        self.key = None
         self.update(None, ())
 
     def update(self, store, doses) -> None:
-        """Rebuild for ``doses`` (floats) simulated in ``store``; no-op when nothing changed."""
+        """Rebuild for ``doses`` (floats) simulated in ``store`` (without doses: for the study's
+        preview); no-op when nothing changed."""
         doses = tuple(doses)
-        if store == self.store and doses == self.doses and self.body.objects:
+        previewed = None if doses or self.study is None else self.study()
+        key = (store, doses, previewed and preview_key(previewed))
+        if key == self.key:
             return
-        self.store, self.doses = store, doses
+        self.key, self.store = key, store
         if not doses:
             where = f" --store {store.root}" if store is not None else ""
             self.body.objects = [notice(
-                "No simulated doses yet. Run a cell on the Study page (its dose is simulated first), "
-                f"or run `fly64 simulate{where}`.")]
+                "No simulated doses yet. \"Simulate and cut views\" or a cell on the Study page simulates "
+                f"them, as does `fly64 simulate{where}`."),
+                *(preview_section(previewed, lambda name: not name.startswith("scan ")) if previewed else [])]
             return
         self.body.objects = [self._build(store, doses)]
 

@@ -1,14 +1,18 @@
 """Scan & overlap page: a view's positions over the object, acceptance, spacing, coverage, overlap."""
 
+from collections.abc import Callable
+
 import holoviews as hv
 import numpy as np
 import pandas as pd
 import panel as pn
 
 from fly64.data.views import SPLITS
+from fly64.study import Study
 from fly64.study.views_data import overlap_summary
 
 from .common import PLOT, image, notice, plot
+from .preview_panel import preview_key, preview_section
 
 FIGURES = [  # (diagnostic key, label) shown in the overlap table
     ("spacing_threshold", "threshold S (px)"),
@@ -33,26 +37,33 @@ def _histogram(diag: dict, prefix: str, label: str) -> hv.Histogram:
 
 
 class OverlapPage(pn.viewable.Viewer):
-    """Shows the cut views of a store; :meth:`update` is called when the views on disk change."""
+    """Shows the cut views of a store; :meth:`update` is called when the views on disk change.
 
-    def __init__(self):
+    study : returns the Study form's current study, previewed while the store holds no view.
+    """
+
+    def __init__(self, study: Callable[[], Study] | None = None):
         super().__init__()
         self.body = pn.Column(sizing_mode="stretch_width", css_classes=["overlap-page"])
+        self.study = study
         self.key = None
         self.update(None, {})
 
     def update(self, store, views: dict) -> None:
-        """Rebuild for ``views`` ({dose: [view names]} cut in ``store``); no-op when unchanged."""
-        key = (store, tuple((d, tuple(v)) for d, v in views.items()))
+        """Rebuild for ``views`` ({dose: [view names]} cut in ``store``; without views: for the
+        study's preview); no-op when unchanged."""
+        available = {d: v for d, v in views.items() if v}
+        previewed = None if available or self.study is None else self.study()
+        key = (store, tuple((d, tuple(v)) for d, v in views.items()), previewed and preview_key(previewed))
         if key == self.key:
             return
         self.key, self.store = key, store
-        available = {d: v for d, v in views.items() if v}
         if not available:
             where = f" --store {store.root}" if store is not None else ""
             self.body.objects = [notice(
-                "No overlap views yet. Run a cell on the Study page (its dose is simulated and its "
-                f"view cut first), or run `fly64 overlap{where}`.")]
+                "No overlap views yet. \"Simulate and cut views\" or a cell on the Study page cuts them "
+                f"(after simulating their dose), as does `fly64 overlap{where}`."),
+                *(preview_section(previewed, lambda name: name.startswith("scan ")) if previewed else [])]
             return
         doses = list(available)
         dose = pn.widgets.Select(label="dose", options={f"{d:g}": d for d in doses}, value=doses[0], width=160)

@@ -9,6 +9,7 @@ plots are patched rather than rebuilt (the layout is rebuilt only when the doses
 
 import asyncio
 import time
+from collections.abc import Callable
 
 import holoviews as hv
 import pandas as pd
@@ -17,7 +18,7 @@ import panel as pn
 from fly64.study import Study, StudyError
 from fly64.study.preview import PATTERN_SCALES, Preview, preview_figures, preview_study
 
-from .common import plot
+from .common import notice, plot
 from .study_form import StudyForm
 
 DEBOUNCE_S = 0.3
@@ -118,6 +119,20 @@ class PreviewPanel(pn.viewable.Viewer):
     def __panel__(self):
         return pn.Column(self.status, self.scene, self.views, pn.Row("patterns:", self.scale), self.figures,
                          width=700, css_classes=["preview-panel"])
+
+
+def preview_section(study: Study, keep: Callable[[str], bool]) -> list:
+    """The data pages' content before the store holds data: ``study``'s preview figures whose names
+    ``keep`` accepts (see :func:`~fly64.study.preview.preview_figures`), three per row, with a caption.
+    """
+    try:
+        preview = preview_study(study)
+    except StudyError as exc:
+        return [notice(f"No set-up preview either: {exc}", "warning")]
+    figures = [figure for name, figure in preview_figures(preview).items() if keep(name)]
+    return [pn.pane.Markdown("**Set-up preview** of the Study form's settings, computed in memory "
+                             "(nothing is on disk yet):", css_classes=["page-preview-caption"]),
+            plot(hv.Layout(figures).opts(shared_axes=False).cols(3), css_classes=["page-preview"])]
 
 
 def figure_sources(preview: Preview, scale: str) -> dict[str, tuple]:

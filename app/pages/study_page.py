@@ -1,10 +1,19 @@
-"""Study page: settings, the grid of cells with their jobs, and the run / cancel controls."""
+"""Study page: settings, the grid of cells with their jobs, and the run / cancel controls.
+
+Beside "Run all" the page shows its estimated wall time (:func:`fly64.study.estimate.estimate_run`),
+recomputed in a worker thread when the settings or the finished jobs change; on a store without
+simulated data, "Simulate and cut views" submits only the simulate and overlap jobs.
+"""
+
+import asyncio
+from pathlib import Path
 
 import pandas as pd
 import panel as pn
 
-from fly64.data.store import StoreError
+from fly64.data.store import Store, StoreError
 from fly64.study import Study, StudyError, iter_cells
+from fly64.study.estimate import RunEstimate, estimate_run
 from fly64.study.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING
 from fly64.study.registry import JobStatus
 
@@ -23,6 +32,8 @@ FORMATTERS = {
     "progress": {"type": "progress", "min": 0, "max": 100, "legend": True, "color": "#3b7dd8"},
     "run": {"type": "html"}, "cancel": {"type": "html"},
 }
+DATA_KINDS = ("simulate", "overlap")
+ESTIMATE_POLL_MS = 500
 TABLE = dict(show_index=False, disabled=True, layout="fit_data_stretch", sizing_mode="stretch_width",
              formatters=FORMATTERS, selectable=False, pagination=None, widths={"message": 420})
 
@@ -70,6 +81,22 @@ def pipeline_frame(jobs: dict[str, JobStatus]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=PIPELINE_COLUMNS)
 
 
+def estimate_text(estimate: RunEstimate) -> str:
+    """One line saying how long "Run all" would take and where the figure comes from."""
+    if not estimate.jobs:
+        return "**Run all**: nothing to run, every job is done with these settings"
+    source = (f"measured from this store's finished {', '.join(estimate.measured)} jobs, the rest modelled"
+              if estimate.measured else "modelled from the development machine's timings")
+    return (f"**Run all**: about {eta_text(estimate.seconds)} (min:s) for {estimate.jobs} jobs, "
+            f"{estimate.workers} at a time ({source})")
+
+
+def estimate_key(study: Study, jobs: dict[str, JobStatus]) -> tuple:
+    """What the estimate depends on: every setting and the store's finished jobs."""
+    return study.settings_hash(), tuple(sorted((j.job_id, j.settings_hash) for j in jobs.values()
+                                               if j.state == DONE))
+
+
 def patch_table(table: pn.widgets.Tabulator, frame: pd.DataFrame) -> None:
     """Send only the cells that changed; replace the whole value when the rows changed."""
     old = table.value
@@ -110,12 +137,18 @@ class StudyPage(pn.viewable.Viewer):
         self.run_all.on_click(self._run_all)
         self.run_filtered.on_click(self._run_filtered)
         self.cancel_all.on_click(self._cancel_all)
+        self.simulate_views = pn.widgets.Button(label="Simulate and cut views", css_classes=["simulate-views"])
+        self.simulate_views.on_click(self._simulate_views)
+        self.estimate = pn.pane.Markdown("estimating the run time …", css_classes=["run-estimate"])
+        self._estimated = None  # estimate_key of the estimate shown
+        self._estimating = False
         self.feedback = pn.pane.Str("", visible=False, styles=ERROR_STYLE, css_classes=["run-feedback"])
         self.summary = pn.pane.Markdown("", css_classes=["grid-summary"])
         self.failures = pn.Column(sizing_mode="stretch_width", css_classes=["failures"])
         self._failure_ids: tuple = ()
         self.form.param.watch(self._study_changed, ["study", "error"])
         self._study_changed()
+        pn.state.onload(lambda: pn.state.add_periodic_callback(self.update_estimate, period=ESTIMATE_POLL_MS))
 
     # -- reactions
     def _study_changed(self, *_):
@@ -126,9 +159,30 @@ class StudyPage(pn.viewable.Viewer):
             widget.value = [v for v in widget.value if v in options]
             widget.options = options
         blocked = bool(self.form.error)
-        for button in (self.run_all, self.run_filtered):
+        for button in (self.run_all, self.run_filtered, self.simulate_views):
             button.disabled = blocked
         self._refresh_grid()
+        self._show_simulate_button()
+
+    def _show_simulate_button(self):
+        """Offer "Simulate and cut views" while the store holds no dose simulated with these settings."""
+        current = self.form.study.settings_hash("simulate")
+        self.simulate_views.visible = not any(j.kind == "simulate" and j.state == DONE and j.settings_hash == current
+                                              for j in self.jobs.values())
+
+    async def update_estimate(self):
+        """Recompute the "Run all" estimate in a worker thread when its inputs changed."""
+        study, key = self.form.study, estimate_key(self.form.study, self.jobs)
+        if self._estimating or self.form.error or key == self._estimated:
+            return
+        self._estimating = True
+        try:
+            estimate = await asyncio.to_thread(estimate_run, study, Store(Path(self.root)))
+            self.estimate.object = estimate_text(estimate)
+        except StudyError as exc:
+            self.estimate.object = f"**Run all**: no estimate ({exc})"
+        finally:
+            self._estimated, self._estimating = key, False
 
     def _refresh_grid(self):
         patch_table(self.grid, grid_frame(self.form.study, self.jobs))
@@ -137,6 +191,7 @@ class StudyPage(pn.viewable.Viewer):
         """Show the registry's jobs (server loop; patches only what changed)."""
         self.jobs = {j.job_id: j for j in jobs}
         self._refresh_grid()
+        self._show_simulate_button()
         patch_table(self.pipeline, pipeline_frame(self.jobs))
         states = pd.Series([j.state for j in jobs]).value_counts().to_dict() if jobs else {}
         self.summary.object = (f"Store `{self.root}` · " + (", ".join(f"{n} {s}" for s, n in states.items())
@@ -177,6 +232,9 @@ class StudyPage(pn.viewable.Viewer):
     async def _run_all(self, _):
         await self._submit("submit_grid")
 
+    async def _simulate_views(self, _):
+        await self._submit("submit_grid", compare=False, kinds=DATA_KINDS)
+
     async def _run_filtered(self, _):
         f = {k: w.value for k, w in self.filters.items()}
         await self._submit("submit_grid", doses=[float(d) for d in f["doses"]], views=f["views"],
@@ -209,7 +267,8 @@ class StudyPage(pn.viewable.Viewer):
             pn.Row(self.form, self.preview, sizing_mode="stretch_width"),
             pn.pane.Markdown("### Grid"),
             pn.Row(*self.filters.values()),
-            pn.Row(self.run_all, self.run_filtered, self.cancel_all, self.force),
+            pn.Row(self.run_all, self.run_filtered, self.simulate_views, self.cancel_all, self.force),
+            self.estimate,
             self.feedback,
             self.summary,
             self.grid,

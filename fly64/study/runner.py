@@ -129,27 +129,33 @@ class StudyRunner:
         self._owner = process_identity()
 
     # ----------------------------------------------------------------- submitting
-    def submit_grid(self, *, doses=(), views=(), methods=(), gridsizes=(), compare: bool = True) -> list[str]:
+    def submit_grid(self, *, doses=(), views=(), methods=(), gridsizes=(), compare: bool = True,
+                    kinds: Sequence[str] = ()) -> list[str]:
         """Submit every cell matching the filters (plus upstream jobs and the comparison).
 
+        kinds : submit only the planned jobs of these kinds (e.g. ``("simulate", "overlap")``
+            fills the data pages first); empty: all.
         Returns the ids of the jobs to follow (empty when everything is up to date); an
         empty filter match raises :class:`~fly64.study.model.StudyError`.
         """
         cells = select_cells(self.study, doses=doses, views=views, methods=methods, gridsizes=gridsizes)
-        return self.submit_cells(cells, compare=compare)
+        return self.submit_cells(cells, compare=compare, kinds=kinds)
 
     def submit_cell(self, cell: Cell, compare: bool = False) -> list[str]:
         """Submit one cell (and what it needs); the ids of the jobs to follow."""
         return self.submit_cells([cell], compare=compare)
 
-    def submit_cells(self, cells: Sequence[Cell], compare: bool = False) -> list[str]:
+    def submit_cells(self, cells: Sequence[Cell], compare: bool = False, kinds: Sequence[str] = ()) -> list[str]:
         """Submit cells that are not up to date; a job another live process owns is followed, not rerun.
+
+        kinds : submit only the planned jobs of these kinds (see :meth:`submit_grid`); empty: all.
 
         Every damaged job of the store (see :mod:`~fly64.study.registry`) moves to
         ``archive/<timestamp>-damaged/`` first: the damaged cells among ``cells`` are in the
         plan (not up to date); others then read as never run.
         """
-        specs = plan_jobs(self.study, self.store, cells, compare=compare, entries=self.entries)
+        specs = [s for s in plan_jobs(self.study, self.store, cells, compare=compare, entries=self.entries)
+                 if not kinds or s.kind in kinds]
         claimed = []
         with store_lock(self.store):
             damaged = [j.job_id for j in self.registry.all() if j.state == DAMAGED]

@@ -95,3 +95,37 @@ def test_a_dense_view_at_f_0_3_warns_no_ptychographic_overlap_until_fixed(served
     enter(page, "views", "dense=0.7, sparse=0.2")
     warning.wait_for(state="hidden", timeout=5_000)
     assert_nothing_written(served)
+
+
+def test_empty_store_previews_the_data_pages_estimates_run_all_and_simulates_only_the_data(served, page):
+    """Last in the module: its button writes the store."""
+    estimate = page.locator(".run-estimate p")  # in the pane's shadow root
+    deadline = time.monotonic() + 10
+    while "about" not in estimate.inner_text():
+        assert time.monotonic() < deadline, estimate.inner_text()
+        time.sleep(0.2)
+    assert "for 28 jobs" in estimate.inner_text()
+    for name, css, figures in (("Diffraction", ".diffraction-page", 2 + 3 + 3), ("Scan & overlap", ".overlap-page", 2)):
+        page.get_by_text(name, exact=True).first.click()
+        body = page.locator(css)
+        body.get_by_text("yet.").first.wait_for(timeout=5_000)  # the notice says what is missing
+        deadline = time.monotonic() + 20
+        while body.locator(".page-preview canvas").count() < figures:
+            assert time.monotonic() < deadline, f"{name}: the preview figures were not drawn"
+            time.sleep(0.2)
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"app-preview-{css[1:]}.png"), full_page=True)
+    page.get_by_text("Study", exact=True).first.click()
+    assert_nothing_written(served)
+    page.get_by_role("button", name="Simulate and cut views").click()
+    rows = page.locator(".pipeline-table .tabulator-row")
+    deadline = time.monotonic() + 60
+    while rows.filter(has_text="done").count() < 3 + 6:  # a simulate job per dose, an overlap job per view
+        assert time.monotonic() < deadline, rows.all_inner_texts()
+        time.sleep(0.5)
+    assert rows.count() == 9 and not rows.filter(has_text="compare").count()
+    states = page.locator('.grid-table .tabulator-row [tabulator-field="state"]').all_inner_texts()
+    assert set(states) == {"not run"}  # no cell started
+    page.locator(".simulate-views").wait_for(state="hidden", timeout=5_000)
+    page.get_by_text("Diffraction", exact=True).first.click()
+    page.locator(".diffraction-page .object-table").wait_for(timeout=30_000)  # the data replaced the preview
