@@ -74,7 +74,13 @@ class ResultsPage(pn.viewable.Viewer):
 
     def collect(self, store) -> ResultsData | str | None:
         """The comparison's data; None when there is none, a message when it cannot be read."""
-        from fly64.study.compare import NoResultsError, differences, load_cube, quality_time, stale_reasons
+        from fly64.study.compare import (
+            NoResultsError,
+            differences,
+            load_cube,
+            quality_time,
+            stale_reasons,
+        )
 
         try:
             cube = load_cube(store)
@@ -114,7 +120,8 @@ class ResultsPage(pn.viewable.Viewer):
             pn.Row(metric, pn.Column("part", part)),
             pn.pane.Markdown("#### Metric over dose × view, per method"),
             pn.bind(self._heatmaps, cube, metric, part),
-            pn.pane.Markdown("#### Metric against dose"),
+            pn.pane.Markdown("#### Metric against dose\nMean over the repeat seeds, with error bars of ± one "
+                             "standard deviation where there are several (n in the hover)."),
             pn.bind(self._versus_dose, cube, metric, part),
             pn.pane.Markdown("#### Quality against time\nPhase correlation against the seconds to reconstruct "
                              "the whole test split (PINN: forward passes and stitching; LSQML: its whole "
@@ -131,14 +138,16 @@ class ResultsPage(pn.viewable.Viewer):
         ]
 
     def _heatmaps(self, cube, metric, part):
-        values = cube.sel(metric=metric, part=part).mean("seed", skipna=True)
+        selected = cube.sel(metric=metric, part=part)
+        values, counts = selected.mean("seed", skipna=True), selected.count("seed")
         clim = _limits(values.values)
         labels = _dose_labels(values["dose"].values)
         plots = []
         for method in values["method"].values:
             frame = values.sel({"method": method}).to_dataframe(name="value").reset_index()
+            frame["n"] = counts.sel({"method": method}).values.ravel()  # repeats behind each mean (hover)
             frame["dose"] = frame["dose"].map(lambda d: f"{d:g}")
-            heat = hv.HeatMap(frame, ["view", "dose"], "value").redim.values(dose=labels)
+            heat = hv.HeatMap(frame, ["view", "dose"], ["value", "n"]).redim.values(dose=labels)
             plots.append(heat.opts(title=str(method), clim=clim, cmap="viridis", clabel=metric, **HEAT))
         return pn.Row(*[plot(p) for p in plots], css_classes=["heatmaps"])
 
@@ -149,12 +158,16 @@ class ResultsPage(pn.viewable.Viewer):
             layers = []
             for method in values["method"].values:
                 sel = values.sel({"view": view, "method": method})
-                mean = sel.mean("seed", skipna=True).values
+                mean, n = sel.mean("seed", skipna=True).values, sel.count("seed").values
+                spread = np.nan_to_num(sel.std("seed", ddof=1, skipna=True).values) if sel.sizes["seed"] > 1 \
+                    else np.zeros_like(mean)
                 doses = sel["dose"].values
                 ok = np.isfinite(mean)
-                points = (doses[ok], mean[ok])
-                layers += [hv.Curve(points, "dose", metric, label=str(method)),
-                           hv.Scatter(points, "dose", metric, label=str(method)).opts(size=7)]
+                points = (doses[ok], mean[ok], spread[ok], n[ok])
+                layers += [hv.Curve(points[:2], "dose", metric, label=str(method)),
+                           hv.Scatter(points, "dose", [metric, "std", "n"], label=str(method)).opts(size=7)]
+                if (n[ok] > 1).any():  # mean ± standard deviation over the repeats
+                    layers.append(hv.ErrorBars(points[:3], "dose", [metric, "std"]))
             overlay = hv.Overlay(layers).opts(
                 hv.opts.Scatter(tools=["hover"]),
                 hv.opts.Overlay(title=f"{view} view", legend_position="right", logx=True,

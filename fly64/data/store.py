@@ -87,8 +87,10 @@ class Store:
     def study_path(self) -> Path:
         return self.root / "study.yaml"
 
-    def dose_path(self, dose: float) -> Path:
-        return self.root / "doses" / f"dose-{dose_tag(dose)}.zarr"
+    def dose_path(self, dose: float, repeat: int = 0) -> Path:
+        """The dose dataset of a repeat: ``dose-1e3.zarr`` for repeat 0, ``dose-1e3-r2.zarr`` for 2."""
+        suffix = f"-r{repeat}" if repeat else ""
+        return self.root / "doses" / f"dose-{dose_tag(dose)}{suffix}.zarr"
 
     def view_path(self, dose: float, view: str) -> Path:
         return self.root / "views" / f"dose-{dose_tag(dose)}" / f"{view}.npz"

@@ -191,7 +191,7 @@ def compare_study(study: Study, store: Store, reporter: Reporter | None = None) 
         reporter.progress(i / len(cells), f"scoring {cell.job_id}")
         reporter.check_cancel()
         if cell.dose not in truths:
-            ds = open_dose_dataset(store.dose_path(cell.dose))
+            ds = open_dose_dataset(store.dose_path(cell.dose, cell.seed))  # object and scan: every repeat's
             truths[cell.dose] = ds["object"].values
             probe_peaks[cell.dose] = float(np.abs(ds["probe"].values).max() ** 2)
             cores[cell.dose] = footprint_core(ds.sizes["ky"], float(ds.attrs["footprint_px"]))

@@ -340,7 +340,8 @@ def resolve_entry(entry: str):
 
 
 def _input_hashes(store: Store, spec: JobSpec) -> dict:
-    """Settings hashes of the data a job reads that exist: its dose dataset; a cell's view.
+    """Settings hashes of the data a job reads that exist: its dose dataset (a cell's: its
+    repeat's); a cell's view.
 
     A missing input is left out here; the phase that needs it fails with its own message.
     """
@@ -349,8 +350,9 @@ def _input_hashes(store: Store, spec: JobSpec) -> dict:
 
     inputs, cell = {}, spec.params.get("cell")
     dose = cell["dose"] if cell else spec.params.get("dose")
-    if dose is not None and spec.kind != "simulate" and store.dose_path(dose).exists():
-        inputs["dose_dataset"] = open_dose_dataset(store.dose_path(dose)).attrs["settings_hash"]
+    path = store.dose_path(dose, cell.get("seed", 0) if cell else 0) if dose is not None else None
+    if path is not None and spec.kind != "simulate" and path.exists():
+        inputs["dose_dataset"] = open_dose_dataset(path).attrs["settings_hash"]
     if cell and store.view_path(cell["dose"], cell["view"]).exists():
         inputs["view"] = load_view(store.view_path(cell["dose"], cell["view"])).settings_hash
     return inputs

@@ -234,7 +234,12 @@ class Study(param.Parameterized):
 
     # --- train (phase E, the PINN)
     methods = Choices(["pinn", "lsqml"], allowed=METHODS, item_type=str, doc="Methods compared.")
-    repeats = param.List([0], item_type=int, doc="Repeat seeds (error bars); each repeats every cell.")
+    repeats = param.List(
+        [0], item_type=int,
+        doc="Repeat seeds (error bars): repeat r is an independent experiment — its own Poisson counts "
+            "at every dose (scan, object and probe shared), its own PINN initialisation and shuffling, "
+            "the baseline run on its data. Adding a repeat runs only its jobs.",
+    )
     epochs = param.Integer(50, bounds=(1, 10000), doc="PINN training epochs (early stopping may end sooner).")
     batch_size = param.Integer(16, bounds=(1, 4096), doc="PINN batch size, groups.")
     learning_rate = param.Number(2e-3, bounds=(1e-6, 1.0), doc="PINN Adam learning rate.")

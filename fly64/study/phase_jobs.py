@@ -14,14 +14,15 @@ from fly64.study.model import Study
 
 
 def simulate_job(study: Study, store: Store, params: dict, reporter: Reporter, job_dir: Path) -> dict:
-    """Phase C for ``params["dose"]``."""
+    """Phase C for ``params["dose"]`` and repeat ``params["repeat"]`` (0 when absent)."""
     from fly64.study.simulate import simulate_study
 
     def tick(dose, done, total):
         reporter.progress(done / total, f"{done}/{total} patterns")
         reporter.check_cancel()
 
-    [(_, path, skipped)] = simulate_study(study, store, doses=[params["dose"]], progress=tick)
+    [(_, path, skipped)] = simulate_study(study, store, doses=[params["dose"]], progress=tick,
+                                          repeats=[params.get("repeat", 0)])
     return {"path": str(path), "skipped": skipped}
 
 

@@ -60,7 +60,7 @@ def reconstruct_cell(
         )
     reporter = reporter or Reporter()
     started = time.perf_counter()
-    ds = open_dose_dataset(store.dose_path(cell.dose))
+    ds = open_dose_dataset(store.dose_path(cell.dose, cell.seed))  # the repeat's own counts
     view = load_current_view(store, study, cell.dose, cell.view, before="reconstructing")
     indices = np.asarray(view.indices["test"])
     positions = ds["positions"].values[indices]

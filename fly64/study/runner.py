@@ -3,8 +3,9 @@
 :class:`StudyRunner` is the one API of the CLI (``fly64 run/train/reconstruct``) and the
 app. Planning skips what is already there — a dose simulated and a view cut with the
 same settings, a cell whose result exists with the same ``settings_hash(phase)`` — and
-re-runs failed or cancelled jobs. Dependencies: simulate(dose) → overlap(dose, view) →
-train/reconstruct(cell) → compare.
+re-runs failed or cancelled jobs. Dependencies: simulate(dose, repeat) → train/reconstruct
+(cell of that repeat); simulate(dose, repeat 0) → overlap(dose, view) → train/reconstruct
+(cells of that view, every repeat: the scan is shared) → compare.
 """
 
 from collections.abc import Sequence
@@ -27,9 +28,11 @@ ENTRIES = {
 }
 
 
-def simulate_spec(study: Study, dose: float, entries=ENTRIES) -> JobSpec:
-    return JobSpec(f"simulate-d{dose_tag(dose)}", "simulate", entries["simulate"],
-                   {"dose": dose}, study.settings_hash("simulate"))
+def simulate_spec(study: Study, dose: float, repeat: int = 0, entries=ENTRIES) -> JobSpec:
+    """Simulate one dose for one repeat (job ``simulate-d1e3``, or ``simulate-d1e3-r2`` for repeat 2)."""
+    suffix = f"-r{repeat}" if repeat else ""
+    return JobSpec(f"simulate-d{dose_tag(dose)}{suffix}", "simulate", entries["simulate"],
+                   {"dose": dose, "repeat": repeat}, study.settings_hash("simulate"))
 
 
 def overlap_spec(study: Study, dose: float, view: str, needs=(), entries=ENTRIES) -> JobSpec:
@@ -74,17 +77,20 @@ def plan_jobs(study: Study, store: Store, cells: Sequence[Cell], *, compare: boo
     registry = Registry(store)
     todo = [c for c in cells if not cell_up_to_date(registry, study, c)]
     specs, upstream = [], {}
-    for dose in dict.fromkeys(c.dose for c in todo):
-        if not is_simulated(store, study, dose):
-            specs.append(simulate_spec(study, dose, entries))
-            upstream[dose] = specs[-1].job_id
-    for dose, view in dict.fromkeys((c.dose, c.view) for c in todo):
-        if not is_cut(store, study, dose, view):
-            needs = [upstream[dose]] if dose in upstream else []
-            specs.append(overlap_spec(study, dose, view, needs, entries))
-            upstream[dose, view] = specs[-1].job_id
-    for cell in todo:  # a view still cut from a dose being re-simulated waits for the dose
-        needs = [upstream[k] for k in ((cell.dose, cell.view), cell.dose) if k in upstream][:1]
+    cuts = [(d, v) for d, v in dict.fromkeys((c.dose, c.view) for c in todo) if not is_cut(store, study, d, v)]
+    # each cell's repeat, and repeat 0 of every dose a view is cut from (the views read its scan)
+    datasets = dict.fromkeys([(c.dose, c.seed) for c in todo] + [(d, 0) for d, _ in cuts])
+    for dose, repeat in datasets:
+        if not is_simulated(store, study, dose, repeat):
+            specs.append(simulate_spec(study, dose, repeat, entries))
+            upstream["simulate", dose, repeat] = specs[-1].job_id
+    for dose, view in cuts:
+        needs = [upstream[k] for k in [("simulate", dose, 0)] if k in upstream]
+        specs.append(overlap_spec(study, dose, view, needs, entries))
+        upstream["overlap", dose, view] = specs[-1].job_id
+    for cell in todo:  # its view (cut from repeat 0) and its repeat's dataset
+        keys = [("overlap", cell.dose, cell.view), ("simulate", cell.dose, cell.seed)]
+        needs = [upstream[k] for k in keys if k in upstream]
         specs.append(cell_spec(study, cell, needs, entries))
     if compare and (todo or not compare_up_to_date(registry, study)):
         specs.append(compare_spec(study, [c.job_id for c in todo], entries))

@@ -1,4 +1,10 @@
-"""Phase C: simulate diffraction counts at each dose into the store."""
+"""Phase C: simulate diffraction counts at each dose into the store.
+
+Every repeat seed of the study is an independent experiment: repeat r draws its own Poisson
+counts at every dose (seed :func:`noise_seed`), into a dataset of its own
+(``Store.dose_path(dose, r)``). The object, probe and scan (jitter included) are the
+study's, shared by all repeats, so each dose's views are cut once and serve every repeat.
+"""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -76,17 +82,28 @@ def base_scan(study: Study, object_shape: tuple[int, int]) -> tuple[np.ndarray, 
     return positions[keep], labels[keep]
 
 
+def noise_seed(simulation_seed: int, repeat: int) -> int:
+    """The Poisson seed of a repeat: ``simulation_seed`` itself for repeat 0 (the datasets of a
+    single-repeat study are unchanged), else drawn from ``SeedSequence([simulation_seed, repeat])``."""
+    if repeat == 0:
+        return simulation_seed
+    return int(np.random.SeedSequence([simulation_seed, repeat]).generate_state(1)[0])
+
+
 def simulate_dose(
-    study: Study, dose: float, scene: Scene | None = None, progress: Callable | None = None
+    study: Study, dose: float, scene: Scene | None = None, progress: Callable | None = None, repeat: int = 0
 ) -> xr.Dataset:
-    """The dataset of one dose: Poisson counts with ``dose`` expected photons per pattern."""
+    """The dataset of one dose and repeat: Poisson counts with ``dose`` expected photons per pattern."""
     scene = scene or make_scene(study)
     counts, probe = simulate_counts(
-        scene.object, scene.probe, scene.positions, dose, study.simulation_seed, progress=progress
+        scene.object, scene.probe, scene.positions, dose, noise_seed(study.simulation_seed, repeat),
+        progress=progress,
     )
     attrs = {
         "dose": float(dose),
         "simulation_seed": study.simulation_seed,
+        "repeat": int(repeat),
+        "noise_seed": noise_seed(study.simulation_seed, repeat),
         "footprint_px": footprint_diameter(scene.probe),
         "patch_size": study.patch_size,
         "guard_rows": study.guard_rows,
@@ -97,9 +114,9 @@ def simulate_dose(
     return build_dose_dataset(counts, scene.positions, scene.split, probe, scene.object, attrs)
 
 
-def is_simulated(store: Store, study: Study, dose: float) -> bool:
-    """True when the store holds this dose, made with the same simulation settings."""
-    path = store.dose_path(dose)
+def is_simulated(store: Store, study: Study, dose: float, repeat: int = 0) -> bool:
+    """True when the store holds this dose and repeat, made with the same simulation settings."""
+    path = store.dose_path(dose, repeat)
     if not path.exists():
         return False
     try:
@@ -109,11 +126,12 @@ def is_simulated(store: Store, study: Study, dose: float) -> bool:
 
 
 def simulate_study(
-    study: Study, store: Store, doses=None, progress: Callable | None = None
+    study: Study, store: Store, doses=None, progress: Callable | None = None, repeats=None
 ) -> list[tuple[float, Path, bool]]:
-    """Simulate each dose not yet in the store; returns (dose, path, skipped) per dose.
+    """Simulate each dose and repeat not yet in the store; returns (dose, path, skipped) per pair.
 
-    ``progress(dose, n_done, total=n_total)`` is called as batches finish.
+    ``repeats`` defaults to the study's repeat seeds. ``progress(dose, n_done, total=n_total)``
+    is called as batches finish.
     """
     todo = study.doses if doses is None else doses
     for dose in todo:
@@ -121,12 +139,13 @@ def simulate_study(
             raise StudyError(f"dose: {dose} is not a positive number of photons per pattern")
     scene, report = None, []
     for dose in todo:
-        path = store.dose_path(dose)
-        if is_simulated(store, study, dose):
-            report.append((dose, path, True))
-            continue
-        scene = scene or make_scene(study)
-        tick = None if progress is None else partial(progress, dose, total=len(scene.positions))
-        write_dose_dataset(simulate_dose(study, dose, scene, tick), path)
-        report.append((dose, path, False))
+        for repeat in study.repeats if repeats is None else repeats:
+            path = store.dose_path(dose, repeat)
+            if is_simulated(store, study, dose, repeat):
+                report.append((dose, path, True))
+                continue
+            scene = scene or make_scene(study)
+            tick = None if progress is None else partial(progress, dose, total=len(scene.positions))
+            write_dose_dataset(simulate_dose(study, dose, scene, tick, repeat), path)
+            report.append((dose, path, False))
     return report

@@ -87,7 +87,7 @@ class CellData:
 
 def prepare_cell(study: Study, store: Store, cell: Cell) -> CellData:
     """Open the cell's dose dataset and view and set up its groups (StudyError if out of date)."""
-    ds = open_dose_dataset(store.dose_path(cell.dose))
+    ds = open_dose_dataset(store.dose_path(cell.dose, cell.seed))  # the repeat's own counts
     view = load_current_view(store, study, cell.dose, cell.view, before="training")
     gridsize = cell.gridsize
     if gridsize not in view.groups.get("train", {}) or gridsize not in view.groups.get("test", {}):

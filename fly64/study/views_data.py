@@ -35,9 +35,9 @@ def _open_cached(path: str, stamp: int) -> xr.Dataset:
     return open_dose_dataset(Path(path))
 
 
-def dose_dataset(store: Store, dose: float) -> xr.Dataset:
-    """The lazy dose dataset (opened once per version of the file)."""
-    path = store.dose_path(dose)
+def dose_dataset(store: Store, dose: float, repeat: int = 0) -> xr.Dataset:
+    """The lazy dataset of a dose and repeat (opened once per version of the file)."""
+    path = store.dose_path(dose, repeat)
     if not path.exists():
         return open_dose_dataset(path)  # raises the contract's "run fly64 simulate" message
     return _open_cached(str(path), _stamp(path))

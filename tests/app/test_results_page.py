@@ -40,3 +40,27 @@ def test_a_cell_finished_after_the_comparison_shows_a_warning(tmp_path):
     alert = page.body.objects[0]
     assert isinstance(alert, pn.pane.Alert) and alert.alert_type == "warning"
     assert "out of date" in alert.object and later.job_id in alert.object
+
+
+def test_metric_against_dose_shows_the_spread_over_repeats(tmp_path):
+    study = Study.preset("quick", doses=[1e3], object_size=96, views={"dense": 0.7}, methods=["lsqml"],
+                         repeats=[0, 1])
+    store = prepare_store(tmp_path / "store", study)
+    simulate_study(study, store)  # both repeats
+    ds = open_dose_dataset(store.dose_path(1e3))
+    truth, probe = ds["object"].values, ds["probe"].values
+    positions = np.array([(y, x) for y in range(40, 60, 6) for x in range(20, 76, 6)])
+    weights = coverage_map(positions, np.abs(probe) ** 2, truth.shape).astype(np.float32)
+    rng = np.random.default_rng(0)
+    for seed, noise in ((0, 0.05), (1, 0.3)):  # two repeats of one cell, scored differently
+        noisy = truth * np.exp(1j * noise * rng.standard_normal(truth.shape))
+        finish(store, Cell(1e3, "dense", "lsqml", 1, seed), noisy.astype(np.complex64), weights)
+    compare_study(study, store)
+    page = ResultsPage()
+    data = page.collect(store)
+    row = page._versus_dose(data.cube, "ssim", "phase")
+    (overlay,) = [pane.object for pane in row]
+    bars = [layer for layer in overlay if isinstance(layer, hv.ErrorBars)]
+    assert len(bars) == 1 and float(bars[0].dframe()["std"].iloc[0]) > 0
+    scatter = next(layer for layer in overlay if isinstance(layer, hv.Scatter))
+    assert scatter.dframe()["n"].tolist() == [2]

@@ -53,6 +53,7 @@ def test_export_a_views_split_keeps_its_patterns_in_order(cut_store, tmp_path):
     (["--dose", "5"], "not a dose of the study"),
     (["--dose", "1e3", "--split", "test"], "--split needs --view"),
     (["--dose", "1e3", "--view", "nope"], "no view 'nope'"),
+    (["--dose", "1e3", "--repeat", "3"], "not a repeat of the study"),
 ])
 def test_bad_export_requests_are_one_line_errors(cut_store, tmp_path, capsys, flags, message):
     assert main(["export", "--store", str(cut_store.root), *flags, "--output", str(tmp_path / "x.npz")]) == 2
