@@ -109,7 +109,7 @@ def write_dose_dataset(ds: xr.Dataset, path: Path) -> None:
 
 
 def _resimulate_hint(path: Path) -> str:
-    tag = path.stem.removeprefix("dose-")
+    tag = path.stem.removeprefix("dose-").split("-r")[0]  # dose-1e3-r2 (repeat 2): --dose 1e3
     return f"re-simulate it with `fly64 simulate --store {path.parent.parent} --dose {tag}`"
 
 
