@@ -30,7 +30,7 @@ def add_store_arg(parser: argparse.ArgumentParser) -> None:
 def add_study_args(parser: argparse.ArgumentParser) -> None:
     """--preset / --config / --store / --force, shared by commands that create results."""
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("--preset", help="quick, standard or seed (default: the store's study, else standard)")
+    group.add_argument("--preset", help="quick, standard, paper (standard × 3 repeats) or seed (default: the store's study, else standard)")
     group.add_argument("--config", help="a study settings file (YAML or JSON)")
     add_store_arg(parser)
     parser.add_argument("--force", action="store_true", help="archive results of other settings")

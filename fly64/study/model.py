@@ -566,6 +566,8 @@ PRESETS: dict[str, dict] = {
     ),
     # the app's and `fly64 run`'s default: meaningful science on a laptop CPU
     "standard": dict(),
+    # the standard grid with error bars: three independent repeats (≈ 3 × 26 min on 2 cores)
+    "paper": dict(repeats=[0, 1, 2]),
     # seed-scale sizes (N = 128), for a GPU
     "seed": dict(
         patch_size=128, object_size=1024, epochs=100, batch_size=32,
