@@ -70,9 +70,9 @@ def compare_job(study, store, params, reporter, job_dir):
 
 
 def long_cell_job(study, store, params, reporter, job_dir):
-    """A stand-in cell that runs for a minute unless cancelled (checks every 0.1 s)."""
-    for step in range(600):
-        reporter.progress(step / 600)
+    """A stand-in cell that runs for two minutes unless cancelled (checks every 0.1 s)."""
+    for step in range(1200):
+        reporter.progress(step / 1200)
         reporter.check_cancel()
         time.sleep(0.1)
     return cell_job(study, store, params, reporter, job_dir)
