@@ -63,7 +63,10 @@ def objects(root: Path) -> dict:
 
 def launch_runner_parent(root, entries: dict, then: str, **popen) -> subprocess.Popen:
     """Another process that makes a 1-worker StudyRunner ``r`` on ``root`` and runs ``then``."""
-    code = ("import sys, json; from fly64.study.model import Study; from fly64.study.runner import StudyRunner; "
+    # Ctrl-C as at a terminal, even where this test runs in a non-interactive shell's background
+    # job (POSIX: such a job and its children start with SIGINT ignored)
+    code = ("import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+            "import sys, json; from fly64.study.model import Study; from fly64.study.runner import StudyRunner; "
             "r = StudyRunner(sys.argv[1], Study.from_json(sys.argv[2]), workers=1, "
             "entries=json.loads(sys.argv[3])); " + then)
     return subprocess.Popen([sys.executable, "-c", code, str(root), STUDY.to_json(), json.dumps(entries)],
