@@ -56,6 +56,19 @@ def finish(store, cell: Cell, obj, weights, state="done", info=None):
         obj.astype(np.complex64), weights, [{"epoch": 1, "cost": 1.0}], info=info or {}))
 
 
+def simulated_store(root, **settings):
+    """A quick study of one dose (1e3) simulated in a store at ``root``, with the truth and the
+    stitching weights of a small patch of test positions: (study, store, truth, weights)."""
+    study = Study.preset("quick", doses=[1e3], object_size=96, views={"dense": 0.7}, **settings)
+    store = prepare_store(root, study)
+    simulate_study(study, store)
+    ds = open_dose_dataset(store.dose_path(1e3))
+    truth, probe = ds["object"].values, ds["probe"].values
+    positions = np.array([(y, x) for y in range(40, 60, 6) for x in range(20, 76, 6)])
+    weights = coverage_map(positions, np.abs(probe) ** 2, truth.shape).astype(np.float32)
+    return study, store, truth, weights
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     """A store with some cells done, some not, and one that cannot be scored.
@@ -178,13 +191,7 @@ def test_a_comparison_older_than_the_timing_fields_reads_as_nan(graded, tmp_path
 
 
 def test_report_warns_when_cells_finish_after_the_comparison(tmp_path, capsys):
-    study = Study.preset("quick", doses=[1e3], object_size=96, views={"dense": 0.7}, methods=["pinn", "lsqml"])
-    store = prepare_store(tmp_path / "store", study)
-    simulate_study(study, store)
-    ds = open_dose_dataset(store.dose_path(1e3))
-    truth, probe = ds["object"].values, ds["probe"].values
-    positions = np.array([(y, x) for y in range(40, 60, 6) for x in range(20, 76, 6)])
-    weights = coverage_map(positions, np.abs(probe) ** 2, truth.shape).astype(np.float32)
+    study, store, truth, weights = simulated_store(tmp_path / "store", methods=["pinn", "lsqml"])
     first, later = Cell(1e3, "dense", "pinn", 1, 0), Cell(1e3, "dense", "lsqml", 1, 0)
     finish(store, first, truth, weights)
     compare_study(study, store)
