@@ -40,6 +40,11 @@ def dose_tag(dose: float) -> str:
     return f"{round(mantissa, 3):g}e{exponent}"
 
 
+def repeat_tag(repeat: int) -> str:
+    """The suffix naming a repeat's dataset and simulation job: '' for repeat 0, '-r2' for 2."""
+    return f"-r{repeat}" if repeat else ""
+
+
 @dataclass(frozen=True)
 class Store:
     """Paths inside one store directory. Construct with :meth:`create` or :meth:`open`."""
@@ -89,8 +94,7 @@ class Store:
 
     def dose_path(self, dose: float, repeat: int = 0) -> Path:
         """The dose dataset of a repeat: ``dose-1e3.zarr`` for repeat 0, ``dose-1e3-r2.zarr`` for 2."""
-        suffix = f"-r{repeat}" if repeat else ""
-        return self.root / "doses" / f"dose-{dose_tag(dose)}{suffix}.zarr"
+        return self.root / "doses" / f"dose-{dose_tag(dose)}{repeat_tag(repeat)}.zarr"
 
     def view_path(self, dose: float, view: str) -> Path:
         return self.root / "views" / f"dose-{dose_tag(dose)}" / f"{view}.npz"

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
-from fly64.data.store import MARKER, Store, dose_tag
+from fly64.data.store import MARKER, Store, dose_tag, repeat_tag
 from fly64.study.cells import Cell, iter_cells, select_cells
 from fly64.study.executors import Executor, make_executor
 from fly64.study.jobs import DAMAGED, DONE, JobSpec, prepare_job, process_identity, store_lock
@@ -30,8 +30,7 @@ ENTRIES = {
 
 def simulate_spec(study: Study, dose: float, repeat: int = 0, entries=ENTRIES) -> JobSpec:
     """Simulate one dose for one repeat (job ``simulate-d1e3``, or ``simulate-d1e3-r2`` for repeat 2)."""
-    suffix = f"-r{repeat}" if repeat else ""
-    return JobSpec(f"simulate-d{dose_tag(dose)}{suffix}", "simulate", entries["simulate"],
+    return JobSpec(f"simulate-d{dose_tag(dose)}{repeat_tag(repeat)}", "simulate", entries["simulate"],
                    {"dose": dose, "repeat": repeat}, study.settings_hash("simulate"))
 
 
