@@ -19,6 +19,7 @@ from bokeh.palettes import Category10_10
 
 from fly64.data.npz import export_npz
 from fly64.data.store import dose_tag
+from fly64.study.aggregate import aggregate
 from fly64.study.model import Study
 from fly64.study.views_data import dose_dataset, frc_curves, result_files
 
@@ -127,7 +128,8 @@ class ResultsPage(pn.viewable.Viewer):
                              "the whole test split (PINN: forward passes and stitching; LSQML: its whole "
                              "reconstruction); hover for the training seconds."),
             self._quality_time(data.quality_time, cube),
-            pn.pane.Markdown("#### PINN − baseline"),
+            pn.pane.Markdown("#### PINN − baseline\nPaired per repeat (same data), mean over the repeats; "
+                             "hover for the standard deviation and n."),
             pn.bind(self._differences, data.differences, cube, metric, part),
             pn.pane.Markdown("#### Fourier ring correlation"),
             self._frc(data.frc, cube, part),
@@ -205,13 +207,13 @@ class ResultsPage(pn.viewable.Viewer):
         rows = table[(table["metric"] == metric) & (table["part"] == part) & np.isfinite(table["difference"])]
         if rows.empty:
             return notice("Differences need a PINN and a baseline result of the same dose and view.")
-        rows = rows.groupby(["dose", "view", "gridsize", "baseline"], as_index=False)["difference"].mean()
+        rows = aggregate(rows, "difference").rename(columns={"mean": "difference"})  # paired per repeat
         bound = max(float(np.nanmax(np.abs(rows["difference"]))), 1e-12)
         labels = _dose_labels(cube["dose"].values)
         plots = []
         for (gridsize, baseline), group in rows.groupby(["gridsize", "baseline"]):
             frame = group.assign(dose=group["dose"].map(lambda d: f"{d:g}"))
-            heat = hv.HeatMap(frame, ["view", "dose"], "difference").redim.values(dose=labels)
+            heat = hv.HeatMap(frame, ["view", "dose"], ["difference", "std", "n"]).redim.values(dose=labels)
             plots.append(heat.opts(title=f"pinn_gs{gridsize} − {baseline}", cmap="RdBu", clim=(-bound, bound),
                                    clabel=f"Δ {metric}", **HEAT))
         return pn.Row(*[plot(p) for p in plots], css_classes=["differences"])
@@ -251,12 +253,23 @@ class ResultsPage(pn.viewable.Viewer):
     def _downloads(self, files, cube):
         buttons = [pn.widgets.FileDownload(file=str(p), filename=name, label=name, embed=False, width=260)
                    for name, p in files.items()]
-        doses = sorted(float(d) for d in cube["dose"].values if self.store.dose_path(float(d)).exists())
+        folder = Path(tempfile.mkdtemp(prefix="fly64-export-"))
+        store = self.store
+
+        def report():
+            from fly64.study.html_report import write_study_report  # matplotlib: only when asked
+
+            study = Study.load(store.study_path, whole=True)
+            return str(write_study_report(study, store, folder / "fly64-study-report.html"))
+
+        buttons.append(pn.widgets.FileDownload(callback=report, filename="fly64-study-report.html",
+                                               label="study report (HTML)", embed=False, width=260,
+                                               button_type="primary", css_classes=["study-report"]))
+        doses = sorted(float(d) for d in cube["dose"].values if store.dose_path(float(d)).exists())
         if not doses:
             return pn.FlexBox(*buttons)
         dose = pn.widgets.Select(label="dose to export (PtychoPINN NPZ)", options={f"{d:g}": d for d in doses},
                                  width=220)
-        folder = Path(tempfile.mkdtemp(prefix="fly64-export-"))
 
         def export():
             path = folder / f"fly64-dose-{dose_tag(dose.value)}.npz"

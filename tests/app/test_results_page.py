@@ -46,3 +46,23 @@ def test_metric_against_dose_shows_the_spread_over_repeats(tmp_path):
     assert len(bars) == 1 and float(bars[0].dframe()["std"].iloc[0]) > 0
     scatter = next(layer for layer in overlay if isinstance(layer, hv.Scatter))
     assert scatter.dframe()["n"].tolist() == [2]
+
+
+def test_differences_show_their_spread_and_the_study_report_downloads(tmp_path):
+    study, store, truth, weights = simulated_store(tmp_path / "store", methods=["pinn", "lsqml"], gridsizes=[1],
+                                                   repeats=[0, 1])
+    rng = np.random.default_rng(0)
+    for seed in (0, 1):
+        for method, noise in (("pinn", 0.4 + 0.3 * seed), ("lsqml", 0.1)):
+            noisy = truth * np.exp(1j * noise * rng.standard_normal(truth.shape))
+            finish(store, Cell(1e3, "dense", method, 1, seed), noisy.astype(np.complex64), weights)
+    compare_study(study, store)
+    page = ResultsPage()
+    data = page.collect(store)
+    page.apply(store, data)
+    (heat,) = [pane.object for pane in page._differences(data.differences, data.cube, "ssim", "phase")]
+    frame = heat.dframe()
+    assert frame["n"].tolist() == [2] and float(frame["std"].iloc[0]) > 0 and frame["difference"].iloc[0] < 0
+    (button,) = [w for w in page.body.select(pn.widgets.FileDownload) if w.filename == "fly64-study-report.html"]
+    text = open(button.callback()).read()
+    assert text.startswith("<!DOCTYPE html>") and study.settings_hash() in text

@@ -8,13 +8,16 @@ as rows of part ``time``: ``dose, view, gridsize, method, seed, part, metric, va
 speed-ups), ``json`` (``{"metrics": [...], "differences": [...], "speedups": [...]}``, one
 object per row). ``--aggregate`` replaces each table's seed column by the mean, standard
 deviation and count over the repeats (:func:`fly64.study.aggregate.aggregate`); the
-differences are paired per repeat before they are aggregated.
+differences are paired per repeat before they are aggregated. ``html`` writes the study
+report (:mod:`fly64.study.html_report`: one self-contained file, figures embedded) to
+``--output``.
 A comparison that no longer matches the store (cells finished or re-run after it,
 evaluation settings changed) is still printed, with a warning on stderr.
 """
 
 import json
 import sys
+from pathlib import Path
 
 import pandas as pd
 
@@ -31,6 +34,8 @@ from fly64.study.compare import (
     tidy_table,
     timing_table,
 )
+from fly64.study.html_report import write_study_report
+from fly64.study.model import StudyError
 from fly64.study.workspace import load_store_study
 
 
@@ -38,7 +43,9 @@ def register(sub) -> None:
     parser = sub.add_parser(
         "report", help="print the metrics and timing, PINN − baseline differences and the PINN's speed-up")
     add_store_arg(parser)
-    parser.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    parser.add_argument("--format", choices=("table", "csv", "json", "html"), default="table")
+    parser.add_argument("--output", type=Path, metavar="FILE.html",
+                        help="html: where to write the study report (required with --format html)")
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--differences", action="store_true",
                        help="csv: the PINN − baseline table (paired per repeat) instead of the metrics")
@@ -71,6 +78,8 @@ def _records(frame: pd.DataFrame) -> list[dict]:
 
 
 def run(args) -> int:
+    if (args.format == "html") != (args.output is not None):
+        raise StudyError("--format html writes a file: give both --format html and --output FILE.html")
     store, study = load_store_study(args.store)
     if not finished_cells(study, store):
         raise NoResultsError(
@@ -90,7 +99,10 @@ def run(args) -> int:
     if stale:  # on stderr, so csv and json output stay parseable
         print(f"warning: the comparison is out of date ({'; '.join(stale)}); "
               f"run `fly64 compare --store {store.root}` to refresh it", file=sys.stderr)
-    if args.format == "csv":
+    if args.format == "html":
+        path = write_study_report(study, store, args.output)
+        print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
+    elif args.format == "csv":
         chosen = "differences" if args.differences else "speedups" if args.speedups else "metrics"
         print(tables[chosen].to_csv(index=False), end="")
     elif args.format == "json":

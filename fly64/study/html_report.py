@@ -1,0 +1,250 @@
+"""A study report in one self-contained HTML file: settings, scene, grid state, results.
+
+:func:`study_report` builds the page from what a store holds — the study's settings (every
+field, its description, the settings hash and the package versions), the probe and object
+of the first dose (with D₉₀ and each view's overlap figures), the state of every cell, the
+comparison's tables (mean ± std (n) over the repeats) and its figures (metric against
+dose, FRC curves, reconstructions beside the truth), and the PINN's health flags.
+Figures are PNGs embedded as ``data:`` URIs (re-encoded with a 256-colour palette), styles
+are inline: the file opens offline and requests nothing.
+"""
+
+import base64
+import html
+import importlib.metadata
+import io
+import time
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from fly64.data.atomic import write_bytes_atomic  # noqa: E402
+from fly64.data.store import Store  # noqa: E402
+from fly64.data.views import load_view  # noqa: E402
+from fly64.study.aggregate import aggregate  # noqa: E402
+from fly64.study.cells import iter_cells  # noqa: E402
+from fly64.study.compare import (  # noqa: E402
+    FIGURES,
+    differences,
+    load_cube,
+    speedups,
+    stale_reasons,
+    tidy_table,
+)
+from fly64.study.model import Study  # noqa: E402
+from fly64.study.registry import read_job  # noqa: E402
+from fly64.study.views_data import dose_dataset, scene_summary  # noqa: E402
+
+#: distributions whose versions the report records
+PACKAGES = ("fly64", "numpy", "scipy", "scikit-image", "torch", "ptychi", "xarray", "zarr", "matplotlib")
+#: (part, metric) pairs summarised in the report's tables
+SUMMARY = (("phase", "correlation"), ("amplitude", "correlation"), ("phase", "ssim"),
+           ("phase", "local_correlation"))
+STYLE = """
+body { font-family: sans-serif; margin: 2em auto; max-width: 1200px; color: #222; }
+h1 { font-size: 1.6em; } h2 { border-bottom: 1px solid #ccc; padding-top: 0.6em; }
+table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.85em; }
+th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: left; vertical-align: top; }
+th { background: #f3f3f3; }
+img { max-width: 100%; display: block; margin: 0.6em 0; }
+.warning { background: #fff4d6; border: 1px solid #e0b84f; padding: 0.6em; }
+.muted { color: #777; }
+"""
+
+
+def package_versions() -> dict[str, str]:
+    """Installed versions of :data:`PACKAGES` ("not installed" where missing)."""
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def png_data_uri(png: bytes) -> str:
+    """A PNG as a ``data:`` URI, re-encoded with a 256-colour palette (about 2–3× smaller)."""
+    image = Image.open(io.BytesIO(png)).convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT)
+    out = io.BytesIO()
+    image.save(out, "PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode("ascii")
+
+
+def _figure_png(fig) -> bytes:
+    out = io.BytesIO()
+    fig.savefig(out, format="png", dpi=90, bbox_inches="tight")
+    plt.close(fig)
+    return out.getvalue()
+
+
+def _img(png: bytes, alt: str) -> str:
+    return f'<img alt="{html.escape(alt)}" src="{png_data_uri(png)}">'
+
+
+def _table(frame: pd.DataFrame, **options) -> str:
+    return frame.to_html(index=False, border=0, na_rep="–", **options)
+
+
+def _settings_section(study: Study) -> str:
+    rows = [(name, repr(getattr(study, name)), study.param[name].doc or "") for name in study.setting_names()]
+    body = "".join(f"<tr><th>{html.escape(n)}</th><td>{html.escape(v)}</td>"
+                   f"<td>{html.escape(d)}</td></tr>" for n, v, d in rows)
+    versions = ", ".join(f"{k} {v}" for k, v in package_versions().items())
+    return (f"<h2 id='settings'>Settings</h2><p>Settings hash <code>{study.settings_hash()}</code> · "
+            f"{html.escape(versions)}</p><table><tr><th>setting</th><th>value</th><th>description</th></tr>"
+            f"{body}</table>")
+
+
+def _scene_figure(store: Store, dose: float) -> bytes:
+    """|P|, arg P with the D₉₀ circle and the N/2 support, |O| and arg O."""
+    ds = dose_dataset(store, dose)
+    probe, obj = ds["probe"].values, ds["object"].values
+    scene = scene_summary(store, dose)
+    fig, axes = plt.subplots(1, 4, figsize=(13, 3.4))
+    centre = (probe.shape[0] - 1) / 2
+    lit = np.abs(probe) >= 0.01 * np.abs(probe).max()  # arg P is noise where |P| vanishes
+    panels = ((np.abs(probe), "probe |P| (photons^½)", "gray"),
+              (np.where(lit, np.angle(probe), np.nan), "probe arg P (rad, |P| ≥ 1 % of max)", "twilight"),
+              (np.abs(obj), "object |O|", "gray"), (np.angle(obj), "object arg O (rad)", "twilight"))
+    for ax, (image, title, cmap) in zip(axes, panels, strict=True):
+        shown = ax.imshow(image, cmap=cmap)
+        fig.colorbar(shown, ax=ax, fraction=0.046)
+        ax.set_title(title, fontsize=9)
+        ax.set_xticks([]), ax.set_yticks([])
+    for ax in axes[:2]:
+        for diameter, colour, label in ((scene.footprint_px, "tab:orange", "D₉₀"),
+                                        (scene.patch_size / 2, "tab:cyan", "N/2")):
+            ax.add_patch(plt.Circle((centre, centre), diameter / 2, fill=False, color=colour, label=label))
+    axes[0].legend(loc="lower right", fontsize=7)
+    return _figure_png(fig)
+
+
+def _scene_section(study: Study, store: Store) -> str:
+    doses = [d for d in study.doses if store.dose_path(d).exists()]
+    if not doses:
+        return "<h2 id='scene'>Probe and object</h2><p class='muted'>No dose simulated yet.</p>"
+    scene = scene_summary(store, doses[0])
+    rows = []
+    for view in study.views:
+        path = store.view_path(doses[0], view)
+        if not path.exists():
+            continue
+        record = load_view(path)
+        for split, diag in record.diagnostics.items():
+            rows.append({"view": view, "split": split, "spacing S (px)": record.spacing,
+                         "1 − S/D₉₀": 1 - record.spacing / scene.footprint_px,
+                         "linear overlap (median)": diag["linear_overlap_median"],
+                         "disc overlap (mean)": diag["disc_overlap_mean"],
+                         "positions": len(record.indices[split]), "covered fraction": diag["covered_fraction"]})
+    overlap = _table(pd.DataFrame(rows), float_format="{:.3g}".format) if rows else (
+        "<p class='muted'>No view cut yet.</p>")
+    return (f"<h2 id='scene'>Probe and object</h2><p>Window N = {scene.patch_size} px, probe footprint "
+            f"D₉₀ = {scene.footprint_px:.1f} px, D₉₉ = {scene.footprint_99_px:.1f} px, "
+            f"{scene.support_fraction:.1%} of |P|² inside the N/2 support; object "
+            f"{html.escape(scene.object_source)}.</p>{_img(_scene_figure(store, doses[0]), 'probe and object')}"
+            f"<h3>Overlap of each view (dose {doses[0]:g})</h3>{overlap}")
+
+
+def _grid_section(study: Study, store: Store) -> str:
+    """The state of every cell and the health flags the PINN cells raised."""
+    states, flagged, unfinished = {}, [], []
+    for cell in iter_cells(study):
+        status = read_job(store.job_dir(cell.job_id))
+        state = status.state if status else "not run"
+        states[state] = states.get(state, 0) + 1
+        if state != "done":
+            unfinished.append({"cell": cell.job_id, "state": state,
+                               "message": status.message if status else ""})
+        flags = [k for k, v in (status.health if status else {}).items() if v is True]
+        if flags:
+            flagged.append({"cell": cell.job_id, "health flags": ", ".join(flags)})
+    counts = ", ".join(f"{n} {s}" for s, n in sorted(states.items()))
+    text = f"<h2 id='grid'>Grid</h2><p>{sum(states.values())} cells: {html.escape(counts)}.</p>"
+    if unfinished:
+        text += _table(pd.DataFrame(unfinished))
+    text += "<h3>Health flags</h3>" + (_table(pd.DataFrame(flagged)) if flagged else
+                                       "<p>No cell raised a health flag.</p>")
+    return text
+
+
+def _spread(frame: pd.DataFrame) -> pd.Series:
+    return frame.apply(lambda r: f"{r['mean']:.3f}" + (f" ± {r['std']:.3f}" if r["n"] > 1 else "")
+                       + f" ({r['n']:d})", axis=1)
+
+
+def summary_table(table: pd.DataFrame, value: str, keys: list[str]) -> pd.DataFrame:
+    """One row per ``keys`` group and part/metric of :data:`SUMMARY`, one column per dose:
+    "mean ± std (n)" over the repeats (± left out with one repeat)."""
+    chosen = pd.DataFrame(SUMMARY, columns=["part", "metric"]).merge(table)  # SUMMARY's order
+    if chosen.empty:
+        return chosen
+    stats = aggregate(chosen, value)
+    stats = stats[stats["n"] > 0].assign(text=lambda f: _spread(f), dose=lambda f: f["dose"].map("{:g}".format))
+    wide = stats.pivot_table(index=["part", "metric", *keys], columns="dose", values="text", aggfunc="first",
+                             sort=False)
+    return wide.reset_index().rename_axis(columns=None)
+
+
+def _results_section(study: Study, store: Store) -> str:
+    cube = load_cube(store)
+    table = tidy_table(cube)
+    stale = stale_reasons(study, store, cube)
+    text = "<h2 id='results'>Results</h2>"
+    if stale:
+        text += f"<p class='warning'>The comparison is out of date: {html.escape('; '.join(stale))}.</p>"
+    seeds = sorted(int(s) for s in table["seed"].unique())
+    text += (f"<p>Test split, registered; mean ± standard deviation over {len(seeds)} repeat(s) "
+             f"(seeds {', '.join(map(str, seeds))}), count in brackets.</p>")
+    text += _table(summary_table(table, "value", ["view", "gridsize", "method"]), classes="metrics")
+    diff = differences(cube)
+    text += "<h3>PINN − baseline (paired per repeat)</h3>" + (
+        _table(summary_table(diff, "difference", ["view", "gridsize", "baseline"]), classes="differences")
+        if len(diff) else "<p class='muted'>No dose and view has both a PINN and a baseline result.</p>")
+    fast = speedups(cube)
+    if len(fast):
+        stats = aggregate(fast, "speedup")
+        text += "<h3>PINN inference speed-up (baseline seconds / PINN seconds)</h3>" + _table(
+            stats, float_format="{:.3g}".format)
+    return text + _figures(store)
+
+
+def _figures(store: Store) -> str:
+    folder = store.results_dir / FIGURES
+    groups = (("Quality against dose (bars: min–max over repeats)", ("phase_vs_dose", "amplitude_vs_dose")),
+              ("Quality against inference time", ("quality_vs_time",)),
+              ("Fourier ring correlation", ("frc_phase", "frc_amplitude")))
+    text = ""
+    for title, names in groups:
+        found = [folder / f"{n}.png" for n in names if (folder / f"{n}.png").exists()]
+        if found:
+            text += f"<h3>{title}</h3>" + "".join(_img(p.read_bytes(), p.stem) for p in found)
+    cells = sorted(folder.glob("cell_*.png"))
+    if cells:
+        text += "<h3>Reconstructions beside the truth (first repeat)</h3>" + "".join(
+            _img(p.read_bytes(), p.stem) for p in cells)
+    return text
+
+
+def study_report(study: Study, store: Store) -> str:
+    """The whole report as HTML text (raises :class:`fly64.study.compare.NoResultsError`
+    when the store holds no comparison)."""
+    results = _results_section(study, store)
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S %Z")
+    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>fly64 study report</title>"
+            f"<style>{STYLE}</style></head><body><h1>fly64 study report</h1>"
+            f"<p class='muted'>Store {html.escape(str(store.root))} · written {stamp}</p>"
+            f"{results}{_grid_section(study, store)}{_scene_section(study, store)}{_settings_section(study)}</body></html>")
+
+
+def write_study_report(study: Study, store: Store, path: str | Path) -> Path:
+    """Write :func:`study_report` to ``path`` (atomically); returns the path."""
+    path = Path(path)
+    write_bytes_atomic(path, study_report(study, store).encode("utf-8"))
+    return path
