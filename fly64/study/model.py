@@ -3,24 +3,30 @@
 Widgets, CLI flags and job manifests are all generated from this class. Settings are
 grouped by the phase that first uses them; a phase's hash covers its own settings and
 those of every phase before it, so a result is reused only when all its inputs agree.
+The settings of the PINN's training loop and of the iterative baseline are defined, with
+their defaults and docs, by those stages' options (:mod:`fly64.study.options`).
 """
 
 import hashlib
 import json
-import math
-import re
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import param
-import yaml
 
+from fly64.baseline.settings import SolverSettings
 from fly64.data.npz import load_npz
 from fly64.models.stitch import STITCHING
-from fly64.physics import footprint_diameter, make_probe, support_fraction
+from fly64.models.train import TrainOptions
+from fly64.physics import footprint_diameter, make_probe
 from fly64.physics.object import OBJECTS
 from fly64.physics.probe import PROBES
+from fly64.study.checks import check_settings, setting_warnings
+from fly64.study.options import option_param
+from fly64.study.presets import PRESETS
+from fly64.study.setting_types import SEED_BOUNDS, Choices, Doses, StudyError, Views
+from fly64.study.study_file import StudyFile
 
 PHASES = ("simulate", "overlap", "train", "reconstruct", "evaluate")
 METHODS = ("pinn", "lsqml", "epie", "rpie")
@@ -35,62 +41,6 @@ UPSTREAM = {
 }
 
 
-class StudyError(ValueError):
-    """Invalid study settings; the message names the field and what is allowed."""
-
-
-class _SettingsLoader(yaml.SafeLoader):
-    """Safe YAML that reads ``1e3`` and ``1e-3`` as floats (YAML 1.2; YAML 1.1 made them strings)."""
-
-
-_SettingsLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
-    list("-+0123456789."),
-)
-
-#: first line of a study file fly64 wrote whole (:meth:`Study.to_yaml` ``hashed``): the settings' hash
-HASH_LINE = re.compile(rb"# fly64 settings ([0-9a-f]{16})\b")
-
-
-def parse_settings(data: bytes, path: str | Path, fmt: str | None = None) -> dict:
-    """The settings mapping in ``data``, the bytes of the study file ``path``.
-
-    ``fmt`` is ``"json"`` or ``"yaml"``; by default JSON for a ``.json`` path, else YAML.
-    Raises :class:`StudyError` naming ``path`` when ``data`` is empty, not UTF-8, not valid
-    YAML/JSON, or holds something other than a mapping.
-    """
-    if not data.strip():
-        raise StudyError(f"study file {path} is empty; write the settings in it (e.g. `preset: quick`)")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise StudyError(f"study file {path} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from exc
-    fmt = fmt or ("json" if Path(path).suffix == ".json" else "yaml")
-    try:
-        settings = json.loads(text) if fmt == "json" else yaml.load(text, Loader=_SettingsLoader)
-    except ValueError as exc:
-        raise StudyError(f"study file {path} is not valid JSON: {exc}") from exc
-    except yaml.YAMLError as exc:
-        raise StudyError(f"study file {path} is not valid YAML ({_yaml_problem(exc)})") from exc
-    if not isinstance(settings, dict):
-        raise StudyError(f"study file {path} must hold a mapping of settings, not a {type(settings).__name__}")
-    return settings
-
-
-def _yaml_problem(exc: yaml.YAMLError) -> str:
-    """A YAML error on one line: where and what."""
-    mark, problem = getattr(exc, "problem_mark", None), getattr(exc, "problem", None) or str(exc)
-    return f"line {mark.line + 1}, column {mark.column + 1}: {problem}" if mark else problem.replace("\n", " ")
-
-
-#: least fraction of |P|² the central disc of diameter N/2 must hold for the PINN's support
-SUPPORT_FRACTION = 0.99
-#: least linear overlap 1 − S/D of a view with ptychographic overlap (below it a view is expected
-#: to be a sparse contrast, and is warned about only when no view of the study reaches it)
-PTYCHOGRAPHIC_OVERLAP = 0.6
-
-
 @lru_cache(maxsize=32)
 def _cached_probe(size: int, kind: str, radius, defocus, npz: tuple | None) -> np.ndarray:
     """The study's probe, made (or read) once per distinct setting; ``npz`` = (path, mtime, bytes)."""
@@ -99,74 +49,7 @@ def _cached_probe(size: int, kind: str, radius, defocus, npz: tuple | None) -> n
     return probe
 
 
-#: the highest dose (photons per pattern): counts are int32, and every photon may fall in one pixel
-MAX_DOSE = 1e9
-#: seeds must fit the unsigned 32-bit range every generator the study feeds accepts
-SEED_BOUNDS = (0, 2**32 - 1)
-
-
-class Doses(param.List):
-    """A non-empty list of doses (photons per pattern) in (0, :data:`MAX_DOSE`]."""
-
-    def _validate(self, val):
-        super()._validate(val)
-        if val is None:
-            return
-        if not val:
-            raise StudyError(f"{self.name}: needs at least one dose (photons per pattern > 0)")
-        for d in val:
-            if isinstance(d, bool) or not isinstance(d, (int, float)) or not (0 < d < math.inf):
-                raise StudyError(
-                    f"{self.name}: every dose must be a positive number of photons, got {d!r}"
-                )
-            if d > MAX_DOSE:
-                raise StudyError(
-                    f"{self.name}: {d:g} photons per pattern is beyond the physical range "
-                    f"(0, {MAX_DOSE:g}] (counts are stored as int32)"
-                )
-
-
-class Views(param.Dict):
-    """Named overlap views: {name: target overlap fraction f in [0, 1)}."""
-
-    def _validate(self, val):
-        super()._validate(val)
-        if val is None:
-            return
-        if not val:
-            raise StudyError(f"{self.name}: needs at least one view, e.g. {{'dense': 0.7}}")
-        for name, f in val.items():
-            if not isinstance(name, str) or not name.isidentifier():
-                raise StudyError(f"{self.name}: view name {name!r} must be a plain word")
-            if isinstance(f, bool) or not isinstance(f, (int, float)) or not 0 <= f < 1:
-                raise StudyError(
-                    f"{self.name}: overlap fraction of view {name!r} must lie in [0, 1), got {f!r}"
-                )
-
-
-class Choices(param.List):
-    """A non-empty list drawn from a fixed set of allowed values, without repeats."""
-
-    __slots__ = ["allowed"]
-
-    def __init__(self, default=None, *, allowed=(), **params):
-        self.allowed = tuple(allowed)
-        super().__init__(default=default, **params)
-
-    def _validate(self, val):
-        super()._validate(val)
-        if val is None:
-            return
-        if not val:
-            raise StudyError(f"{self.name}: choose at least one of {list(self.allowed)}")
-        bad = [v for v in val if v not in self.allowed]
-        if bad:
-            raise StudyError(f"{self.name}: {bad} not allowed; choose from {list(self.allowed)}")
-        if len(set(val)) != len(val):
-            raise StudyError(f"{self.name}: {list(val)} repeats a value")
-
-
-class Study(param.Parameterized):
+class Study(StudyFile, param.Parameterized):
     """A dose × overlap × gridsize × method × seed study (defaults follow the original study)."""
 
     # --- simulate (phase C)
@@ -240,35 +123,30 @@ class Study(param.Parameterized):
             "at every dose (scan, object and probe shared), its own PINN initialisation and shuffling, "
             "the baseline run on its data. Adding a repeat runs only its jobs.",
     )
-    epochs = param.Integer(50, bounds=(1, 10000), doc="PINN training epochs (early stopping may end sooner).")
-    batch_size = param.Integer(16, bounds=(1, 4096), doc="PINN batch size, groups.")
-    learning_rate = param.Number(2e-3, bounds=(1e-6, 1.0), doc="PINN Adam learning rate.")
+    epochs = option_param(TrainOptions, "epochs", bounds=(1, 10000))
+    batch_size = option_param(TrainOptions, "batch_size", bounds=(1, 4096))
+    learning_rate = option_param(TrainOptions, "learning_rate", bounds=(1e-6, 1.0))
     model_width = param.Integer(8, bounds=(2, 256), doc="Channels of the PINN U-Net's first level.")
     model_depth = param.Integer(
         3, bounds=(1, 6), doc="Levels of the PINN U-Net; patch_size / 2 must be divisible by 2^depth."
     )
     validation_fraction = param.Number(0.1, bounds=(0.0, 0.5), doc="Training groups held out for validation.")
-    patience = param.Integer(8, bounds=(1, 1000), doc="Epochs without validation improvement before stopping.")
+    patience = option_param(TrainOptions, "patience", bounds=(1, 1000))
     train_probe = param.Boolean(False, doc="Let the PINN refine the probe (default: known, fixed).")
-    mae_weight = param.Number(
-        0.0, bounds=(0.0, None),
-        doc="Weight of an amplitude-MAE term (√photons per pixel) added to the PINN's Poisson NLL. "
-            "Off by default: it is biased at low counts, and with the back-propagated input it stalls "
-            "gridsize 2 at 1e3 photons (dense, 10 epochs: phase correlation 0.15 with 10 against 0.42 "
-            "with the NLL alone; notes/science_v2.md).",
-    )
+    mae_weight = option_param(TrainOptions, "mae_weight", bounds=(0.0, None))
     stitching = param.Selector(
         objects=list(STITCHING), default="weighted",
         doc="How PINN patches are joined on the test canvas: 'weighted' (|P|²-weighted mean) or "
             "'synchronised' (each patch's phase level first fixed from its overlaps; no ground truth).",
     )
-    snapshot_every = param.Integer(5, bounds=(1, 1000), doc="Epochs (or chunks) between snapshots.")
+    snapshot_every = option_param(TrainOptions, "snapshot_every", bounds=(1, 1000))
 
     # --- reconstruct (phase F, the iterative baseline)
-    baseline_epochs = param.Integer(100, bounds=(1, 10000), doc="Iterative solver epochs.")
-    baseline_batch_size = param.Integer(32, bounds=(1, 4096), doc="Iterative solver batch size.")
-    baseline_chunk = param.Integer(5, bounds=(1, 1000), doc="Epochs per progress/cancel chunk.")
-    baseline_free_probe = param.Boolean(False, doc="Let the solver refine the probe (default: fixed).")
+    baseline_epochs = option_param(SolverSettings, "epochs", bounds=(1, 10000))
+    baseline_batch_size = option_param(SolverSettings, "batch_size", bounds=(1, 4096))
+    baseline_chunk = option_param(SolverSettings, "chunk", bounds=(1, 1000))
+    baseline_snapshot_every = option_param(SolverSettings, "snapshot_every", bounds=(1, 1000))
+    baseline_free_probe = option_param(SolverSettings, "free_probe")
 
     # --- evaluate (phase G)
     mask_threshold = param.Number(
@@ -289,7 +167,7 @@ class Study(param.Parameterized):
                   "model_depth", "validation_fraction", "patience", "train_probe", "mae_weight",
                   "stitching", "snapshot_every"),
         "reconstruct": ("baseline_epochs", "baseline_batch_size",
-                        "baseline_chunk", "baseline_free_probe", "snapshot_every"),
+                        "baseline_chunk", "baseline_free_probe", "baseline_snapshot_every"),
         "evaluate": ("mask_threshold", "phase_ramp"),
     }
 
@@ -339,101 +217,18 @@ class Study(param.Parameterized):
     # ----------------------------------------------------------------- validation
     def validate(self) -> "Study":
         """Cross-field checks (single fields are checked as they are set). Returns self."""
-        group = max(self.gridsizes) ** 2 if "pinn" in self.methods else 1
-        if self.neighbor_count < group:
-            raise StudyError(
-                f"neighbor_count: K = {self.neighbor_count} is below C = gridsize² = {group}; "
-                f"allowed K ≥ {group}"
-            )
-        if self.min_positions <= self.neighbor_count and "pinn" in self.methods:
-            raise StudyError(
-                f"min_positions: {self.min_positions} must exceed neighbor_count "
-                f"({self.neighbor_count}) so every position has K neighbours in its view"
-            )
-        if "pinn" in self.methods and self.patch_size % 2 ** (self.model_depth + 1):
-            raise StudyError(
-                f"model_depth: the PINN's U-Net halves the N/2 = {self.patch_size // 2} px support "
-                f"{self.model_depth} times; patch_size must be a multiple of {2 ** (self.model_depth + 1)}"
-            )
-        if not self.object_npz and not (self.probe_pupil_radius or 0) < self.patch_size / 2:
-            raise StudyError(
-                f"probe_pupil_radius: {self.probe_pupil_radius} Fourier px must be below "
-                f"patch_size / 2 = {self.patch_size / 2}"
-            )
-        if not self.object_npz and self.patch_size * 2 > self.object_size:
-            raise StudyError(
-                f"object_size: {self.object_size} px must be at least 2 × patch_size "
-                f"({2 * self.patch_size} px) to hold a train and a test split"
-            )
-        for view in self.views:
-            if self.spacing(view) <= 0:
-                raise StudyError(f"views: spacing of {view!r} is {self.spacing(view)} px; need S > 0")
-        if self.base_step > min(self.spacings.values()):
-            raise StudyError(
-                f"scan_step: {self.base_step} px is coarser than the densest view's spacing "
-                f"{min(self.spacings.values()):.1f} px; allowed scan_step ≤ that spacing"
-            )
-        if not self.repeats:
-            raise StudyError("repeats: needs at least one repeat seed, e.g. [0]")
-        if len(set(self.repeats)) != len(self.repeats) or min(self.repeats) < 0:
-            raise StudyError(f"repeats: {self.repeats} must be distinct seeds ≥ 0, e.g. [0, 1, 2]")
+        check_settings(self)
         return self
 
     def warnings(self) -> list[str]:
         """Set-ups that run but break an assumption of a method, each ``"field: message"``."""
-        out = []
-        probe = self.make_probe()
-        inside = support_fraction(probe)
-        if "pinn" in self.methods and inside < SUPPORT_FRACTION:
-            field = "object_npz" if self.object_npz else "probe"
-            out.append(
-                f"{field}: only {inside:.1%} of |P|² lies inside the central disc of diameter N/2 = "
-                f"{self.patch_size / 2:g} px (D₉₉ = {footprint_diameter(probe, 0.99):.1f} px); the PINN "
-                f"assumes the illuminated object fits there, so its cells will under-sample the exit "
-                f"wave — use the 'defocused' probe or less defocus"
-            )
-        return out + self._overlap_warnings() + self._scan_warnings()
+        return setting_warnings(self)
 
     def linear_overlap(self, view: str) -> float:
         """The overlap 1 − S/D a view's spacing S allows against the footprint D (any spacing basis)."""
         return 1 - self.spacing(view) / self.footprint
 
-    def _overlap_warnings(self) -> list[str]:
-        """Every view, when none has ptychographic overlap (a sparse view alone is a contrast)."""
-        overlaps = {view: self.linear_overlap(view) for view in self.views}
-        if max(overlaps.values()) >= PTYCHOGRAPHIC_OVERLAP:
-            return []
-        listed = ", ".join(f"{view!r} {f:.0%}" for view, f in overlaps.items())
-        return [
-            f"views: no ptychographic overlap in any view (linear overlap 1 − S/D: {listed}, below "
-            f"{PTYCHOGRAPHIC_OVERLAP:.0%}); expected of a sparse view, but a dense view needs f ≥ "
-            f"{PTYCHOGRAPHIC_OVERLAP:g}, e.g. dense=0.7"
-        ]
-
-    def _scan_warnings(self) -> list[str]:
-        """An object too small for both splits, or a view that keeps fewer than ``min_positions``."""
-        from fly64.data.views import SPLIT_LABEL  # the stages below import this module
-        from fly64.study.overlap import accept_split
-        from fly64.study.simulate import base_scan
-
-        shape = load_npz(self.object_npz)["object"].shape if self.object_npz else (self.object_size,) * 2
-        try:
-            positions, split = base_scan(self, shape)
-        except StudyError as exc:
-            return [str(exc)]
-        out = []
-        for view in self.views:
-            for name, label in SPLIT_LABEL.items():
-                accepted, bound = accept_split(self, positions[split == label], self.spacing(view))
-                if accepted.sum() < self.min_positions:
-                    out.append(
-                        f"views: view {view!r} (S = {self.spacing(view):.1f} px) keeps {accepted.sum()} "
-                        f"{name} positions (geometric bound {bound}) but methods need min_positions = "
-                        f"{self.min_positions}; use a larger object_size or a higher overlap fraction"
-                    )
-        return out
-
-    # ----------------------------------------------------------------- (de)serialisation
+    # ----------------------------------------------------------------- (de)serialisation (files: StudyFile)
     @classmethod
     def setting_names(cls) -> list[str]:
         return [name for name in cls.param if name != "name"]
@@ -469,83 +264,6 @@ class Study(param.Parameterized):
             raise StudyError(f"preset: unknown preset {name!r}; choose from {sorted(PRESETS)}")
         return cls.from_dict({**PRESETS[name], **overrides})
 
-    def to_yaml(self, *, hashed: bool = False) -> str:
-        """Every setting as YAML; ``hashed``: under a first line recording their hash
-        (:data:`HASH_LINE`), so that :meth:`load` with ``whole`` can tell a file cut short."""
-        text = yaml.safe_dump(self.to_dict(), sort_keys=True)
-        if not hashed:
-            return text
-        return (f"# fly64 settings {self.settings_hash()}: the settings of this store's results "
-                "(to change them, pass a copy with --config)\n" + text)
-
-    @classmethod
-    def from_yaml(cls, text: str, path: str | Path = "<text>") -> "Study":
-        """The validated study in YAML ``text`` (``1e3`` reads as a float); see :meth:`from_bytes`."""
-        return cls.from_bytes(text.encode(), path, fmt="yaml")
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), sort_keys=True, indent=2)
-
-    @classmethod
-    def from_json(cls, text: str, path: str | Path = "<text>") -> "Study":
-        """The validated study in JSON ``text``; see :meth:`from_bytes`."""
-        return cls.from_bytes(text.encode(), path, fmt="json")
-
-    @classmethod
-    def from_bytes(cls, data: bytes, path: str | Path, *, fmt: str | None = None,
-                   whole: bool = False) -> "Study":
-        """The validated study in ``data``, the contents of the study file ``path``.
-
-        Parameters
-        ----------
-        data : bytes
-            The file's contents (see :func:`parse_settings`; ``fmt`` as there).
-        path : str or Path
-            The file, named in every error.
-        whole : bool
-            The file was written whole by fly64 (a store's study.yaml): every setting must be
-            in it, and when its first line records their hash, the settings must have it;
-            otherwise it was cut short or edited.
-
-        Raises
-        ------
-        StudyError
-            Naming ``path``: an empty, non-UTF-8, unparsable, invalid or (``whole``) incomplete file.
-        """
-        settings = parse_settings(data, path, fmt)
-        missing = sorted(set(cls.setting_names()) - set(settings)) if whole else []
-        if missing:
-            raise StudyError(f"study file {path} is incomplete (cut short?): it lacks {missing}")
-        try:
-            study = cls.from_dict(settings)
-        except StudyError as exc:
-            raise StudyError(f"{path}: {exc}") from exc
-        recorded = HASH_LINE.match(data) if whole else None
-        if recorded and recorded[1].decode() != study.settings_hash():
-            raise StudyError(f"study file {path} holds settings of hash {study.settings_hash()}, but "
-                             f"was written with {recorded[1].decode()} (cut short or edited?)")
-        return study
-
-    def save(self, path: str | Path) -> Path:
-        path = Path(path)
-        path.write_text(self.to_json() if path.suffix == ".json" else self.to_yaml())
-        return path
-
-    @classmethod
-    def load(cls, path: str | Path, *, whole: bool = False) -> "Study":
-        """The validated study of a settings file (``.json``: JSON, else YAML); see :meth:`from_bytes`.
-
-        Raises :class:`StudyError` naming the file when it is missing or unreadable too.
-        """
-        path = Path(path)
-        try:
-            data = path.read_bytes()  # once: the file may be replaced between two reads
-        except FileNotFoundError:
-            raise StudyError(f"study file {path} does not exist") from None
-        except OSError as exc:
-            raise StudyError(f"cannot read study file {path} ({exc.strerror or exc})") from exc
-        return cls.from_bytes(data, path, whole=whole)
-
     # ----------------------------------------------------------------- hashing
     def settings_hash(self, phase: str | None = None) -> str:
         """Stable content hash (16 hex) of all settings, or of those a phase's results depend on."""
@@ -558,19 +276,3 @@ class Study(param.Parameterized):
         payload = json.dumps({n: getattr(self, n) for n in names}, sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
-
-PRESETS: dict[str, dict] = {
-    # tests, tutorials, CI: the whole grid in a few minutes on 2 CPU cores
-    "quick": dict(
-        patch_size=32, object_size=160, epochs=12, model_depth=2, baseline_epochs=40, baseline_chunk=5, snapshot_every=2, patience=6,
-    ),
-    # the app's and `fly64 run`'s default: meaningful science on a laptop CPU
-    "standard": dict(),
-    # the standard grid with error bars: three independent repeats (≈ 3 × 26 min on 2 cores)
-    "paper": dict(repeats=[0, 1, 2]),
-    # seed-scale sizes (N = 128), for a GPU
-    "seed": dict(
-        patch_size=128, object_size=1024, epochs=100, batch_size=32,
-        model_width=32, model_depth=4, baseline_epochs=200, baseline_chunk=10, patience=15,
-    ),
-}

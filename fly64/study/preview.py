@@ -19,7 +19,8 @@ import numpy as np
 from fly64.data.views import SPLIT_LABEL
 from fly64.overlap import disc_overlap_fraction, linear_overlap, nearest_neighbour_distances
 from fly64.physics import simulate_counts
-from fly64.study.model import PTYCHOGRAPHIC_OVERLAP, Study
+from fly64.study.checks import PTYCHOGRAPHIC_OVERLAP
+from fly64.study.model import Study
 from fly64.study.overlap import accept_split
 from fly64.study.simulate import Scene, make_scene
 from fly64.study.views_data import SceneSummary, summarise_scene

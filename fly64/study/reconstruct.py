@@ -13,22 +13,35 @@ from fly64.physics import default_device
 from fly64.reporting import Reporter
 from fly64.study.cells import Cell
 from fly64.study.model import BASELINES, Study, StudyError
+from fly64.study.options import options_from
 from fly64.study.overlap import load_current_view
 from fly64.study.results import CellResult, timing
 
 
 def solver_settings(study: Study, cell: Cell) -> SolverSettings:
-    """The solver's settings from the study's reconstruct-phase settings and the cell."""
-    return SolverSettings(
-        algorithm=cell.method,
-        epochs=study.baseline_epochs,
-        batch_size=study.baseline_batch_size,
-        chunk=study.baseline_chunk,
-        snapshot_every=study.snapshot_every,
-        free_probe=study.baseline_free_probe,
-        seed=cell.seed,
-        device=default_device().type,
-    )
+    """The solver's settings: the study's settings of them, the cell's method and seed, this
+    machine's device."""
+    return options_from(study, SolverSettings, algorithm=cell.method, seed=cell.seed,
+                        device=default_device().type)
+
+
+def solver_info(settings: SolverSettings, result, n_positions: int, seconds: float) -> dict:
+    """A baseline cell's ``info``: what ran on how many positions, where, and how long
+    (``seconds`` in all; ``result`` a :class:`fly64.baseline.solver.BaselineResult`)."""
+    return {
+        "algorithm": settings.algorithm,
+        "epochs": result.epochs,
+        "seconds": seconds,
+        "solver_seconds": result.seconds,
+        **timing(0.0, result.seconds, n_positions),
+        "n_positions": int(n_positions),
+        "device": settings.device,
+        "noise_model": "poisson" if settings.algorithm == "lsqml" else "amplitude projection",
+        "probe": "refined" if settings.free_probe else "fixed (dataset, photon-scaled)",
+        "batch_size": settings.batch_size,
+        "photons_per_unit": result.photons_per_unit,
+        "seed": settings.seed,
+    }
 
 
 def reconstruct_cell(
@@ -76,19 +89,6 @@ def reconstruct_cell(
         result.object, result.weights, truth, mask_threshold=study.mask_threshold,
         illumination_unit=float(np.abs(probe).max() ** 2),
     )
-    info = {
-        "algorithm": cell.method,
-        "epochs": result.epochs,
-        "seconds": time.perf_counter() - started,
-        "solver_seconds": result.seconds,
-        **timing(0.0, result.seconds, len(indices)),
-        "n_positions": int(len(indices)),
-        "device": settings.device,
-        "noise_model": "poisson" if cell.method == "lsqml" else "amplitude projection",
-        "probe": "refined" if settings.free_probe else "fixed (dataset, photon-scaled)",
-        "batch_size": settings.batch_size,
-        "photons_per_unit": result.photons_per_unit,
-        "seed": settings.seed,
-    }
+    info = solver_info(settings, result, len(indices), time.perf_counter() - started)
     reporter.progress(1.0, f"{cell.label}: {result.epochs} epochs, cost {result.losses[-1]['cost']:.4g}")
     return CellResult(result.object, result.weights, result.losses, health, info)

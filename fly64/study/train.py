@@ -30,6 +30,7 @@ from fly64.physics import default_device
 from fly64.reporting import Reporter
 from fly64.study.cells import Cell
 from fly64.study.model import Study, StudyError
+from fly64.study.options import options_from
 from fly64.study.overlap import load_current_view
 from fly64.study.results import CellResult, timing
 
@@ -37,16 +38,8 @@ CHECKPOINT = "checkpoint.pt"
 
 
 def train_options(study: Study, cell: Cell) -> TrainOptions:
-    """The training loop's options from the study's train-phase settings and the cell's seed."""
-    return TrainOptions(
-        epochs=study.epochs,
-        batch_size=study.batch_size,
-        learning_rate=study.learning_rate,
-        patience=study.patience,
-        snapshot_every=study.snapshot_every,
-        seed=cell.seed,
-        mae_weight=study.mae_weight,
-    )
+    """The training loop's options: the study's settings of them, the cell's seed."""
+    return options_from(study, TrainOptions, seed=cell.seed)
 
 
 @dataclass

@@ -1,10 +1,17 @@
 """The study model: defaults, presets, validation, serialisation, hashing, cells."""
 
+from dataclasses import fields
+
 import pytest
 
+from fly64.baseline import SolverSettings
+from fly64.models import TrainOptions
 from fly64.physics import footprint_diameter, make_probe
 from fly64.study import PRESETS, Study, StudyError, select_cells
-from fly64.study.cells import iter_cells
+from fly64.study.cells import Cell, iter_cells
+from fly64.study.options import composed, options_from
+from fly64.study.reconstruct import solver_settings
+from fly64.study.train import train_options
 
 
 def test_seed_faithful_defaults():
@@ -14,6 +21,38 @@ def test_seed_faithful_defaults():
     assert s.gridsizes == [1, 2] and s.neighbor_count == 7 and s.patch_size == 64
     assert (s.simulation_seed, s.grouping_seed, s.subsample_seed) == (42, 123, 456)
     assert (s.probe, s.object, s.spacing_basis) == ("defocused", "probe_scale", "footprint")
+
+
+@pytest.mark.parametrize("options, prefix, names", [
+    (TrainOptions, "", {"epochs", "batch_size", "learning_rate", "patience", "snapshot_every", "mae_weight"}),
+    (SolverSettings, "baseline_", {"epochs", "batch_size", "chunk", "snapshot_every", "free_probe"}),
+])
+def test_stage_options_own_the_defaults_and_docs_of_their_study_settings(options, prefix, names):
+    assert composed(Study, options) == {prefix + name: name for name in names}
+    docs = {f.name: f.metadata["doc"] for f in fields(options)}
+    for name in names:
+        assert Study.param[prefix + name].default == getattr(options(), name)
+        assert Study.param[prefix + name].doc == docs[name]
+    assert options_from(Study(), options) == options()  # Study's defaults are the options' defaults
+    with pytest.raises(TypeError, match="epochs"):
+        options_from(Study(), options, epochs=3)
+
+
+def test_a_cell_gets_its_stage_options_from_the_study_and_itself():
+    study = Study.preset("quick", snapshot_every=3, baseline_snapshot_every=4, mae_weight=0.5)
+    trained = train_options(study, Cell(1e3, "dense", "pinn", 1, 2))
+    assert (trained.epochs, trained.snapshot_every, trained.mae_weight, trained.seed) == (12, 3, 0.5, 2)
+    solved = solver_settings(study, Cell(1e3, "dense", "epie", 1, 2))
+    assert (solved.algorithm, solved.epochs, solved.snapshot_every, solved.seed) == ("epie", 40, 4, 2)
+
+
+def test_the_pinn_and_the_baseline_snapshot_cadences_are_separate_settings():
+    a = Study.preset("quick")
+    pinn, baseline = Study.preset("quick", snapshot_every=7), Study.preset("quick", baseline_snapshot_every=7)
+    assert pinn.settings_hash("train") != a.settings_hash("train")
+    assert pinn.settings_hash("reconstruct") == a.settings_hash("reconstruct")
+    assert baseline.settings_hash("reconstruct") != a.settings_hash("reconstruct")
+    assert baseline.settings_hash("train") == a.settings_hash("train")
 
 
 @pytest.mark.parametrize("name", sorted(PRESETS))
@@ -127,3 +166,16 @@ def test_filters_select_and_empty_selection_is_an_error():
         select_cells(study, doses=[5e5])
     with pytest.raises(StudyError, match="matches no cell"):
         select_cells(study, views=["medium"])
+
+
+def test_a_study_file_from_before_the_snapshot_split_loads_with_the_shared_value(tmp_path):
+    study = Study.preset("quick", snapshot_every=3, baseline_snapshot_every=3)
+    lines = study.to_yaml(hashed=True).splitlines(keepends=True)
+    older = "".join(line for line in lines if not line.startswith("baseline_snapshot_every:"))
+    path = tmp_path / "study.yaml"
+    path.write_text(older.replace("snapshot_every: 3", "snapshot_every: 4"))  # the hash line no longer fits
+    loaded = Study.load(path, whole=True)
+    assert loaded.snapshot_every == loaded.baseline_snapshot_every == 4
+    path.write_text("".join(lines).replace("baseline_snapshot_every: 3", "baseline_snapshot_every: 4"))
+    with pytest.raises(StudyError, match="cut short or edited"):  # a current file is still checked
+        Study.load(path, whole=True)

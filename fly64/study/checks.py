@@ -1,0 +1,112 @@
+"""Cross-field checks of a study: conflicts that stop it, and warnings about set-ups that run
+but break an assumption of a method (each message ``"field: message"``)."""
+
+from typing import TYPE_CHECKING
+
+from fly64.data.npz import load_npz
+from fly64.data.views import SPLIT_LABEL
+from fly64.physics import footprint_diameter, support_fraction
+from fly64.study.setting_types import StudyError
+
+if TYPE_CHECKING:
+    from fly64.study.model import Study
+
+#: least fraction of |P|² the central disc of diameter N/2 must hold for the PINN's support
+SUPPORT_FRACTION = 0.99
+#: least linear overlap 1 − S/D of a view with ptychographic overlap (below it a view is expected
+#: to be a sparse contrast, and is warned about only when no view of the study reaches it)
+PTYCHOGRAPHIC_OVERLAP = 0.6
+
+
+def check_settings(study: "Study") -> None:
+    """Raise :class:`StudyError` naming the first setting that conflicts with others."""
+    group = max(study.gridsizes) ** 2 if "pinn" in study.methods else 1
+    if study.neighbor_count < group:
+        raise StudyError(
+            f"neighbor_count: K = {study.neighbor_count} is below C = gridsize² = {group}; "
+            f"allowed K ≥ {group}"
+        )
+    if study.min_positions <= study.neighbor_count and "pinn" in study.methods:
+        raise StudyError(
+            f"min_positions: {study.min_positions} must exceed neighbor_count "
+            f"({study.neighbor_count}) so every position has K neighbours in its view"
+        )
+    if "pinn" in study.methods and study.patch_size % 2 ** (study.model_depth + 1):
+        raise StudyError(
+            f"model_depth: the PINN's U-Net halves the N/2 = {study.patch_size // 2} px support "
+            f"{study.model_depth} times; patch_size must be a multiple of {2 ** (study.model_depth + 1)}"
+        )
+    if not study.object_npz and not (study.probe_pupil_radius or 0) < study.patch_size / 2:
+        raise StudyError(
+            f"probe_pupil_radius: {study.probe_pupil_radius} Fourier px must be below "
+            f"patch_size / 2 = {study.patch_size / 2}"
+        )
+    if not study.object_npz and study.patch_size * 2 > study.object_size:
+        raise StudyError(
+            f"object_size: {study.object_size} px must be at least 2 × patch_size "
+            f"({2 * study.patch_size} px) to hold a train and a test split"
+        )
+    for view in study.views:
+        if study.spacing(view) <= 0:
+            raise StudyError(f"views: spacing of {view!r} is {study.spacing(view)} px; need S > 0")
+    if study.base_step > min(study.spacings.values()):
+        raise StudyError(
+            f"scan_step: {study.base_step} px is coarser than the densest view's spacing "
+            f"{min(study.spacings.values()):.1f} px; allowed scan_step ≤ that spacing"
+        )
+    if not study.repeats:
+        raise StudyError("repeats: needs at least one repeat seed, e.g. [0]")
+    if len(set(study.repeats)) != len(study.repeats) or min(study.repeats) < 0:
+        raise StudyError(f"repeats: {study.repeats} must be distinct seeds ≥ 0, e.g. [0, 1, 2]")
+
+
+def setting_warnings(study: "Study") -> list[str]:
+    """Set-ups that run but break an assumption of a method, each ``"field: message"``."""
+    out = []
+    probe = study.make_probe()
+    inside = support_fraction(probe)
+    if "pinn" in study.methods and inside < SUPPORT_FRACTION:
+        field = "object_npz" if study.object_npz else "probe"
+        out.append(
+            f"{field}: only {inside:.1%} of |P|² lies inside the central disc of diameter N/2 = "
+            f"{study.patch_size / 2:g} px (D₉₉ = {footprint_diameter(probe, 0.99):.1f} px); the PINN "
+            f"assumes the illuminated object fits there, so its cells will under-sample the exit "
+            f"wave — use the 'defocused' probe or less defocus"
+        )
+    return out + _overlap_warnings(study) + _scan_warnings(study)
+
+
+def _overlap_warnings(study: "Study") -> list[str]:
+    """Every view, when none has ptychographic overlap (a sparse view alone is a contrast)."""
+    overlaps = {view: study.linear_overlap(view) for view in study.views}
+    if max(overlaps.values()) >= PTYCHOGRAPHIC_OVERLAP:
+        return []
+    listed = ", ".join(f"{view!r} {f:.0%}" for view, f in overlaps.items())
+    return [
+        f"views: no ptychographic overlap in any view (linear overlap 1 − S/D: {listed}, below "
+        f"{PTYCHOGRAPHIC_OVERLAP:.0%}); expected of a sparse view, but a dense view needs f ≥ "
+        f"{PTYCHOGRAPHIC_OVERLAP:g}, e.g. dense=0.7"
+    ]
+
+
+def _scan_warnings(study: "Study") -> list[str]:
+    """An object too small for both splits, or a view that keeps fewer than ``min_positions``."""
+    from fly64.study.overlap import accept_split  # these stages import the study model
+    from fly64.study.simulate import base_scan
+
+    shape = load_npz(study.object_npz)["object"].shape if study.object_npz else (study.object_size,) * 2
+    try:
+        positions, split = base_scan(study, shape)
+    except StudyError as exc:
+        return [str(exc)]
+    out = []
+    for view in study.views:
+        for name, label in SPLIT_LABEL.items():
+            accepted, bound = accept_split(study, positions[split == label], study.spacing(view))
+            if accepted.sum() < study.min_positions:
+                out.append(
+                    f"views: view {view!r} (S = {study.spacing(view):.1f} px) keeps {accepted.sum()} "
+                    f"{name} positions (geometric bound {bound}) but methods need min_positions = "
+                    f"{study.min_positions}; use a larger object_size or a higher overlap fraction"
+                )
+    return out
