@@ -4,7 +4,7 @@ Both sides reconstruct the same arrays (a standard-preset-sized scene: N = 64, 2
 object, positions 19 px apart, dose 1e5) with the same pty-chi options for the same number
 of epochs, alternating A/B/A/B in one process (the fastest of the repeats is compared,
 the most robust figure on a shared machine). The wrapper side is
-:func:`fly64.baseline.solver.reconstruct` with a real :class:`~fly64.study.jobs.JobReporter`
+:func:`fly64.baseline.solver.reconstruct` with a real :class:`~fly64.study.job_process.JobReporter`
 (events, progress, cancel checks each chunk of 5 epochs, a snapshot every 2 chunks, the
 object placed on the ground-truth canvas); the direct side builds the
 ``PtychographyTask`` and calls ``task.run(epochs)`` once, then reads the object. Also
@@ -22,7 +22,8 @@ import torch
 from fly64.baseline import SolverSettings
 from fly64.baseline.solver import PtychographyTask, build_task, preserved_process_state, reconstruct
 from fly64.physics import make_probe, make_test_object, raster_scan, simulate_counts
-from fly64.study.jobs import DONE, JobReporter
+from fly64.study.job_process import JobReporter
+from fly64.study.jobs import DONE
 
 N, OBJECT, STEP, DOSE = 64, 256, 19.0, 1e5
 EPOCHS, CHUNK, SNAPSHOT_EVERY, REPEATS = 20, 5, 2, 4

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from fly64.data.store import Store
 from fly64.study.executors import EXECUTORS, make_executor
-from fly64.study.jobs import JobSpec, prepare_job, process_identity
+from fly64.study.jobs import JobSpec, prepare_job
+from fly64.study.liveness import process_identity
 from fly64.study.model import Study
 from fly64.study.runner import StudyRunner
 

@@ -180,13 +180,13 @@ def evaluate(
     mask = evaluation_mask(weights, mask_threshold, illumination_unit)
     if not mask.any():
         raise ValueError("evaluation mask is empty: the weights are zero everywhere")
-    extent = mask[_padded_box(mask, 0)].shape
+    extent = mask[mask_box(mask)].shape
     if min(extent) < SSIM_WINDOW:
         raise ValueError(
             f"evaluation mask spans only {extent[0]}×{extent[1]} px; "
             f"SSIM needs at least {SSIM_WINDOW}×{SSIM_WINDOW}"
         )
-    box = _padded_box(mask, SSIM_WINDOW // 2)
+    box = mask_box(mask, SSIM_WINDOW // 2)
 
     shift_yx = (0.0, 0.0)
     if register:
@@ -234,12 +234,13 @@ def _validated(truth, reconstruction, weights, mask_threshold):
     return truth.astype(complex), reconstruction.astype(complex), weights.astype(float)
 
 
-def _padded_box(mask: np.ndarray, margin: int) -> tuple[slice, slice]:
-    """Bounding box of ``mask`` grown by ``margin`` px on each side, clipped to the canvas."""
+def mask_box(mask: np.ndarray, margin: int = 0) -> tuple[slice, slice]:
+    """Rows and columns of the bounding box of ``mask`` (H, W) bool, not empty, grown by
+    ``margin`` px on each side and clipped to the canvas."""
     rows, cols = (np.flatnonzero(mask.any(axis=axis)) for axis in (1, 0))
     return (
-        slice(max(rows[0] - margin, 0), rows[-1] + 1 + margin),
-        slice(max(cols[0] - margin, 0), cols[-1] + 1 + margin),
+        slice(max(int(rows[0]) - margin, 0), min(int(rows[-1]) + 1 + margin, mask.shape[0])),
+        slice(max(int(cols[0]) - margin, 0), min(int(cols[-1]) + 1 + margin, mask.shape[1])),
     )
 
 

@@ -2,10 +2,10 @@
 
 ``local`` (default) launches each job as a detached process of this machine from a
 background thread, at most ``workers`` at a time and at most one GPU job per GPU.
-``dask`` hands each job to a ``distributed`` cluster (a scheduler address, or a
-``LocalCluster`` of processes on loopback); the dask task launches the same job process
-and supervises it, so cancel and hard kill work the same way. A remote cluster must see
-the store at the same path.
+``dask`` (:mod:`fly64.study.dask_executor`) hands each job to a ``distributed`` cluster
+(a scheduler address, or a ``LocalCluster`` of processes on loopback); the dask task
+launches the same job process and supervises it, so cancel and hard kill work the same
+way. A remote cluster must see the store at the same path.
 
 Both start a job only when the jobs it ``needs`` are done and those it runs ``after``
 have ended; a job whose upstream failed is marked failed ("not run: …") without
@@ -19,22 +19,18 @@ import os
 import signal
 import threading
 import time
-import uuid
 from collections import deque
 from pathlib import Path
 
 from fly64.data.store import Store
+from fly64.study.job_process import launch
 from fly64.study.jobs import (
-    CANCELLED,
-    DONE,
-    FAILED,
-    JOB,
     LOG,
     STATUS,
     TERMINAL,
     JobSpec,
+    JobState,
     cancel_requested,
-    launch,
     read_json,
     request_cancel,
     write_final_status,
@@ -53,7 +49,7 @@ def gate(registry: Registry, spec: JobSpec) -> tuple[str, str]:
             return BLOCKED, f"upstream job {dep} does not exist"
         if not status.terminal:
             return WAIT, ""
-        if status.state != DONE:
+        if status.state != JobState.DONE:
             return BLOCKED, f"upstream {dep} {status.state}: {status.message}"
     for dep in spec.after:
         status = registry.get(dep)
@@ -66,11 +62,11 @@ def settle_unstarted(registry: Registry, spec: JobSpec) -> bool:
     """Give a job that must not start (cancel requested, upstream failed) its final status."""
     job_dir = registry.store.job_dir(spec.job_id)
     if cancel_requested(job_dir):
-        write_final_status(job_dir, CANCELLED, "cancelled before it started")
+        write_final_status(job_dir, JobState.CANCELLED, "cancelled before it started")
         return True
     verdict, why = gate(registry, spec)
     if verdict == BLOCKED:
-        write_final_status(job_dir, FAILED, f"not run: {why}")
+        write_final_status(job_dir, JobState.FAILED, f"not run: {why}")
         return True
     return False
 
@@ -104,10 +100,10 @@ class Supervised:
         status = read_json(self.job_dir / STATUS) or {}
         if status.get("state") not in TERMINAL:
             if cancel_requested(self.job_dir):
-                write_final_status(self.job_dir, CANCELLED, f"ended (exit code {code}) after the cancel request")
+                write_final_status(self.job_dir, JobState.CANCELLED, f"ended (exit code {code}) after the cancel request")
             else:
                 write_final_status(
-                    self.job_dir, FAILED,
+                    self.job_dir, JobState.FAILED,
                     f"process exited with code {code} without a final status; log: {_log_tail(self.job_dir)}",
                 )
         return True
@@ -199,7 +195,7 @@ class LocalExecutor(Executor):
         self._wake.set()
         self._thread.join()
         for spec in self._pending:
-            write_final_status(self.store.job_dir(spec.job_id), CANCELLED, "executor closed before it started")
+            write_final_status(self.store.job_dir(spec.job_id), JobState.CANCELLED, "executor closed before it started")
         self._pending.clear()
 
     def _loop(self) -> None:
@@ -225,7 +221,7 @@ class LocalExecutor(Executor):
             try:
                 started = self._try_start(spec)
             except Exception as exc:  # noqa: BLE001 - one bad job must not stop the scheduler
-                write_final_status(self.store.job_dir(spec.job_id), FAILED,
+                write_final_status(self.store.job_dir(spec.job_id), JobState.FAILED,
                                    f"could not start: {type(exc).__name__}: {exc}")
                 started = True
             if started:
@@ -247,82 +243,6 @@ class LocalExecutor(Executor):
         return True
 
 
-def run_dask_task(store_root: str, job_id: str, kill_after: float, *upstream) -> str:
-    """Dask task: wait for the job's upstream, run its process, supervise it; its final state.
-
-    ``upstream`` are the results of the upstream jobs' tasks: passing them only orders the
-    graph (an upstream job owned by another submitter is waited for by polling).
-    """
-    store = Store.open(store_root)
-    registry = Registry(store)
-    spec = JobSpec.from_dict(read_json(store.job_dir(job_id) / JOB))
-    while not settle_unstarted(registry, spec):
-        if gate(registry, spec)[0] == READY:
-            job = Supervised(store, job_id)
-            while not job.poll(kill_after):
-                time.sleep(0.2)
-            break
-        time.sleep(0.5)
-    return registry.get(job_id).state
-
-
-class DaskExecutor(Executor):
-    """Jobs as tasks of a ``distributed`` cluster.
-
-    address : scheduler address (``tcp://host:8786``); None starts a ``LocalCluster`` of
-        ``workers`` single-threaded processes on 127.0.0.1 (dashboard on a free port).
-    GPU jobs ask for the ``GPU`` resource when the cluster's workers declare one.
-    """
-
-    name = "dask"
-
-    def __init__(self, store: Store, address: str | None = None, workers: int | None = None,
-                 kill_after: float = 10.0):
-        from distributed import Client, LocalCluster
-
-        super().__init__(store, kill_after)
-        self._cluster = None
-        if address:
-            self.client = Client(address, timeout="20s")
-        else:
-            self._cluster = LocalCluster(
-                n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                host="127.0.0.1", dashboard_address=":0",
-            )
-            self.client = Client(self._cluster)
-        workers_info = self.client.scheduler_info()["workers"].values()
-        self._gpu_resource = any("GPU" in w.get("resources", {}) for w in workers_info)
-        self._futures: dict = {}
-
-    @property
-    def address(self) -> str:
-        return self.client.scheduler.address
-
-    def submit(self, spec: JobSpec) -> None:
-        upstream = [self._futures[d] for d in (*spec.needs, *spec.after) if d in self._futures]
-        self._futures[spec.job_id] = self.client.submit(
-            run_dask_task, str(self.store.root), spec.job_id, self.kill_after, *upstream,
-            key=f"{spec.job_id}-{uuid.uuid4().hex[:8]}", pure=False,
-            resources={"GPU": 1} if spec.gpu and self._gpu_resource else None,
-        )
-
-    def close(self) -> None:
-        from distributed import wait
-
-        ending = []
-        for job_id, future in self._futures.items():
-            status = self.registry.get(job_id)
-            if status is not None and status.state == "queued" and not future.done():
-                write_final_status(self.store.job_dir(job_id), CANCELLED, "executor closed before it started")
-            elif status is not None and status.terminal:
-                ending.append(future)  # its task is returning: let it, so workers close quietly
-        with contextlib.suppress(TimeoutError):
-            wait(ending, timeout=10)
-        self.client.close()
-        if self._cluster is not None:
-            self._cluster.close()
-
-
 def make_executor(name: str, store: Store, *, workers: int | None = None,
                   scheduler: str | None = None, kill_after: float = 10.0) -> Executor:
     """An executor by name: ``local`` (default) or ``dask``."""
@@ -331,5 +251,7 @@ def make_executor(name: str, store: Store, *, workers: int | None = None,
             raise ValueError("--scheduler applies to the dask executor only")
         return LocalExecutor(store, workers=workers, kill_after=kill_after)
     if name == "dask":
+        from fly64.study.dask_executor import DaskExecutor  # imports distributed
+
         return DaskExecutor(store, address=scheduler, workers=workers, kill_after=kill_after)
     raise ValueError(f"unknown executor {name!r}; choose from {list(EXECUTORS)}")

@@ -22,7 +22,8 @@ import pandas as pd  # noqa: E402
 import xarray as xr  # noqa: E402
 
 from fly64.data.store import dose_tag  # noqa: E402
-from fly64.study.compare import quality_time  # noqa: E402
+from fly64.metrics.evaluate import mask_box  # noqa: E402
+from fly64.study.comparison import quality_time  # noqa: E402
 
 DOSE_METRICS = ("ssim", "ms_ssim", "correlation", "local_correlation", "psnr_db", "frc_resolution_px")
 LABELS = {
@@ -39,11 +40,9 @@ Panel = tuple[tuple[int, int, int, int], np.ndarray, np.ndarray, np.ndarray]
 
 def crop_panel(mask: np.ndarray, phase: np.ndarray, amplitude: np.ndarray) -> Panel:
     """The aligned phase and amplitude of one cell on its mask's bounding box (+PAD px)."""
-    rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
-    box = (max(rows[0] - PAD, 0), min(rows[-1] + 1 + PAD, mask.shape[0]),
-           max(cols[0] - PAD, 0), min(cols[-1] + 1 + PAD, mask.shape[1]))
-    cut = (slice(box[0], box[1]), slice(box[2], box[3]))
-    return box, mask[cut], phase[cut], amplitude[cut]
+    rows, cols = mask_box(mask, PAD)
+    box = (rows.start, rows.stop, cols.start, cols.stop)
+    return box, mask[rows, cols], phase[rows, cols], amplitude[rows, cols]
 
 
 def write_figures(
@@ -64,7 +63,7 @@ def write_figures(
     for part in cube["part"].values:
         paths.append(_save(metric_vs_dose(cube, str(part)), folder / f"{part}_vs_dose.png"))
         if len(frc):
-            paths.append(_save(frc_curves(frc, str(part)), folder / f"frc_{part}.png"))
+            paths.append(_save(frc_vs_frequency(frc, str(part)), folder / f"frc_{part}.png"))
     timed = quality_time(cube).dropna(subset=["correlation", "inference_seconds"])
     if len(timed):
         views, methods = ([str(v) for v in cube[d].values] for d in ("view", "method"))
@@ -121,7 +120,7 @@ def metric_vs_dose(cube: xr.DataArray, part: str):
 def quality_vs_time(timed: pd.DataFrame, views: list[str], methods: list[str]):
     """Phase correlation against inference seconds, one panel per dose (shared axes).
 
-    timed : rows of :func:`fly64.study.compare.quality_time` with finite correlation and
+    timed : rows of :func:`fly64.study.comparison.quality_time` with finite correlation and
     inference seconds; views, methods : the cube's (fix each view's marker and method's colour).
     """
     doses = sorted(timed["dose"].unique())
@@ -143,7 +142,7 @@ def quality_vs_time(timed: pd.DataFrame, views: list[str], methods: list[str]):
     return fig
 
 
-def frc_curves(frc: pd.DataFrame, part: str):
+def frc_vs_frequency(frc: pd.DataFrame, part: str):
     """FRC against spatial frequency per dose (rows) and view (columns)."""
     data = frc[frc["part"] == part]
     doses, views = sorted(data["dose"].unique()), sorted(data["view"].unique())

@@ -29,7 +29,7 @@ from fly64.data.store import Store  # noqa: E402
 from fly64.data.views import load_view  # noqa: E402
 from fly64.study.aggregate import aggregate  # noqa: E402
 from fly64.study.cells import iter_cells  # noqa: E402
-from fly64.study.compare import (  # noqa: E402
+from fly64.study.comparison import (  # noqa: E402
     FIGURES,
     differences,
     load_cube,

@@ -1,7 +1,7 @@
 """The job entry of each phase: ``function(study, store, params, reporter, job_dir)``.
 
 Each wraps one phase function for one dose, view or cell and runs in the job's own
-process (:func:`fly64.study.jobs.run_job`). Phase modules are imported inside the entries
+process (:func:`fly64.study.job_process.run_job`). Phase modules are imported inside the entries
 so a job process loads only what its phase needs.
 """
 
@@ -55,9 +55,9 @@ def compare_job(study: Study, store: Store, params: dict, reporter: Reporter, jo
     runner whether a later comparison would see anything new.
     """
     from fly64.study.compare import compare_study
-    from fly64.study.registry import Registry, finished_cells
+    from fly64.study.registry import Registry, cell_finish_times
 
-    cells = finished_cells(Registry(store))
+    cells = cell_finish_times(Registry(store))
     comparison = compare_study(study, store, reporter)
     return {"cells": cells, "scored": comparison.cells, "not_scored": comparison.failed,
             "cube": str(comparison.cube), "figures": [str(p) for p in comparison.figures]}

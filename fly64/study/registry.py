@@ -16,25 +16,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fly64.data.store import Store
-from fly64.study.cells import Cell
+from fly64.study.cells import Cell, iter_cells
 from fly64.study.jobs import (
-    CANCELLED,
-    DAMAGED,
-    DONE,
     EVENTS,
-    FAILED,
     JOB,
-    QUEUED,
     RERUN,
-    RUNNING,
     SNAPSHOT,
     STATUS,
     TERMINAL,
     JobFileError,
+    JobState,
     cancel_requested,
-    process_alive,
     read_json,
 )
+from fly64.study.liveness import process_alive
+from fly64.study.model import Study
 from fly64.study.results import result_problem
 
 #: seconds without a heartbeat after which a job running on another host counts as lost
@@ -47,7 +43,7 @@ class JobStatus:
 
     job_id: str
     kind: str
-    state: str
+    state: JobState
     progress: float = 0.0
     message: str = ""
     eta_s: float | None = None
@@ -79,36 +75,43 @@ class JobStatus:
         return (self.finished or time.time()) - self.started
 
 
-def _derive(job_dir: Path, manifest: dict, status: dict) -> tuple[str, str]:
-    """The state and message a reader should believe (see the module docstring)."""
-    state, message = status.get("state", QUEUED), status.get("message", "")
-    if state == RUNNING:
+def _derive(job_dir: Path, manifest: dict, status: dict) -> tuple[JobState, str]:
+    """The state and message a reader should believe (see the module docstring).
+
+    Raises :class:`~fly64.study.jobs.JobFileError` when ``status.json`` names no known state.
+    """
+    try:
+        state = JobState(status.get("state", JobState.QUEUED))
+    except ValueError as exc:
+        raise JobFileError(f"{job_dir / STATUS} names an unknown state ({exc}); {RERUN}") from exc
+    message = status.get("message", "")
+    if state == JobState.RUNNING:
         alive = process_alive(status)
         if alive is None and time.time() - status.get("updated", 0) > STALE_AFTER:
-            return FAILED, f"no heartbeat from host {status.get('host')} for over {STALE_AFTER:.0f} s"
+            return JobState.FAILED, f"no heartbeat from host {status.get('host')} for over {STALE_AFTER:.0f} s"
         if alive is False:
             if cancel_requested(job_dir):
-                return CANCELLED, "cancelled (process stopped)"
-            return FAILED, (
+                return JobState.CANCELLED, "cancelled (process stopped)"
+            return JobState.FAILED, (
                 f"process {status.get('pid')} died without a final status (killed or crashed); "
                 "see log.txt"
             )
-    elif state == QUEUED:
+    elif state == JobState.QUEUED:
         if cancel_requested(job_dir):
-            return CANCELLED, "cancelled before it started"
+            return JobState.CANCELLED, "cancelled before it started"
         if process_alive(status.get("owner", {})) is False:
             owner = status.get("owner", {}).get("pid")
-            return CANCELLED, f"never started: its submitter (pid {owner}) ended"
-    elif state == DONE and "cell" in manifest.get("params", {}):
+            return JobState.CANCELLED, f"never started: its submitter (pid {owner}) ended"
+    elif state == JobState.DONE and "cell" in manifest.get("params", {}):
         problem = result_problem(job_dir)
         if problem:
-            return DAMAGED, f"status says done but {problem}; {RERUN}"
+            return JobState.DAMAGED, f"status says done but {problem}; {RERUN}"
     return state, message
 
 
 def _damaged(job_dir: Path, manifest: dict | None, message: str) -> JobStatus:
     manifest = manifest or {}
-    return JobStatus(job_id=job_dir.name, kind=manifest.get("kind", "unknown"), state=DAMAGED,
+    return JobStatus(job_id=job_dir.name, kind=manifest.get("kind", "unknown"), state=JobState.DAMAGED,
                      message=message, attempt=manifest.get("attempt", 1),
                      submitted=manifest.get("submitted"), settings_hash=manifest.get("settings_hash", ""),
                      params=manifest.get("params", {}))
@@ -124,14 +127,14 @@ def read_job(job_dir: Path) -> JobStatus | None:
             return None
         if "kind" not in manifest:
             return _damaged(job_dir, manifest, f"{job_dir / JOB} names no job kind; {RERUN}")
-        status = read_json(job_dir / STATUS) or {"state": QUEUED, "message": "queued"}
+        status = read_json(job_dir / STATUS) or {"state": JobState.QUEUED, "message": "queued"}
+        state, message = _derive(job_dir, manifest, status)
     except JobFileError as exc:
         return _damaged(job_dir, manifest, str(exc))
-    state, message = _derive(job_dir, manifest, status)
     return JobStatus(
         job_id=job_dir.name, kind=manifest["kind"], state=state, message=message,
-        progress=float(status.get("progress") or 0.0) if state != DONE else 1.0,
-        eta_s=status.get("eta_s") if state in (QUEUED, RUNNING) else None,
+        progress=float(status.get("progress") or 0.0) if state != JobState.DONE else 1.0,
+        eta_s=status.get("eta_s") if state in (JobState.QUEUED, JobState.RUNNING) else None,
         traceback=status.get("traceback"), health=status.get("health") or {},
         pid=status.get("pid"), attempt=manifest.get("attempt", 1),
         submitted=manifest.get("submitted"), started=status.get("started"),
@@ -186,6 +189,20 @@ def load_snapshot(job_dir: Path) -> dict | None:
         return None
 
 
-def finished_cells(registry: Registry) -> dict[str, float]:
-    """``{job_id: finish time}`` of every done train/reconstruct job (what a comparison covers)."""
-    return {j.job_id: j.finished for j in registry.all() if j.cell is not None and j.state == DONE}
+def cell_finish_times(registry: Registry) -> dict[str, float]:
+    """``{job_id: finish time}`` of every finished cell: a train or reconstruct job that reads
+    as done (a damaged one does not). What a comparison covers."""
+    return {j.job_id: j.finished for j in registry.all() if j.cell is not None and j.state == JobState.DONE}
+
+
+def finished_cells(study: Study, store: Store) -> list[Cell]:
+    """The study's finished cells (see :func:`cell_finish_times`), in grid order."""
+    finished = cell_finish_times(Registry(store))
+    return [cell for cell in iter_cells(study) if cell.job_id in finished]
+
+
+def health_text(health: dict | None, healthy: str = "ok") -> str:
+    """The flags raised in a job's health dict, comma-separated (``flat_loss, collapsed``);
+    ``healthy`` when none is raised, "" when the dict is empty (nothing was checked)."""
+    raised = [k for k, v in (health or {}).items() if v is True]
+    return ", ".join(raised) if raised else (healthy if health else "")

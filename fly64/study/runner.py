@@ -15,9 +15,10 @@ from pathlib import Path
 from fly64.data.store import MARKER, Store, dose_tag, repeat_tag
 from fly64.study.cells import Cell, iter_cells, select_cells
 from fly64.study.executors import Executor, make_executor
-from fly64.study.jobs import DAMAGED, DONE, JobSpec, prepare_job, process_identity, store_lock
+from fly64.study.jobs import DAMAGED, DONE, JobSpec, prepare_job, store_lock
+from fly64.study.liveness import process_identity
 from fly64.study.model import Study, StudyError
-from fly64.study.registry import JobStatus, Registry, finished_cells
+from fly64.study.registry import JobStatus, Registry, cell_finish_times
 from fly64.study.workspace import archive_jobs, prepare_store
 
 COMPARE = "compare"
@@ -61,7 +62,7 @@ def compare_up_to_date(registry: Registry, study: Study) -> bool:
     status = registry.get(COMPARE)
     return (status is not None and status.state == DONE
             and status.settings_hash == study.settings_hash("evaluate")
-            and (status.summary or {}).get("cells") == finished_cells(registry))
+            and (status.summary or {}).get("cells") == cell_finish_times(registry))
 
 
 def plan_jobs(study: Study, store: Store, cells: Sequence[Cell], *, compare: bool,

@@ -24,10 +24,15 @@ from fly64.study.model import Study
 from fly64.study.overlap import is_cut
 
 
-def _stamp(path: Path) -> int:
-    """Modification time of a dataset directory's metadata (changes when it is rewritten)."""
+def change_stamp(path: Path) -> int | None:
+    """When a file or a dataset was last rewritten (ns since the epoch; a zarr dataset
+    directory: its ``zarr.json`` metadata), None when it does not exist: a key that changes
+    whenever it is rewritten."""
     meta = Path(path) / "zarr.json"
-    return meta.stat().st_mtime_ns if meta.exists() else Path(path).stat().st_mtime_ns
+    try:
+        return (meta if meta.exists() else Path(path)).stat().st_mtime_ns
+    except FileNotFoundError:
+        return None
 
 
 @functools.lru_cache(maxsize=8)
@@ -40,7 +45,7 @@ def dose_dataset(store: Store, dose: float, repeat: int = 0) -> xr.Dataset:
     path = store.dose_path(dose, repeat)
     if not path.exists():
         return open_dose_dataset(path)  # raises the contract's "run fly64 simulate" message
-    return _open_cached(str(path), _stamp(path))
+    return _open_cached(str(path), change_stamp(path))
 
 
 def simulated_doses(store: Store, study: Study) -> list[float]:
@@ -107,7 +112,7 @@ def dose_summary(store: Store, dose: float) -> DoseSummary:
     """Probe, footprint, mean pattern and photons per pattern of one dose (reads every pattern once)."""
     path = store.dose_path(dose)
     dose_dataset(store, dose)  # clear error when missing
-    return _summary_cached(str(path), _stamp(path))
+    return _summary_cached(str(path), change_stamp(path))
 
 
 @dataclass(frozen=True)
@@ -164,7 +169,7 @@ def scene_summary(store: Store, dose: float) -> SceneSummary:
     """Probe footprints and support, object statistics and phase spectrum of one dose (no counts read)."""
     path = store.dose_path(dose)
     dose_dataset(store, dose)  # clear error when missing
-    return _scene_cached(str(path), _stamp(path))
+    return _scene_cached(str(path), change_stamp(path))
 
 
 def pattern(store: Store, dose: float, index: int) -> np.ndarray:
@@ -222,7 +227,7 @@ def overlap_summary(store: Store, dose: float, view: str, split: str) -> Overlap
 
 def result_files(store: Store) -> dict[str, Path]:
     """The comparison's files on disk by name: tidy table, FRC table, cube, then the PNG figures."""
-    from fly64.study.compare import CUBE, FIGURES, FRC_TABLE, TABLE  # imports scikit-image
+    from fly64.study.comparison import CUBE, FIGURES, FRC_TABLE, TABLE  # imports scikit-image
 
     folder = store.results_dir
     files = {name: folder / name for name in (TABLE, FRC_TABLE, CUBE) if (folder / name).is_file()}
@@ -234,7 +239,7 @@ def result_files(store: Store) -> dict[str, Path]:
 
 def frc_curves(store: Store) -> pd.DataFrame:
     """The FRC table of the comparison (columns of ``frc.csv``; empty when there is none)."""
-    from fly64.study.compare import FRC_TABLE
+    from fly64.study.comparison import FRC_TABLE
 
     path = store.results_dir / FRC_TABLE
     return pd.read_csv(path) if path.is_file() else pd.DataFrame()

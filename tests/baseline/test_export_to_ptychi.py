@@ -10,7 +10,7 @@ from fly64.data.dataset import open_dose_dataset
 from fly64.metrics import evaluate
 from fly64.study.cells import Cell
 from fly64.study.cli import main
-from fly64.study.compare import load_cube
+from fly64.study.comparison import load_cube
 from fly64.study.model import Study
 from fly64.study.results import load_result
 from fly64.study.workspace import prepare_store

@@ -9,8 +9,8 @@ import xarray as xr
 from fly64.data.store import Store
 from fly64.study.cells import iter_cells
 from fly64.study.cli import main
-from fly64.study.compare import is_finished, result_stamp, stale_reasons
-from fly64.study.registry import Registry, read_job
+from fly64.study.comparison import result_stamp, stale_reasons
+from fly64.study.registry import Registry, finished_cells, read_job
 from fly64.study.results import DamagedResultError, load_result
 from fly64.study.workspace import load_store_study
 from tests.reliability.tinystore import CELLS, STUDY, run_grid
@@ -70,11 +70,11 @@ def test_run_archives_and_reruns_damaged_jobs(store):
 def test_a_damaged_cell_is_not_finished_and_makes_the_comparison_stale(store, name):
     """A comparison made while the cell was intact is flagged, naming the damaged job."""
     root, cell = Store.open(store), next(c for c in iter_cells(STUDY) if c.job_id == CELL)
-    assert is_finished(root, cell)
+    assert cell in finished_cells(STUDY, root)
     cube = xr.DataArray(0.0, attrs={"settings_hash": STUDY.settings_hash("evaluate"),
                                     "results": json.dumps({CELL: result_stamp(root, cell)})})
     assert stale_reasons(STUDY, root, cube) == [f"1 cell(s) finished after it: {CELLS[1]}"]
     DAMAGE[name](store / "jobs" / CELL)
-    assert not is_finished(root, cell)
+    assert cell not in finished_cells(STUDY, root)
     assert stale_reasons(STUDY, root, cube)[-1] == (
         f"1 cell(s) are damaged (`fly64 run` archives the job and runs it again): {CELL}")

@@ -64,9 +64,9 @@ def fail_cell_job(study, store, params, reporter, job_dir):
 
 def compare_job(study, store, params, reporter, job_dir):
     """A stand-in comparison: records the cells it covers, as the real one does."""
-    from fly64.study.registry import Registry, finished_cells
+    from fly64.study.registry import Registry, cell_finish_times
 
-    return {"cells": finished_cells(Registry(store))}
+    return {"cells": cell_finish_times(Registry(store))}
 
 
 def long_cell_job(study, store, params, reporter, job_dir):

@@ -17,12 +17,12 @@ from fly64.overlap.metrics import coverage_map
 from fly64.study import Study
 from fly64.study.cells import Cell
 from fly64.study.cli import main
-from fly64.study.compare import (
+from fly64.study.compare import compare_study
+from fly64.study.comparison import (
     CUBE,
     CUBE_METRICS,
     FRC_TABLE,
     TABLE,
-    compare_study,
     differences,
     load_cube,
     speedups,

@@ -6,7 +6,8 @@ import time
 from fly64.data.store import Store
 from fly64.study import Study
 from fly64.study.estimate import estimate_run
-from fly64.study.jobs import DONE, prepare_job, process_identity, write_final_status
+from fly64.study.jobs import DONE, prepare_job, write_final_status
+from fly64.study.liveness import process_identity
 from fly64.study.runner import simulate_spec
 
 QUICK_WALL_SECONDS = 98  # the quick grid, 2 jobs at a time on the 2-core development machine

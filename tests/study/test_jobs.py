@@ -12,18 +12,13 @@ import numpy as np
 import pytest
 
 from fly64.data.store import Store
-from fly64.study import jobs
+from fly64.study import job_process
 from fly64.study.executors import Supervised
-from fly64.study.jobs import (
-    JobReporter,
-    JobSpec,
-    launch,
-    prepare_job,
-    process_identity,
-    request_cancel,
-)
+from fly64.study.job_process import JobReporter, launch
+from fly64.study.jobs import JobSpec, JobState, prepare_job, request_cancel
+from fly64.study.liveness import process_identity
 from fly64.study.model import Study
-from fly64.study.registry import load_snapshot, read_events, read_job
+from fly64.study.registry import health_text, load_snapshot, read_events, read_job
 from fly64.study.results import DamagedResultError, load_result
 
 STUDY = Study.preset("quick")
@@ -195,7 +190,7 @@ def test_events_reader_leaves_a_partial_last_line_for_later(tmp_path):
 
 def test_reporter_throttles_status_writes(tmp_path, monkeypatch):
     writes = []
-    monkeypatch.setattr(jobs, "write_json_atomic", lambda path, obj: writes.append(dict(obj)))
+    monkeypatch.setattr(job_process, "write_json_atomic", lambda path, obj: writes.append(dict(obj)))
     reporter = JobReporter(tmp_path, min_interval=0.25)
     reporter.start()
     for k in range(1, 2001):
@@ -203,3 +198,16 @@ def test_reporter_throttles_status_writes(tmp_path, monkeypatch):
     reporter.finish("done", "done")
     assert 3 <= len(writes) <= 6  # start, a few progress writes, the final 100 %, finish
     assert writes[-1]["state"] == "done" and writes[-2]["progress"] == 1.0
+
+
+def test_a_status_naming_an_unknown_state_reads_damaged(store):
+    prepare_job(store, sleep_spec("odd"), STUDY, process_identity())
+    (store.job_dir("odd") / "status.json").write_text('{"state": "paused"}')
+    status = read_job(store.job_dir("odd"))
+    assert status.state == JobState.DAMAGED and "unknown state" in status.message
+
+
+def test_health_text_names_the_raised_flags():
+    assert health_text({"collapsed": True, "flat_loss": True, "drift": False}) == "collapsed, flat_loss"
+    assert health_text({"collapsed": False}) == "ok" and health_text({}) == ""
+    assert health_text({"collapsed": False}, healthy="") == ""

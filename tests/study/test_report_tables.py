@@ -9,7 +9,7 @@ import pytest
 
 from fly64.study.aggregate import aggregate
 from fly64.study.cli import main
-from fly64.study.compare import TABLE_COLUMNS
+from fly64.study.comparison import TABLE_COLUMNS
 
 from .test_compare import graded  # noqa: F401  (the finished store fixture)
 

@@ -19,7 +19,8 @@ import pytest
 
 from fly64.study.cli import main
 from fly64.study.commands.run import follow
-from fly64.study.jobs import JobSpec, prepare_job, process_identity, request_cancel
+from fly64.study.jobs import JobSpec, prepare_job, request_cancel
+from fly64.study.liveness import process_identity
 from fly64.study.model import Study, StudyError
 from fly64.study.registry import Registry
 from fly64.study.results import load_result

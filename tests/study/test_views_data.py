@@ -9,6 +9,7 @@ from fly64.study.overlap import cut_views
 from fly64.study.simulate import simulate_study
 from fly64.study.views_data import (
     available_views,
+    change_stamp,
     dose_dataset,
     dose_summary,
     frc_curves,
@@ -96,3 +97,13 @@ def test_scene_summary_describes_the_probe_support_and_the_object(store_and_stud
     assert s.spectrum_frequency.max() < 0.5 and abs(s.spectrum_power.sum() - 1) < 1e-9
     assert s.cutoff_frequency == 1 / (2 * s.footprint_px)
     assert scene_summary(store, DOSE) is s  # cached until the dataset changes
+
+
+def test_change_stamp_follows_a_dataset_metadata_and_a_file(store_and_study, tmp_path):
+    store, _ = store_and_study
+    dataset = store.dose_path(DOSE)
+    assert change_stamp(dataset) == (dataset / "zarr.json").stat().st_mtime_ns
+    file = tmp_path / "file.txt"
+    file.write_text("x")
+    assert change_stamp(file) == file.stat().st_mtime_ns
+    assert change_stamp(tmp_path / "absent") is None

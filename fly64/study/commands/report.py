@@ -23,11 +23,10 @@ import pandas as pd
 
 from fly64.study.aggregate import aggregate
 from fly64.study.cli import add_store_arg
-from fly64.study.compare import (
+from fly64.study.comparison import (
     TIME_PART,
     NoResultsError,
     differences,
-    finished_cells,
     load_cube,
     speedups,
     stale_reasons,
@@ -36,6 +35,7 @@ from fly64.study.compare import (
 )
 from fly64.study.html_report import write_study_report
 from fly64.study.model import StudyError
+from fly64.study.registry import finished_cells
 from fly64.study.workspace import load_store_study
 
 

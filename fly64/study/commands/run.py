@@ -15,7 +15,7 @@ from tqdm import tqdm
 
 from fly64.study.cli import add_filter_args, add_study_args, study_from_args
 from fly64.study.executors import EXECUTORS
-from fly64.study.jobs import CANCELLED, DONE, FAILED
+from fly64.study.jobs import JobState
 from fly64.study.model import Study, StudyError
 from fly64.study.registry import JobStatus
 from fly64.study.runner import StudyRunner
@@ -70,11 +70,11 @@ def run(args) -> int:
 
 def _line(status: JobStatus, t0: float) -> str:
     text = f"[{time.monotonic() - t0:7.1f} s] {status.job_id:<42} {status.state}"
-    if status.state == "running":
+    if status.state == JobState.RUNNING:
         text += f" (pid {status.pid})"
     elif status.terminal and status.run_seconds is not None:
         text += f" after {status.run_seconds:.1f} s"
-    if status.state in (FAILED, CANCELLED):
+    if status.state in (JobState.FAILED, JobState.CANCELLED):
         text += f": {status.message}"
     return text
 
@@ -128,11 +128,11 @@ def follow(runner: StudyRunner, job_ids: list[str], poll: float = 0.5) -> int:
 
 
 def _summary(statuses: list[JobStatus], seconds: float, interrupted: bool) -> int:
-    counts = {state: sum(1 for s in statuses if s is not None and s.state == state)
-              for state in (DONE, FAILED, CANCELLED)}
-    print(f"{counts[DONE]} done, {counts[FAILED]} failed, {counts[CANCELLED]} cancelled "
-          f"of {len(statuses)} jobs in {seconds:.1f} s")
-    bad = [s for s in statuses if s is not None and s.state in (FAILED, CANCELLED)]
+    ended = (JobState.DONE, JobState.FAILED, JobState.CANCELLED)
+    counts = [sum(1 for s in statuses if s is not None and s.state == state) for state in ended]
+    print(", ".join(f"{n} {state}" for n, state in zip(counts, ended, strict=True))
+          + f" of {len(statuses)} jobs in {seconds:.1f} s")
+    bad = [s for s in statuses if s is not None and s.state in (JobState.FAILED, JobState.CANCELLED)]
     for status in bad:
         print(f"  {status.job_id} {status.state}: {status.message}", file=sys.stderr)
     if any(s.traceback for s in bad):

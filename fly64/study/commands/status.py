@@ -4,7 +4,8 @@ import time
 
 from fly64.study.cells import iter_cells
 from fly64.study.cli import add_store_arg
-from fly64.study.registry import JobStatus, Registry
+from fly64.study.jobs import JobState
+from fly64.study.registry import JobStatus, Registry, health_text
 from fly64.study.workspace import load_store_study
 
 COLUMNS = ("job", "state", "progress", "time", "message")
@@ -20,12 +21,12 @@ def _row(job_id: str, status: JobStatus | None) -> tuple[str, ...]:
     if status is None:
         return job_id, "not run", "", "", ""
     seconds = status.run_seconds
-    if status.state == "running" and status.eta_s is not None:
+    if status.state == JobState.RUNNING and status.eta_s is not None:
         timing = f"{seconds:.0f} s, ~{status.eta_s:.0f} s left"
     else:
         timing = "" if seconds is None else f"{seconds:.1f} s"
-    flags = [k for k, v in status.health.items() if v is True]
-    message = status.message + (f" [{', '.join(flags)}]" if flags else "")
+    flags = health_text(status.health, healthy="")
+    message = status.message + (f" [{flags}]" if flags else "")
     return job_id, status.state, f"{100 * status.progress:.0f} %", timing, message
 
 
