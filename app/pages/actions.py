@@ -7,11 +7,13 @@ Calls that touch the disk run in a worker thread so the server loop stays free.
 
 import asyncio
 import threading
+from pathlib import Path
 
+from fly64.data.store import Store
 from fly64.study import Study
 from fly64.study.executors import LocalExecutor
 from fly64.study.runner import StudyRunner
-from fly64.study.workspace import load_store_study, prepare_store
+from fly64.study.workspace import load_store_study
 
 _EXECUTORS: dict[str, LocalExecutor] = {}
 _LOCK = threading.Lock()
@@ -27,9 +29,10 @@ def shared_executor(store) -> LocalExecutor:
 
 
 def runner(root, study: Study, force: bool = False) -> StudyRunner:
-    """A runner of ``study`` on the store at ``root`` (StudyError when the store holds other settings)."""
-    store = prepare_store(root, study, force=force)
-    return StudyRunner(store, study, executor=shared_executor(store))
+    """A runner of ``study`` on the store at ``root``, with the runner's own checks: StudyError when
+    the store holds other settings and not ``force``, or when ``force`` would archive jobs that have
+    not ended."""
+    return StudyRunner(root, study, executor=shared_executor(Store(Path(root))), force=force)
 
 
 def cancel(root, job_ids=None) -> list[str]:

@@ -52,12 +52,6 @@ def notice(text: str, kind: str = "info") -> pn.pane.Alert:
     return pn.pane.Alert(text, alert_type=kind, sizing_mode="stretch_width", css_classes=["notice"])
 
 
-def health_text(health: dict) -> str:
-    """``ok`` or the raised flags (``flat_loss, collapsed``) of a job's health dict."""
-    raised = [k for k, v in (health or {}).items() if v is True]
-    return ", ".join(raised) if raised else ("ok" if health else "")
-
-
 def eta_text(seconds) -> str:
     if seconds is None:
         return ""

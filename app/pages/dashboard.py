@@ -1,52 +1,30 @@
 """The dashboard: one template, one tab per page, one periodic poller per browser session.
 
-Every ``poll_ms`` the poller reads the store and the job registry in a worker thread
-(file reads only), then pushes what changed to the pages on the server loop inside one
-``hold`` (one websocket message). The Study page's grid is always kept current; the other
-pages are updated only while their tab is shown (and catch up when it is opened). Pages
-patch tables and stream into plots; a page is rebuilt only when the data it shows
-appears or changes on disk.
+Every ``poll_ms`` the poller reads the job registry once and lets each polled page collect
+what it shows (:class:`~.page.Page`: ``collect(store, jobs)`` in a worker thread, file reads
+only), then applies what the pages collected on the server loop inside one ``hold`` (one
+websocket message). The Study page's grid is always kept current; the other pages are polled
+only while their tab is shown (and catch up when it is opened: opening a tab polls at once).
+Each page decides itself whether anything it shows changed; pages patch tables and stream
+into plots, and are rebuilt only when the data they show appears or changes on disk.
 """
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
 
 import panel as pn
 
-from fly64.data.store import Store, StoreError
-from fly64.study import Study, StudyError
-from fly64.study.registry import JobStatus, Registry
-from fly64.study.views_data import available_views, dose_summary, simulated_doses
+from fly64.study import Study
+from fly64.study.registry import Registry
 
 from .diffraction_page import DiffractionPage
 from .live_page import LivePage
 from .overlap_page import OverlapPage
+from .page import UNCHANGED, Page, open_store, store_study
 from .results_page import ResultsPage
 from .study_page import StudyPage
 
 log = logging.getLogger(__name__)
-
-
-DIFFRACTION, OVERLAP, LIVE, RESULTS = 1, 2, 3, 4  # tab indices
-
-
-@dataclass
-class Tick:
-    """What one poll read from disk."""
-
-    store: Store | None
-    jobs: list[JobStatus] = field(default_factory=list)
-    data: tuple | None = None  # (doses, {dose: views}) when the data on disk changed
-    results: tuple | None = None  # (ResultsData or message or None,) when the results changed
-    live: dict = field(default_factory=dict)  # monitor updates, while the Live tab is shown
-
-
-def _stamp(path) -> int | None:
-    try:
-        return path.stat().st_mtime_ns
-    except FileNotFoundError:
-        return None
 
 
 class Dashboard(pn.viewable.Viewer):
@@ -55,9 +33,8 @@ class Dashboard(pn.viewable.Viewer):
     def __init__(self, config):
         super().__init__()
         self.config = config
-        self.store = self._open_store()
-        self.store_study = self._store_study()
-        study = self.store_study or Study.preset(config.preset)
+        self.store = open_store(config.store)
+        study = store_study(self.store) or Study.preset(config.preset)
         jobs = Registry(self.store).all() if self.store is not None else []
         self.study_page = StudyPage(config.store, study, jobs)  # the grid's true state at once
         self.diffraction = DiffractionPage(lambda: self.study_page.form.study)  # previewed while no data
@@ -69,43 +46,37 @@ class Dashboard(pn.viewable.Viewer):
             ("Live reconstructions", self.live), ("Results", self.results),
             sizing_mode="stretch_width",
         )
+        self.pages: list[Page] = [  # in tab order
+            self.study_page, self.diffraction, self.overlap, self.live, self.results]
         self.status = pn.pane.Str("", css_classes=["poll-status"], styles={"color": "#b00020"})
-        self._data_key = self._results_key = None
-        self._study_stamp = _stamp(self.store.study_path) if self.store else None
         self._busy = False
         self.callback = None
-        self.known = Tick(self.store, jobs, data=([], {}), results=(None,))  # latest of everything read
-        self.tabs.param.watch(lambda _: self._show({}), "active")
+        self.tabs.param.watch(self._tab_opened, "active")
         pn.state.onload(self._start)  # data pages fill in on the first poll
-
-    # -- store
-    def _open_store(self) -> Store | None:
-        try:
-            return Store.open(self.config.store)
-        except StoreError:
-            return None
-
-    def _store_study(self) -> Study | None:
-        if self.store is None or not self.store.study_path.exists():
-            return None
-        try:
-            return Study.load(self.store.study_path, whole=True)
-        except StudyError as exc:
-            log.warning("cannot read %s: %s", self.store.study_path, exc)
-            return None
 
     # -- polling
     def _start(self):
         self.callback = pn.state.add_periodic_callback(self._tick, period=self.config.poll_ms)
+
+    async def _tab_opened(self, _):
+        """Poll at once, so the page just shown catches up (a poll under way: at the next one)."""
+        await self._tick()
+
+    def polled(self) -> list[Page]:
+        """The pages a poll updates: the Study page and the page whose tab is shown."""
+        shown = self.pages[self.tabs.active]
+        return [self.study_page] if shown is self.study_page else [self.study_page, shown]
 
     async def _tick(self):
         if self._busy:
             return
         self._busy = True
         try:
-            tick = await asyncio.to_thread(self._read)
+            collected = await asyncio.to_thread(self.collect, self.polled())
             with pn.io.hold():
-                self._apply(tick)
+                for page, data in collected:
+                    if data is not UNCHANGED:
+                        page.apply(data)
             self.status.object = ""
         except Exception as exc:  # noqa: BLE001 - keep polling; say what went wrong
             log.exception("dashboard poll failed")
@@ -113,53 +84,13 @@ class Dashboard(pn.viewable.Viewer):
         finally:
             self._busy = False
 
-    def _read(self) -> Tick:
-        """Everything the pages need from disk (worker thread: no Panel objects touched)."""
+    def collect(self, pages: list[Page]) -> list[tuple[Page, object]]:
+        """Each page's collected data (worker thread: no Panel object touched); the store's jobs
+        are read once for all of them."""
         if self.store is None:
-            self.store = self._open_store()
-            if self.store is None:
-                return Tick(None)
-        store = self.store
-        key = [_stamp(store.study_path)]
-        if key[0] != self._study_stamp:
-            self.store_study, self._study_stamp = self._store_study(), key[0]
-        study = self.store_study
-        jobs = Registry(store).all()
-        tick = Tick(store, jobs, live=self.live.collect(store, jobs) if self.tabs.active == LIVE else {})
-        if study is not None:
-            key += [_stamp(store.dose_path(d) / "zarr.json") for d in study.doses]
-            key += [_stamp(store.view_path(d, v)) for d in study.doses for v in study.views]
-        if key != self._data_key:
-            doses = simulated_doses(store, study) if study else []
-            for dose in doses:
-                dose_summary(store, dose)  # warm the cache off the loop
-            tick.data = (doses, {d: available_views(store, study, d) for d in doses})
-            self._data_key = key
-        results = self.results.stamp(store)
-        if results != self._results_key:
-            tick.results, self._results_key = (self.results.collect(store),), results
-        return tick
-
-    def _apply(self, tick: Tick) -> None:
-        """Remember a poll's findings and show them (server loop)."""
-        self.known = Tick(tick.store, tick.jobs, tick.data or self.known.data,
-                          tick.results or self.known.results)
-        self._show(tick.live)
-
-    def _show(self, live_updates: dict) -> None:
-        """Update the grid, and the page whose tab is shown, from what is known."""
-        known, active = self.known, self.tabs.active
-        self.study_page.apply(known.jobs)
-        if known.store is None:
-            return
-        if active == DIFFRACTION:
-            self.diffraction.update(known.store, known.data[0])
-        elif active == OVERLAP:
-            self.overlap.update(known.store, known.data[1])
-        elif active == LIVE:
-            self.live.apply(known.store, known.jobs, live_updates)
-        elif active == RESULTS:
-            self.results.apply(known.store, *known.results)
+            self.store = open_store(self.config.store)
+        jobs = Registry(self.store).all() if self.store is not None else []
+        return [(page, page.collect(self.store, jobs)) for page in pages]
 
     def template(self, title: str = "fly64") -> pn.template.BootstrapTemplate:
         """The page: a Bootstrap template (no external fonts or icons) holding the tabs."""

@@ -1,52 +1,39 @@
 """Diffraction page: patterns per dose on one colour scale, mean pattern, probe, object, photons per pattern."""
 
 import functools
-from collections.abc import Callable
 
 import holoviews as hv
 import numpy as np
 import pandas as pd
 import panel as pn
 
+from fly64.data.store import Store
 from fly64.study import Study
-from fly64.study.views_data import dose_summary, pattern, scene_summary
+from fly64.study.views_data import dose_summary, pattern, scene_summary, simulated_doses
 
-from .common import PHASE_CMAP, PLOT, centred_image, image, limits, notice, plot, scaled
-from .preview_panel import preview_key, preview_section
+from .common import PHASE_CMAP, PLOT, centred_image, image, limits, plot, scaled
+from .data_page import DataPage
 
 
-class DiffractionPage(pn.viewable.Viewer):
-    """Shows the simulated doses of a store; :meth:`update` is called when the doses on disk change.
+class DiffractionPage(DataPage):
+    """The doses simulated in the store (``data``: their doses, floats), or the Study form's
+    preview while there is none (see :class:`~.data_page.DataPage`)."""
 
-    study : returns the Study form's current study, previewed while the store holds no dose.
-    """
+    css_class = "diffraction-page"
+    missing = ("No simulated doses yet. \"Simulate and cut views\" or a cell on the Study page "
+               "simulates them, as does `fly64 simulate{where}`.")
 
-    def __init__(self, study: Callable[[], Study] | None = None):
-        super().__init__()
-        self.body = pn.Column(sizing_mode="stretch_width", css_classes=["diffraction-page"])
-        self.study = study
-        self.key = None
-        self.update(None, ())
+    def read(self, store: Store, study: Study) -> list[float]:
+        """The study's doses simulated with its settings, their summaries cached (worker thread)."""
+        doses = simulated_doses(store, study)
+        for dose in doses:
+            dose_summary(store, dose)  # warm the cache off the loop
+        return doses
 
-    def update(self, store, doses) -> None:
-        """Rebuild for ``doses`` (floats) simulated in ``store`` (without doses: for the study's
-        preview); no-op when nothing changed."""
-        doses = tuple(doses)
-        previewed = None if doses or self.study is None else self.study()
-        key = (store, doses, previewed and preview_key(previewed))
-        if key == self.key:
-            return
-        self.key, self.store = key, store
-        if not doses:
-            where = f" --store {store.root}" if store is not None else ""
-            self.body.objects = [notice(
-                "No simulated doses yet. \"Simulate and cut views\" or a cell on the Study page simulates "
-                f"them, as does `fly64 simulate{where}`."),
-                *(preview_section(previewed, lambda name: not name.startswith("scan ")) if previewed else [])]
-            return
-        self.body.objects = [self._build(store, doses)]
+    def keep(self, figure: str) -> bool:
+        return not figure.startswith("scan ")
 
-    def _build(self, store, doses):
+    def build(self, store, doses):
         summaries = {d: dose_summary(store, d) for d in doses}
         n = min(s.n_patterns for s in summaries.values())
         frame = pn.widgets.IntSlider(label="frame (pattern index)", start=0, end=n - 1, value=0, width=320)
@@ -144,6 +131,3 @@ class DiffractionPage(pn.viewable.Viewer):
                              f"{s.cutoff_frequency:.3f} cycles/px"),
             pn.Row(plot(phase), plot(amp), plot(spectrum * cutoff), table),
         )
-
-    def __panel__(self):
-        return self.body

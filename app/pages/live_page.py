@@ -1,9 +1,10 @@
 """Live reconstructions: loss curves, progress and the latest snapshot of several jobs at once.
 
-Each watched job has a :class:`JobMonitor`. The dashboard's poller calls
-:meth:`JobMonitor.collect` in a worker thread (file reads only) and
-:meth:`JobMonitor.apply` on the server loop, which streams new loss rows into a
-``Buffer`` and new snapshots into a ``Pipe``: the plots update in place.
+Each watched job has a :class:`JobMonitor`, which keeps its own change check (the offset
+in the job's events, the stamp of its latest snapshot). :meth:`LivePage.collect` (in the
+poller's worker thread: file reads only) gathers each monitor's :meth:`JobMonitor.collect`;
+:meth:`LivePage.apply` (server loop) hands them to :meth:`JobMonitor.apply`, which streams new
+loss rows into a ``Buffer`` and new snapshots into a ``Pipe``: the plots update in place.
 """
 
 from dataclasses import dataclass
@@ -14,11 +15,11 @@ import pandas as pd
 import panel as pn
 
 from fly64.study.jobs import DONE, FAILED, RUNNING, SNAPSHOT
-from fly64.study.registry import JobStatus, load_snapshot, read_events
+from fly64.study.registry import JobStatus, health_text, load_snapshot, read_events
 from fly64.study.results import RESULT, load_result
-from fly64.study.views_data import ground_truth, split_box
+from fly64.study.views_data import change_stamp, ground_truth, split_box
 
-from .common import PHASE_CMAP, eta_text, health_text, image, plot
+from .common import PHASE_CMAP, eta_text, image, plot
 
 SERIES = {"train": ("train", "validation"), "reconstruct": ("cost",)}
 CELL_KINDS = tuple(SERIES)
@@ -106,10 +107,8 @@ class JobMonitor(pn.viewable.Viewer):
         if self.truth is None and self.store.dose_path(self.dose).exists():
             truth = (ground_truth(self.store, self.dose), split_box(self.store, self.dose))
         arrays, source = None, self.job_dir / (RESULT if status.state == DONE else SNAPSHOT)
-        try:
-            stamp = (source.name, source.stat().st_mtime_ns)
-        except FileNotFoundError:
-            stamp = None
+        written = change_stamp(source)
+        stamp = None if written is None else (source.name, written)
         if stamp is not None and (stamp != self.stamp or reset):
             if status.state == DONE:
                 arrays = {"object": load_result(self.job_dir).object}
@@ -168,13 +167,16 @@ class LivePage(pn.viewable.Viewer):
         self.watch.param.watch(self._rearrange, "value")
 
     def collect(self, store, jobs: list[JobStatus]) -> dict:
-        """Read new events and snapshots of the watched jobs (worker thread)."""
+        """The store, its jobs and the new events and snapshots of the watched jobs (worker thread;
+        each monitor checks itself what is new)."""
         by_id = {j.job_id: j for j in jobs if j.kind in CELL_KINDS}
-        return {job_id: m.collect(by_id[job_id]) for job_id, m in list(self.monitors.items())
-                if job_id in by_id}
+        updates = {job_id: m.collect(by_id[job_id]) for job_id, m in list(self.monitors.items())
+                   if job_id in by_id}
+        return {"store": store, "jobs": jobs, "updates": updates}
 
-    def apply(self, store, jobs: list[JobStatus], updates: dict) -> None:
+    def apply(self, data: dict) -> None:
         """Update the job list and push the collected updates (server loop)."""
+        store, jobs, updates = data["store"], data["jobs"], data["updates"]
         self.store = store
         cell_jobs = [j for j in jobs if j.kind in CELL_KINDS]
         self.statuses = {j.job_id: j for j in cell_jobs}

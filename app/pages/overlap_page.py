@@ -1,18 +1,17 @@
 """Scan & overlap page: a view's positions over the object, acceptance, spacing, coverage, overlap."""
 
-from collections.abc import Callable
-
 import holoviews as hv
 import numpy as np
 import pandas as pd
 import panel as pn
 
+from fly64.data.store import Store
 from fly64.data.views import SPLITS
 from fly64.study import Study
-from fly64.study.views_data import overlap_summary
+from fly64.study.views_data import available_views, overlap_summary, simulated_doses
 
-from .common import PLOT, image, notice, plot
-from .preview_panel import preview_key, preview_section
+from .common import PLOT, image, plot
+from .data_page import DataPage
 
 FIGURES = [  # (diagnostic key, label) shown in the overlap table
     ("spacing_threshold", "threshold S (px)"),
@@ -36,44 +35,31 @@ def _histogram(diag: dict, prefix: str, label: str) -> hv.Histogram:
                         label=label)
 
 
-class OverlapPage(pn.viewable.Viewer):
-    """Shows the cut views of a store; :meth:`update` is called when the views on disk change.
+class OverlapPage(DataPage):
+    """The views cut in the store (``data``: {dose: [view names]}, doses with a view only), or the
+    Study form's preview while there is none (see :class:`~.data_page.DataPage`)."""
 
-    study : returns the Study form's current study, previewed while the store holds no view.
-    """
+    css_class = "overlap-page"
+    views = True
+    missing = ("No overlap views yet. \"Simulate and cut views\" or a cell on the Study page cuts "
+               "them (after simulating their dose), as does `fly64 overlap{where}`.")
 
-    def __init__(self, study: Callable[[], Study] | None = None):
-        super().__init__()
-        self.body = pn.Column(sizing_mode="stretch_width", css_classes=["overlap-page"])
-        self.study = study
-        self.key = None
-        self.update(None, {})
+    def read(self, store: Store, study: Study) -> dict[float, list[str]]:
+        """The views cut with the study's settings, by simulated dose (worker thread)."""
+        cut = {dose: available_views(store, study, dose) for dose in simulated_doses(store, study)}
+        return {dose: views for dose, views in cut.items() if views}
 
-    def update(self, store, views: dict) -> None:
-        """Rebuild for ``views`` ({dose: [view names]} cut in ``store``; without views: for the
-        study's preview); no-op when unchanged."""
-        available = {d: v for d, v in views.items() if v}
-        previewed = None if available or self.study is None else self.study()
-        key = (store, tuple((d, tuple(v)) for d, v in views.items()), previewed and preview_key(previewed))
-        if key == self.key:
-            return
-        self.key, self.store = key, store
-        if not available:
-            where = f" --store {store.root}" if store is not None else ""
-            self.body.objects = [notice(
-                "No overlap views yet. \"Simulate and cut views\" or a cell on the Study page cuts them "
-                f"(after simulating their dose), as does `fly64 overlap{where}`."),
-                *(preview_section(previewed, lambda name: name.startswith("scan ")) if previewed else [])]
-            return
+    def keep(self, figure: str) -> bool:
+        return figure.startswith("scan ")
+
+    def build(self, store, available):
         doses = list(available)
         dose = pn.widgets.Select(label="dose", options={f"{d:g}": d for d in doses}, value=doses[0], width=160)
         view = pn.widgets.RadioButtonGroup(options=list(available[doses[0]]), value=available[doses[0]][0])
         split = pn.widgets.RadioButtonGroup(options=list(SPLITS), value="train")
         dose.param.watch(lambda e: setattr(view, "options", list(available[e.new])), "value")
-        self.body.objects = [
-            pn.Row(dose, pn.Column("view", view), pn.Column("split", split)),
-            pn.bind(self._figures, dose, view, split),
-        ]
+        return pn.Column(pn.Row(dose, pn.Column("view", view), pn.Column("split", split)),
+                         pn.bind(self._figures, dose, view, split), sizing_mode="stretch_width")
 
     def _figures(self, dose, view, split):
         s = overlap_summary(self.store, dose, view, split)
@@ -107,6 +93,3 @@ class OverlapPage(pn.viewable.Viewer):
             pn.Row(plot(positions), plot(acceptance), plot(coverage)),
             pn.Row(plot(hist), pn.pane.DataFrame(table, index=False, width=360, css_classes=["overlap-figures"])),
         )
-
-    def __panel__(self):
-        return self.body

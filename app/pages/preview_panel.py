@@ -121,14 +121,21 @@ class PreviewPanel(pn.viewable.Viewer):
                          width=700, css_classes=["preview-panel"])
 
 
-def preview_section(study: Study, keep: Callable[[str], bool]) -> list:
-    """The data pages' content before the store holds data: ``study``'s preview figures whose names
-    ``keep`` accepts (see :func:`~fly64.study.preview.preview_figures`), three per row, with a caption.
-    """
+def preview_of(study: Study) -> Preview | str:
+    """``study``'s set-up preview, or the model's message saying why there is none."""
     try:
-        preview = preview_study(study)
+        return preview_study(study)
     except StudyError as exc:
-        return [notice(f"No set-up preview either: {exc}", "warning")]
+        return str(exc)
+
+
+def preview_section(preview: Preview | str, keep: Callable[[str], bool]) -> list:
+    """The data pages' content before the store holds data: the preview figures whose names
+    ``keep`` accepts (see :func:`~fly64.study.preview.preview_figures`), three per row, with a
+    caption; a warning when ``preview`` is the message of :func:`preview_of`.
+    """
+    if isinstance(preview, str):
+        return [notice(f"No set-up preview either: {preview}", "warning")]
     figures = [figure for name, figure in preview_figures(preview).items() if keep(name)]
     return [pn.pane.Markdown("**Set-up preview** of the Study form's settings, computed in memory "
                              "(nothing is on disk yet):", css_classes=["page-preview-caption"]),

@@ -2,28 +2,30 @@
 FRC, gallery, downloads.
 
 Everything shown comes from what the comparison wrote (the metrics cube, the FRC table,
-the PNG figures); :meth:`ResultsPage.collect` reads it in the poller's worker thread and
-:meth:`ResultsPage.apply` rebuilds the page when the files changed.
+the PNG figures); :meth:`ResultsPage.collect` reads it (:mod:`.results_data`) in the poller's
+worker thread when those files, the store's settings or its finished cells changed (they
+decide whether the comparison is out of date), and :meth:`ResultsPage.apply` sets the page's
+two params, the store and its results, which rebuilds the page.
 """
 
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import holoviews as hv
 import numpy as np
-import pandas as pd
 import panel as pn
-import xarray as xr
+import param
 from bokeh.palettes import Category10_10
 
 from fly64.data.npz import export_npz
-from fly64.data.store import dose_tag
+from fly64.data.store import Store, dose_tag
 from fly64.study.aggregate import aggregate
 from fly64.study.model import Study
-from fly64.study.views_data import dose_dataset, frc_curves, result_files
+from fly64.study.views_data import dose_dataset
 
 from .common import PLOT, notice, plot
+from .page import UNCHANGED, Collected
+from .results_data import read_results, results_key
 
 HEAT = dict(frame_width=220, frame_height=160, colorbar=True, tools=["hover"], toolbar="above",
             xrotation=0)
@@ -31,18 +33,6 @@ VIEW_MARKERS = ("circle", "square", "diamond", "triangle", "inverted_triangle", 
 TIME_COLUMNS = {"dose": "dose", "view": "view", "method": "method", "correlation": "phase correlation",
                 "training_seconds": "training s", "inference_seconds": "inference s",
                 "patterns_per_second": "patterns/s"}
-
-
-@dataclass
-class ResultsData:
-    """What the comparison left in the store."""
-
-    cube: xr.DataArray  # (dose, view, method, seed, part, metric)
-    differences: pd.DataFrame  # PINN − baseline rows (see fly64.study.compare.differences)
-    quality_time: pd.DataFrame  # phase correlation and timing per dose, view, method (compare.quality_time)
-    frc: pd.DataFrame  # FRC curves (see fly64.study.compare)
-    files: dict[str, Path]  # downloadable files by name
-    stale: list[str]  # why the comparison no longer matches the store (compare.stale_reasons)
 
 
 def _dose_labels(doses) -> list[str]:
@@ -59,46 +49,36 @@ def _limits(values) -> tuple[float, float]:
 
 
 class ResultsPage(pn.viewable.Viewer):
+    """The comparison of the store (a :class:`~.page.Page`)."""
+
+    store = param.ClassSelector(class_=Store, allow_None=True,
+                                doc="the store shown; None until it exists")
+    results = param.Parameter(doc="ResultsData; None: no comparison; a str: why it is unreadable")
+
     def __init__(self):
         super().__init__()
         self.body = pn.Column(sizing_mode="stretch_width", css_classes=["results-page"])
-        self.store, self.data = None, ()
-        self.apply(None, None)
+        self._key = None  # what the results last collected were read from (worker thread)
+        self._rebuild()
 
     # -- reading (worker thread)
-    def stamp(self, store):
-        """Changes whenever the results on disk change (directory listing and mtimes only)."""
-        folder = store.results_dir
-        if not folder.is_dir():
-            return ()
-        return tuple(sorted((p.name, p.stat().st_mtime_ns) for p in folder.rglob("*") if p.is_file()))
-
-    def collect(self, store) -> ResultsData | str | None:
-        """The comparison's data; None when there is none, a message when it cannot be read."""
-        from fly64.study.compare import (
-            NoResultsError,
-            differences,
-            load_cube,
-            quality_time,
-            stale_reasons,
-        )
-
-        try:
-            cube = load_cube(store)
-            stale = stale_reasons(Study.load(store.study_path, whole=True), store, cube)
-            return ResultsData(cube, differences(cube), quality_time(cube), frc_curves(store),
-                               result_files(store), stale)
-        except NoResultsError:
-            return None
-        except Exception as exc:  # noqa: BLE001 - a half-written or foreign result: say so, keep polling
-            return f"{type(exc).__name__}: {exc}"
+    def collect(self, store: Store | None, jobs) -> dict | Collected:
+        """The page's params: the store and its results (see :func:`~.results_data.read_results`),
+        or :data:`~.page.UNCHANGED` when their :func:`~.results_data.results_key` did not change."""
+        key = results_key(store, jobs)
+        if key == self._key:
+            return UNCHANGED
+        self._key = key
+        return {"store": store, "results": read_results(store)}
 
     # -- showing (server loop)
-    def apply(self, store, data: ResultsData | str | None) -> None:
-        """Show ``data`` (rebuilds only when it is not what is shown already)."""
-        if store == self.store and data is self.data:
-            return
-        self.store, self.data = store, data
+    def apply(self, data: dict) -> None:
+        """Show what :meth:`collect` returned."""
+        self.param.update(data)
+
+    @param.depends("store", "results", watch=True)
+    def _rebuild(self) -> None:
+        store, data = self.store, self.results
         if isinstance(data, str):
             self.body.objects = [notice(f"The comparison's results cannot be read: {data}", "danger")]
             return

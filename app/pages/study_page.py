@@ -6,6 +6,7 @@ simulated data, "Simulate and cut views" submits only the simulate and overlap j
 """
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -15,10 +16,12 @@ from fly64.data.store import Store, StoreError
 from fly64.study import Study, StudyError, iter_cells
 from fly64.study.estimate import RunEstimate, estimate_run
 from fly64.study.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING
-from fly64.study.registry import JobStatus
+from fly64.study.registry import JobStatus, health_text
+from fly64.study.runner import StudyRunner
 
 from . import actions
-from .common import eta_text, health_text
+from .common import eta_text
+from .page import UNCHANGED, Collected
 from .preview_panel import PreviewPanel
 from .study_form import ERROR_STYLE, StudyForm
 
@@ -113,7 +116,7 @@ def patch_table(table: pn.widgets.Tabulator, frame: pd.DataFrame) -> None:
 
 
 class StudyPage(pn.viewable.Viewer):
-    """The study's settings and grid; :meth:`apply` is called by the poller with the store's jobs."""
+    """The study's settings and its grid, kept current with the jobs (a :class:`~.page.Page`)."""
 
     def __init__(self, root, study: Study, jobs: list[JobStatus]):
         super().__init__()
@@ -121,6 +124,7 @@ class StudyPage(pn.viewable.Viewer):
         self.form = StudyForm(study)
         self.preview = PreviewPanel(self.form)
         self.jobs = {j.job_id: j for j in jobs}
+        self._collected = list(jobs)  # the jobs last collected (worker thread)
         # built with the jobs' states: a patch sent before the table is rendered would be lost
         self.grid = pn.widgets.Tabulator(grid_frame(study, self.jobs), css_classes=["grid-table"], **TABLE)
         self.pipeline = pn.widgets.Tabulator(pipeline_frame(self.jobs), css_classes=["pipeline-table"], **TABLE)
@@ -187,6 +191,13 @@ class StudyPage(pn.viewable.Viewer):
     def _refresh_grid(self):
         patch_table(self.grid, grid_frame(self.form.study, self.jobs))
 
+    def collect(self, store, jobs: list[JobStatus]) -> list[JobStatus] | Collected:
+        """The store's jobs, or :data:`~.page.UNCHANGED` when none changed since the last poll."""
+        if jobs == self._collected:
+            return UNCHANGED
+        self._collected = jobs
+        return jobs
+
     def apply(self, jobs: list[JobStatus]) -> None:
         """Show the registry's jobs (server loop; patches only what changed)."""
         self.jobs = {j.job_id: j for j in jobs}
@@ -212,33 +223,31 @@ class StudyPage(pn.viewable.Viewer):
         self.feedback.object, self.feedback.visible = message, bool(message)
 
     # -- actions (blocking work off the server loop)
-    async def _submit(self, how, *args, **kwargs):
+    async def _submit(self, submit: Callable[[StudyRunner], list[str]]):
+        """Submit through a runner of the form's study: ``submit(runner)`` returns the job ids."""
         if self.form.error:
             self._say(f"not started: {self.form.error}")
             return
         self._say("")
         study, force = self.form.study, self.force.value
-
-        def work():
-            return getattr(actions.runner(self.root, study, force), how)(*args, **kwargs)
-
         try:
-            ids = await actions.off_loop(work)
+            ids = await actions.off_loop(lambda: submit(actions.runner(self.root, study, force)))
         except (StudyError, StoreError) as exc:
             self._say(f"not started: {exc}")
             return
         self._say("" if ids else "nothing to run: those cells are up to date")
 
     async def _run_all(self, _):
-        await self._submit("submit_grid")
+        await self._submit(lambda runner: runner.submit_grid())
 
     async def _simulate_views(self, _):
-        await self._submit("submit_grid", compare=False, kinds=DATA_KINDS)
+        await self._submit(lambda runner: runner.submit_grid(compare=False, kinds=DATA_KINDS))
 
     async def _run_filtered(self, _):
         f = {k: w.value for k, w in self.filters.items()}
-        await self._submit("submit_grid", doses=[float(d) for d in f["doses"]], views=f["views"],
-                           methods=f["methods"])
+        doses = [float(d) for d in f["doses"]]
+        await self._submit(lambda runner: runner.submit_grid(doses=doses, views=f["views"],
+                                                             methods=f["methods"]))
 
     async def _cancel(self, job_ids):
         try:
@@ -253,7 +262,7 @@ class StudyPage(pn.viewable.Viewer):
         row = self.grid.value.iloc[event.row]
         if event.column == "run" and row["run"]:
             cell = next(c for c in iter_cells(self.form.study) if c.job_id == row["job"])
-            await self._submit("submit_cell", cell)
+            await self._submit(lambda runner: runner.submit_cell(cell))
         elif event.column == "cancel" and row["cancel"]:
             await self._cancel([row["job"]])
 

@@ -4,12 +4,19 @@ import holoviews as hv
 import numpy as np
 import panel as pn
 
+from app.pages.page import UNCHANGED
 from app.pages.results_page import ResultsPage
 from fly64.study.cells import Cell
 from fly64.study.compare import compare_study
+from fly64.study.registry import Registry
 from tests.study.test_compare import finish, simulated_store
 
 hv.extension("bokeh")  # the page builds bokeh plots, as in the app
+
+
+def collect(page, store):
+    """What the page collects in a poll of ``store`` (the poller reads the jobs for all pages)."""
+    return page.collect(store, Registry(store).all())
 
 
 def test_a_cell_finished_after_the_comparison_shows_a_warning(tmp_path):
@@ -18,14 +25,16 @@ def test_a_cell_finished_after_the_comparison_shows_a_warning(tmp_path):
     finish(store, first, truth, weights)
     compare_study(study, store)
     page = ResultsPage()
-    data = page.collect(store)
-    assert data.stale == []
-    page.apply(store, data)
+    data = collect(page, store)
+    assert data["results"].stale == []
+    page.apply(data)
     assert not any(isinstance(o, pn.pane.Alert) and "out of date" in o.object for o in page.body.objects)
-    finish(store, later, truth, weights)
-    data = page.collect(store)
-    assert len(data.stale) == 1 and later.job_id in data.stale[0]
-    page.apply(store, data)
+    assert collect(page, store) is UNCHANGED  # nothing changed on disk: nothing to apply
+    finish(store, later, truth, weights)  # a job's result: no file of the comparison changes
+    data = collect(page, store)
+    assert data is not UNCHANGED and len(data["results"].stale) == 1
+    assert later.job_id in data["results"].stale[0]
+    page.apply(data)
     alert = page.body.objects[0]
     assert isinstance(alert, pn.pane.Alert) and alert.alert_type == "warning"
     assert "out of date" in alert.object and later.job_id in alert.object
@@ -39,7 +48,7 @@ def test_metric_against_dose_shows_the_spread_over_repeats(tmp_path):
         finish(store, Cell(1e3, "dense", "lsqml", 1, seed), noisy.astype(np.complex64), weights)
     compare_study(study, store)
     page = ResultsPage()
-    data = page.collect(store)
+    data = collect(page, store)["results"]
     row = page._versus_dose(data.cube, "ssim", "phase")
     (overlay,) = [pane.object for pane in row]
     bars = [layer for layer in overlay if isinstance(layer, hv.ErrorBars)]
@@ -58,8 +67,9 @@ def test_differences_show_their_spread_and_the_study_report_downloads(tmp_path):
             finish(store, Cell(1e3, "dense", method, 1, seed), noisy.astype(np.complex64), weights)
     compare_study(study, store)
     page = ResultsPage()
-    data = page.collect(store)
-    page.apply(store, data)
+    collected = collect(page, store)
+    page.apply(collected)
+    data = collected["results"]
     (heat,) = [pane.object for pane in page._differences(data.differences, data.cube, "ssim", "phase")]
     frame = heat.dframe()
     assert frame["n"].tolist() == [2] and float(frame["std"].iloc[0]) > 0 and frame["difference"].iloc[0] < 0

@@ -1,0 +1,57 @@
+"""What the Results page shows, read from the comparison's files (worker thread: no Panel)."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import xarray as xr
+
+from fly64.data.store import Store
+from fly64.study.model import Study
+from fly64.study.views_data import change_stamp, frc_curves, result_files
+
+
+@dataclass
+class ResultsData:
+    """What the comparison left in the store."""
+
+    cube: xr.DataArray  # (dose, view, method, seed, part, metric)
+    differences: pd.DataFrame  # PINN − baseline rows (see fly64.study.comparison.differences)
+    quality_time: pd.DataFrame  # phase correlation and timing per dose, view, method
+    frc: pd.DataFrame  # FRC curves (see fly64.study.views_data.frc_curves)
+    files: dict[str, Path]  # downloadable files by name
+    stale: list[str]  # why the comparison no longer matches the store (comparison.stale_reasons)
+
+
+def results_key(store: Store | None, jobs) -> tuple | None:
+    """Changes whenever what the Results page shows may have: the files under results/ (names and
+    modification times), the store's settings, and the cells that ended (when, in which state),
+    which decide whether the comparison is out of date. None without a store."""
+    if store is None:
+        return None
+    folder = store.results_dir
+    files = sorted((p.name, p.stat().st_mtime_ns) for p in folder.rglob("*") if p.is_file()) \
+        if folder.is_dir() else []
+    ended = [(j.job_id, j.state, j.finished) for j in jobs if j.cell is not None and j.terminal]
+    return tuple(files), change_stamp(store.study_path), tuple(ended)
+
+
+def read_results(store: Store) -> ResultsData | str | None:
+    """The comparison's data; None when there is none, a message when it cannot be read."""
+    from fly64.study.comparison import (
+        NoResultsError,
+        differences,
+        load_cube,
+        quality_time,
+        stale_reasons,
+    )
+
+    try:
+        cube = load_cube(store)
+        stale = stale_reasons(Study.load(store.study_path, whole=True), store, cube)
+        return ResultsData(cube, differences(cube), quality_time(cube), frc_curves(store),
+                           result_files(store), stale)
+    except NoResultsError:
+        return None
+    except Exception as exc:  # noqa: BLE001 - a half-written or foreign result: say so
+        return f"{type(exc).__name__}: {exc}"
