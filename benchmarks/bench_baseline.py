@@ -23,7 +23,7 @@ from fly64.baseline import SolverSettings
 from fly64.baseline.solver import PtychographyTask, build_task, preserved_process_state, reconstruct
 from fly64.physics import make_probe, make_test_object, raster_scan, simulate_counts
 from fly64.study.job_process import JobReporter
-from fly64.study.jobs import DONE
+from fly64.study.jobs import JobState
 
 N, OBJECT, STEP, DOSE = 64, 256, 19.0, 1e5
 EPOCHS, CHUNK, SNAPSHOT_EVERY, REPEATS = 20, 5, 2, 4
@@ -56,7 +56,7 @@ def through_wrapper(obj, probe, positions, counts, settings) -> tuple[float, flo
             start = time.perf_counter()
             reconstruct(counts, positions, probe, obj.shape, settings, reporter)
             seconds = time.perf_counter() - start
-            reporter.finish(DONE, "benchmark")
+            reporter.finish(JobState.DONE, "benchmark")
     finally:
         PtychographyTask.run = run
     return seconds, sum(inside)

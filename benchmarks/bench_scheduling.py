@@ -4,7 +4,7 @@
    executors: wall time per job, against the jobs' own run time (the rest is process
    start, imports and polling).
 2. A preset's whole grid (default ``quick``) with ``fly64``'s runner: wall time against the
-   sum of its jobs' own run times, split by phase; efficiency = Σ run / (wall × workers).
+   sum of its jobs' own run times, split by stage; efficiency = Σ run / (wall × workers).
 
 ``python -m benchmarks.bench_scheduling [--jobs 100] [--workers 2] [--grid quick|none]``
 """
@@ -20,8 +20,7 @@ from fly64.study.jobs import JobSpec, prepare_job
 from fly64.study.liveness import process_identity
 from fly64.study.model import Study
 from fly64.study.runner import StudyRunner
-
-PHASE_ORDER = ("simulate", "overlap", "train", "reconstruct", "compare")
+from fly64.study.stages import STAGES
 
 
 def noop_job(study, store, params, reporter, job_dir) -> dict:
@@ -62,10 +61,10 @@ def grid(preset: str, workers: int, root: Path) -> None:
     print(f"grid {preset}: {len(statuses)} jobs on {workers} workers, wall {wall:.1f} s, "
           f"Σ job run time {total:.1f} s, efficiency Σ run / (wall × workers) = "
           f"{total / (wall * workers):.2f}")
-    for phase in PHASE_ORDER:
-        runs = [s.run_seconds or 0.0 for s in statuses if s.kind == phase]
+    for kind in (stage.job_kind for stage in STAGES.values()):
+        runs = [s.run_seconds or 0.0 for s in statuses if s.kind == kind]
         if runs:
-            print(f"  {phase:<12} {len(runs):3d} jobs  Σ {sum(runs):7.1f} s  "
+            print(f"  {kind:<12} {len(runs):3d} jobs  Σ {sum(runs):7.1f} s  "
                   f"mean {sum(runs) / len(runs):6.1f} s  max {max(runs):6.1f} s")
     for line in failed:
         print(f"  FAILED {line}")

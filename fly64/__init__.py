@@ -3,7 +3,7 @@
 Layers, each importing only those before it: ``physics`` → ``data`` → ``overlap`` →
 ``models`` / ``baseline`` → ``metrics`` → ``study``. The Panel app (``app/``) sits on top.
 
-Conventions shared by every layer (see ``DESIGN.md`` §3):
+Conventions shared by every layer (see ``docs/architecture.md#conventions``):
 
 * arrays are row-major; positions are ``(y, x)`` in object pixels and mark the **centre**
   of the N×N window, whose rows are ``y - N//2 … y - N//2 + N - 1`` (columns alike);

@@ -1,6 +1,6 @@
 """How long computations report progress and learn they should stop.
 
-Every layer may import this module (it imports nothing of fly64). Phases take a
+Every layer may import this module (it imports nothing of fly64). Stages take a
 :class:`Reporter`; the job runner passes one that writes the job directory, a notebook
 may pass one that plots, and the default does nothing.
 """

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import panel as pn
 
-from fly64.study.jobs import DONE, FAILED, RUNNING, SNAPSHOT
+from fly64.study.jobs import SNAPSHOT, JobState
 from fly64.study.registry import JobStatus, health_text, load_snapshot, read_events
 from fly64.study.results import RESULT, load_result
 from fly64.study.views_data import change_stamp, ground_truth, split_box
@@ -106,11 +106,11 @@ class JobMonitor(pn.viewable.Viewer):
         truth = None
         if self.truth is None and self.store.dose_path(self.dose).exists():
             truth = (ground_truth(self.store, self.dose), split_box(self.store, self.dose))
-        arrays, source = None, self.job_dir / (RESULT if status.state == DONE else SNAPSHOT)
+        arrays, source = None, self.job_dir / (RESULT if status.state == JobState.DONE else SNAPSHOT)
         written = change_stamp(source)
         stamp = None if written is None else (source.name, written)
         if stamp is not None and (stamp != self.stamp or reset):
-            if status.state == DONE:
+            if status.state == JobState.DONE:
                 arrays = {"object": load_result(self.job_dir).object}
             else:
                 arrays = load_snapshot(self.job_dir)
@@ -137,14 +137,14 @@ class JobMonitor(pn.viewable.Viewer):
         if shown == self.shown:
             return
         self.shown = shown
-        eta = f" · ETA {eta_text(s.eta_s)}" if s.state == RUNNING and s.eta_s else ""
+        eta = f" · ETA {eta_text(s.eta_s)}" if s.state == JobState.RUNNING and s.eta_s else ""
         health = f" · health: **{health_text(s.health)}**" if s.health else ""
         self.title.object = f"**{s.job_id}** · `{s.state}` · {s.message}{eta}{health}"
         self.progress.value = int(round(1000 * s.progress))
-        self.progress.bar_color = {FAILED: "danger", DONE: "success"}.get(s.state, "primary")
-        if s.state == FAILED:
+        self.progress.bar_color = {JobState.FAILED: "danger", JobState.DONE: "success"}.get(s.state, "primary")
+        if s.state == JobState.FAILED:
             self.error.object = f"**{s.message}**\n\n```\n{s.traceback or 'no traceback (see log.txt)'}\n```"
-        self.error.visible = s.state == FAILED
+        self.error.visible = s.state == JobState.FAILED
 
     def __panel__(self):
         return self.layout
@@ -186,12 +186,12 @@ class LivePage(pn.viewable.Viewer):
         watched = [j for j in self.watch.value if j in self.statuses]
         if not self.started and cell_jobs:  # a new tab opens on the running (else the latest) jobs
             self.started = True
-            running = [j.job_id for j in cell_jobs if j.state == RUNNING]
+            running = [j.job_id for j in cell_jobs if j.state == JobState.RUNNING]
             latest = max(cell_jobs, key=lambda j: j.finished or j.submitted or 0).job_id
             watched = running or [latest]
         if self.follow.value:
             for j in cell_jobs:
-                if j.state == RUNNING and j.job_id not in watched:
+                if j.state == JobState.RUNNING and j.job_id not in watched:
                     watched.append(j.job_id)
             watched = watched[-self.max_follow:] if len(watched) > self.max_follow else watched
         if watched != list(self.watch.value):

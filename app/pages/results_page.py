@@ -1,5 +1,5 @@
-"""Results page (phase G): metric heatmaps, metric vs dose, quality against time, differences,
-FRC, gallery, downloads.
+"""Results page (the evaluate stage): metric heatmaps, metric vs dose, quality against time,
+differences, FRC, gallery, downloads.
 
 Everything shown comes from what the comparison wrote (the metrics cube, the FRC table,
 the PNG figures); :meth:`ResultsPage.collect` reads it (:mod:`.results_data`) in the poller's

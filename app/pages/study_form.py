@@ -14,16 +14,12 @@ import param
 
 from fly64.study import PRESETS, Study, StudyError
 from fly64.study.model import Choices, Doses, Views
+from fly64.study.stages import STAGES
 
 AXES = "Grid axes"
 AXIS_FIELDS = ("doses", "views", "methods", "gridsizes", "repeats")
-SECTIONS = {
-    "simulate": "Simulate (phase C)",
-    "overlap": "Overlap views (phase D)",
-    "train": "PINN training (phase E)",
-    "reconstruct": "Iterative baseline (phase F)",
-    "evaluate": "Evaluation (phase G)",
-}
+#: the form's section of each stage's settings, in pipeline order
+SECTIONS = {name: stage.title for name, stage in STAGES.items()}
 ERROR_STYLE = {"color": "#b00020", "font-size": "0.85em", "margin": "0 5px"}
 WARNING_STYLE = {**ERROR_STYLE, "color": "#8a5a00", "background": "#fff4d6"}  # amber
 WRAP = [":host pre { white-space: pre-wrap; }"]  # warnings are sentences: wrap them to the field
@@ -153,8 +149,8 @@ class StudyForm(pn.viewable.Viewer):
         self.banner = pn.pane.Str("", visible=False, styles=ERROR_STYLE, css_classes=["error-form"])
         self.warning_banner = pn.pane.Str("", visible=False, styles=WARNING_STYLE, css_classes=["warning-form"])
         self._loading = False
-        phase_of = {n: SECTIONS[p] for p, names in Study.PHASE_OF.items() for n in names}
-        self.section_of = {n: AXES if n in AXIS_FIELDS else phase_of[n] for n in self.fields}
+        stage_of = {n: SECTIONS[stage.name] for stage in STAGES.values() for n in stage.settings}
+        self.section_of = {n: AXES if n in AXIS_FIELDS else stage_of[n] for n in self.fields}
         self.cards = {
             title: pn.Card(
                 pn.FlexBox(*(f.panel for n, f in self.fields.items() if self.section_of[n] == title)),

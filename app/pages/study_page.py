@@ -15,7 +15,7 @@ import panel as pn
 from fly64.data.store import Store, StoreError
 from fly64.study import Study, StudyError, iter_cells
 from fly64.study.estimate import RunEstimate, estimate_run
-from fly64.study.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING
+from fly64.study.jobs import JobState
 from fly64.study.registry import JobStatus, health_text
 from fly64.study.runner import StudyRunner
 
@@ -50,7 +50,7 @@ def _job_fields(status: JobStatus | None, current_hash: str) -> dict:
         state = f"{state} (other settings)"
     return {
         "state": state, "progress": int(round(100 * status.progress)),
-        "ETA": eta_text(status.eta_s) if status.state in (QUEUED, RUNNING) else "",
+        "ETA": eta_text(status.eta_s) if status.state in (JobState.QUEUED, JobState.RUNNING) else "",
         "health": health_text(status.health), "message": status.message,
     }
 
@@ -58,8 +58,8 @@ def _job_fields(status: JobStatus | None, current_hash: str) -> dict:
 def _buttons(fields: dict) -> dict:
     """A row's run (or retry) and cancel buttons; a result of other settings can be run anew."""
     state = fields["state"]
-    active = state in (QUEUED, RUNNING)
-    run = {DONE: "", FAILED: "retry", CANCELLED: "retry"}.get(state, "" if active else "run")
+    active = state in (JobState.QUEUED, JobState.RUNNING)
+    run = {JobState.DONE: "", JobState.FAILED: "retry", JobState.CANCELLED: "retry"}.get(state, "" if active else "run")
     return {"run": BUTTON.format(run) if run else "", "cancel": BUTTON.format("cancel") if active else ""}
 
 
@@ -67,7 +67,7 @@ def grid_frame(study: Study, jobs: dict[str, JobStatus]) -> pd.DataFrame:
     """One row per cell of the study with its job's display values."""
     rows = []
     for cell in iter_cells(study):
-        fields = _job_fields(jobs.get(cell.job_id), study.settings_hash(cell.phase))
+        fields = _job_fields(jobs.get(cell.job_id), study.settings_hash(cell.stage))
         rows.append({"job": cell.job_id, "dose": f"{cell.dose:g}", "view": cell.view, "method": cell.label,
                      "seed": cell.seed, **fields, **_buttons(fields)})
     return pd.DataFrame(rows, columns=COLUMNS)
@@ -97,7 +97,7 @@ def estimate_text(estimate: RunEstimate) -> str:
 def estimate_key(study: Study, jobs: dict[str, JobStatus]) -> tuple:
     """What the estimate depends on: every setting and the store's finished jobs."""
     return study.settings_hash(), tuple(sorted((j.job_id, j.settings_hash) for j in jobs.values()
-                                               if j.state == DONE))
+                                               if j.state == JobState.DONE))
 
 
 def patch_table(table: pn.widgets.Tabulator, frame: pd.DataFrame) -> None:
@@ -171,7 +171,7 @@ class StudyPage(pn.viewable.Viewer):
     def _show_simulate_button(self):
         """Offer "Simulate and cut views" while the store holds no dose simulated with these settings."""
         current = self.form.study.settings_hash("simulate")
-        self.simulate_views.visible = not any(j.kind == "simulate" and j.state == DONE and j.settings_hash == current
+        self.simulate_views.visible = not any(j.kind == "simulate" and j.state == JobState.DONE and j.settings_hash == current
                                               for j in self.jobs.values())
 
     async def update_estimate(self):
@@ -207,7 +207,7 @@ class StudyPage(pn.viewable.Viewer):
         states = pd.Series([j.state for j in jobs]).value_counts().to_dict() if jobs else {}
         self.summary.object = (f"Store `{self.root}` · " + (", ".join(f"{n} {s}" for s, n in states.items())
                                                            or "no jobs yet"))
-        failed = sorted((j for j in jobs if j.state == FAILED), key=lambda j: -(j.finished or 0))
+        failed = sorted((j for j in jobs if j.state == JobState.FAILED), key=lambda j: -(j.finished or 0))
         ids = tuple((j.job_id, j.attempt) for j in failed)
         if ids != self._failure_ids:  # newest failure first, its traceback open
             self._failure_ids = ids

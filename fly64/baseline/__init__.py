@@ -1,4 +1,4 @@
-"""Iterative baseline (phase F): pty-chi's LSQML / ePIE / rPIE on one cell's patterns.
+"""Iterative baseline (the reconstruct stage): pty-chi's LSQML / ePIE / rPIE on one cell's patterns.
 
 :func:`fly64.baseline.solver.reconstruct` is the entry point; it lives in its own module
 because importing pty-chi takes seconds, and pty-chi changes process-wide torch state (run

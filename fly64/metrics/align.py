@@ -1,7 +1,8 @@
 """Bring a reconstruction into the ground truth's frame: sub-pixel shift, phase offset, scale.
 
-Every method is aligned the same way before it is scored (``DESIGN.md`` §3, evaluation
-frame). Arrays are row-major (H, W); shifts are ``(y, x)`` in object pixels.
+Every method is aligned the same way before it is scored
+(``docs/architecture.md#evaluation-frame``). Arrays are row-major (H, W); shifts are ``(y, x)``
+in object pixels.
 """
 
 import numpy as np

@@ -1,7 +1,7 @@
 """Overlap views: minimum-spacing subsets of a scan, spacing and overlap diagnostics, PINN groups.
 
 Pure array functions (numpy, scipy). Positions are (n, 2) arrays of (y, x) window **centres**
-in object pixels (DESIGN §3); distances are Euclidean, in pixels.
+in object pixels (``docs/architecture.md#conventions``); distances are Euclidean, in pixels.
 """
 
 from fly64.overlap.grouping import group_offsets, neighbour_groups, neighbour_pools

@@ -1,6 +1,7 @@
 """Overlap measured with the probe footprint D, and the illumination coverage of a scan.
 
-D is the diameter of the centred disc holding 90 % of |P|² (DESIGN §3), in pixels.
+D is the diameter, in pixels, of the centred disc holding 90 % of |P|²
+(``docs/architecture.md#conventions``).
 """
 
 import numpy as np

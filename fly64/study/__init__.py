@@ -1,4 +1,4 @@
-"""Study layer: the param study model, grid cells, phase runners, jobs, executors and the CLI."""
+"""Study layer: the param study model, grid cells, the stages, jobs, executors and the CLI."""
 
 from fly64.study.cells import Cell, iter_cells, select_cells
 from fly64.study.model import PRESETS, Study, StudyError

@@ -1,6 +1,6 @@
 """Statistics over repeats: mean, standard deviation and count of a tidy table's values.
 
-A repeat seed re-runs every cell of the grid; a table from :mod:`fly64.study.compare`
+A repeat seed re-runs every cell of the grid; a table from :mod:`fly64.study.comparison`
 (metrics, PINN − baseline differences or speed-ups) holds one row per seed. Aggregating
 drops the seed and summarises each group of rows that differ only in it.
 """

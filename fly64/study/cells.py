@@ -27,12 +27,13 @@ class Cell:
         return f"pinn_gs{self.gridsize}" if self.method == "pinn" else self.method
 
     @property
-    def phase(self) -> str:
+    def stage(self) -> str:
+        """The stage that makes this cell: ``train`` (the PINN) or ``reconstruct`` (a baseline)."""
         return "train" if self.method == "pinn" else "reconstruct"
 
     @property
     def job_id(self) -> str:
-        return f"{self.phase}-d{dose_tag(self.dose)}-{self.view}-{self.label}-s{self.seed}"
+        return f"{self.stage}-d{dose_tag(self.dose)}-{self.view}-{self.label}-s{self.seed}"
 
 
 def iter_cells(study: Study) -> Iterator[Cell]:

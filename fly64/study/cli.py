@@ -1,4 +1,4 @@
-"""The ``fly64`` command line: one sub-command per phase, plus run/status/report.
+"""The ``fly64`` command line: one sub-command per stage, plus run/status/report/export.
 
 Each sub-command lives in :mod:`fly64.study.commands` as a module with ``register(sub)``
 (adds its parser, sets ``func``); bad input — settings, a damaged or unreadable file, a
@@ -17,8 +17,9 @@ from fly64.data.views import ViewError
 from fly64.study.jobs import JobFileError
 from fly64.study.model import Study, StudyError
 from fly64.study.results import DamagedResultError
+from fly64.study.stages import STAGES
 
-COMMANDS = ("simulate", "overlap", "run", "status", "train", "reconstruct", "compare", "report", "export")
+COMMANDS = (*(stage.command for stage in STAGES.values()), "run", "status", "report", "export")
 USER_ERRORS = (StudyError, StoreError, NPZContractError, DoseDatasetError, ViewError, JobFileError,
                DamagedResultError)
 

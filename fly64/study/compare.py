@@ -1,4 +1,4 @@
-"""Phase G: score every finished cell against the ground truth and write the comparison.
+"""The evaluate stage: score every finished cell against the ground truth and write the comparison.
 
 A cell is finished when the job registry reads its job as ``done``
 (:func:`fly64.study.registry.finished_cells`; a ``damaged`` job, whose status or result

@@ -20,11 +20,12 @@ from dataclasses import dataclass
 
 from fly64.data.store import Store
 from fly64.study.cells import Cell, iter_cells
-from fly64.study.jobs import DONE, JobSpec
+from fly64.study.jobs import JobSpec, JobState
 from fly64.study.model import Study
 from fly64.study.preview import Preview, preview_study
 from fly64.study.registry import Registry
 from fly64.study.runner import plan_jobs
+from fly64.study.stages import stage_of_kind
 
 #: seconds to start a job's process and import its stage, before its status says started
 LAUNCH_SECONDS = 1.5
@@ -86,9 +87,10 @@ def model_seconds(study: Study, spec: JobSpec, preview: Preview) -> float:
     return FIXED_SECONDS.get(key, 0.0) + RATES.get(key, 0.0) * _work(study, spec, preview)
 
 
-def _current_hash(study: Study, kind: str) -> str:
-    """The settings hash a job of ``kind`` is made with under ``study``."""
-    return study.settings_hash("evaluate" if kind == "compare" else kind)
+def _current_hash(study: Study, kind: str) -> str | None:
+    """The settings hash a job of ``kind`` is made with under ``study`` (None: no stage's kind)."""
+    stage = stage_of_kind(kind)
+    return None if stage is None else study.settings_hash(stage.name)
 
 
 def measured_scales(study: Study, store: Store, preview: Preview) -> dict[str, float]:
@@ -96,7 +98,7 @@ def measured_scales(study: Study, store: Store, preview: Preview) -> dict[str, f
     seconds, modelled = {}, {}
     for status in Registry(store).all():
         spec = JobSpec(status.job_id, status.kind, "", status.params)
-        usable = (status.state == DONE and status.run_seconds is not None
+        usable = (status.state == JobState.DONE and status.run_seconds is not None
                   and status.settings_hash == _current_hash(study, status.kind)
                   and (status.cell is None or status.cell.view in preview.views))
         if not usable:

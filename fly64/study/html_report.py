@@ -233,7 +233,7 @@ def _figures(store: Store) -> str:
 
 
 def study_report(study: Study, store: Store) -> str:
-    """The whole report as HTML text (raises :class:`fly64.study.compare.NoResultsError`
+    """The whole report as HTML text (raises :class:`fly64.study.comparison.NoResultsError`
     when the store holds no comparison)."""
     results = _results_section(study, store)
     stamp = time.strftime("%Y-%m-%d %H:%M:%S %Z")

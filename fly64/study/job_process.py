@@ -151,7 +151,7 @@ def _input_hashes(store: Store, spec: JobSpec) -> dict:
     """Settings hashes of the data a job reads that exist: its dose dataset (a cell's: its
     repeat's); a cell's view.
 
-    A missing input is left out here; the phase that needs it fails with its own message.
+    A missing input is left out here; the stage that needs it fails with its own message.
     """
     from fly64.data.dataset import open_dose_dataset
     from fly64.data.views import load_view
@@ -167,7 +167,7 @@ def _input_hashes(store: Store, spec: JobSpec) -> dict:
 
 
 def _device() -> str:
-    """The torch device a phase would use here ('cpu' when the job never imported torch)."""
+    """The torch device a stage would use here ('cpu' when the job never imported torch)."""
     if "torch" not in sys.modules:
         return "cpu"
     from fly64.physics.device import default_device

@@ -1,4 +1,4 @@
-"""Jobs: one phase of one dose, view or cell (or the comparison), run in its own process.
+"""Jobs: one stage of one dose, view or cell (or the comparison), run in its own process.
 
 This module is the job directory's format and what submitters and supervisors write in it;
 the job's own process (its reporter, running and launching it) is
@@ -9,7 +9,7 @@ A job directory (``store.job_dir(job_id)``) holds, all written atomically:
 
 ``job.json``
     what runs and what made it: kind, entry function, parameters, dependencies, every
-    resolved study setting, the phase's settings hash, code and package versions; the job
+    resolved study setting, the stage's settings hash, code and package versions; the job
     adds host, thread and GPU environment and input hashes when it starts, the torch device
     when it ends.
 ``status.json``
@@ -66,8 +66,6 @@ class JobState(enum.StrEnum):
 
 #: the states a job never leaves (until a re-run)
 TERMINAL = (JobState.DONE, JobState.FAILED, JobState.CANCELLED, JobState.DAMAGED)
-#: the members under their own names too (as :mod:`signal` offers ``SIGINT``), for the app pages
-QUEUED, RUNNING, DONE, FAILED, CANCELLED, DAMAGED = JobState
 
 #: what to do about a damaged job
 RERUN = "`fly64 run` archives the job and runs it again"
@@ -88,7 +86,7 @@ class JobSpec:
         :class:`~fly64.study.results.CellResult` (saved as the job's result) or a JSON-ready
         summary dict (kept in status.json).
     params : JSON-ready parameters (``dose``, ``view``, ``cell`` …).
-    settings_hash : ``study.settings_hash(phase)`` the job's output depends on.
+    settings_hash : ``study.settings_hash(stage)`` the job's output depends on.
     needs : jobs that must be done before this one starts (a failed one blocks it).
     after : jobs that must have ended, however, before this one starts.
     gpu : takes one GPU (when the machine has any) for its whole run.

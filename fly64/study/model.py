@@ -1,8 +1,9 @@
-"""The study model (phase A): every setting of a dose × overlap study, in one param model.
+"""The study model: every setting of a dose × overlap study, in one param model.
 
-Widgets, CLI flags and job manifests are all generated from this class. Settings are
-grouped by the phase that first uses them; a phase's hash covers its own settings and
-those of every phase before it, so a result is reused only when all its inputs agree.
+Widgets, CLI flags and job manifests are all generated from this class. Each setting
+belongs to the stage that first uses it (:data:`fly64.study.stages.STAGES`); a stage's
+hash covers its own settings and those of its upstream stages, so a result is reused only
+when all its inputs agree.
 The settings of the PINN's training loop and of the iterative baseline are defined, with
 their defaults and docs, by those stages' options (:mod:`fly64.study.options`).
 """
@@ -26,19 +27,11 @@ from fly64.study.checks import check_settings, setting_warnings
 from fly64.study.options import option_param
 from fly64.study.presets import PRESETS
 from fly64.study.setting_types import SEED_BOUNDS, Choices, Doses, StudyError, Views
+from fly64.study.stages import STAGES, hashed_settings
 from fly64.study.study_file import StudyFile
 
-PHASES = ("simulate", "overlap", "train", "reconstruct", "evaluate")
 METHODS = ("pinn", "lsqml", "epie", "rpie")
 BASELINES = ("lsqml", "epie", "rpie")
-#: which phases each phase depends on (for the per-phase settings hash)
-UPSTREAM = {
-    "simulate": ("simulate",),
-    "overlap": ("simulate", "overlap"),
-    "train": ("simulate", "overlap", "train"),
-    "reconstruct": ("simulate", "overlap", "reconstruct"),
-    "evaluate": ("simulate", "overlap", "train", "reconstruct", "evaluate"),
-}
 
 
 @lru_cache(maxsize=32)
@@ -50,9 +43,13 @@ def _cached_probe(size: int, kind: str, radius, defocus, npz: tuple | None) -> n
 
 
 class Study(StudyFile, param.Parameterized):
-    """A dose × overlap × gridsize × method × seed study (defaults follow the original study)."""
+    """A dose × overlap × gridsize × method × seed study (defaults follow the original study).
 
-    # --- simulate (phase C)
+    Fields are grouped by the stage that first uses them (:data:`~fly64.study.stages.STAGES`
+    lists each stage's settings).
+    """
+
+    # --- simulate stage (and the dose axis)
     doses = Doses([1e3, 1e4, 1e5], precedence=1, doc="Expected photons per diffraction pattern.")
     patch_size = param.Integer(64, bounds=(16, 256), doc="Detector / probe window side N, pixels.")
     object_size = param.Integer(
@@ -94,7 +91,7 @@ class Study(StudyFile, param.Parameterized):
     )
     simulation_seed = param.Integer(42, bounds=SEED_BOUNDS, doc="Seed of scan jitter and Poisson noise.")
 
-    # --- overlap (phase D)
+    # --- overlap stage
     views = Views(
         {"dense": 0.7, "sparse": 0.2},
         doc="Linear overlap f per view: minimum centre spacing S = (1 − f)·D, D the probe footprint.",
@@ -115,7 +112,7 @@ class Study(StudyFile, param.Parameterized):
     grouping_seed = param.Integer(123, bounds=SEED_BOUNDS, doc="Seed of group selection.")
     subsample_seed = param.Integer(456, bounds=SEED_BOUNDS, doc="Seed of the greedy view order.")
 
-    # --- train (phase E, the PINN)
+    # --- train stage, the PINN (and the method and repeat axes)
     methods = Choices(["pinn", "lsqml"], allowed=METHODS, item_type=str, doc="Methods compared.")
     repeats = param.List(
         [0], item_type=int,
@@ -141,35 +138,19 @@ class Study(StudyFile, param.Parameterized):
     )
     snapshot_every = option_param(TrainOptions, "snapshot_every", bounds=(1, 1000))
 
-    # --- reconstruct (phase F, the iterative baseline)
+    # --- reconstruct stage, the iterative baseline
     baseline_epochs = option_param(SolverSettings, "epochs", bounds=(1, 10000))
     baseline_batch_size = option_param(SolverSettings, "batch_size", bounds=(1, 4096))
     baseline_chunk = option_param(SolverSettings, "chunk", bounds=(1, 1000))
     baseline_snapshot_every = option_param(SolverSettings, "snapshot_every", bounds=(1, 1000))
     baseline_free_probe = option_param(SolverSettings, "free_probe")
 
-    # --- evaluate (phase G)
+    # --- evaluate stage
     mask_threshold = param.Number(
         0.1, bounds=(0.001, 1.0),
         doc="Evaluate where illumination Σ|P|² ≥ this fraction of one probe's peak intensity.",
     )
     phase_ramp = param.Boolean(False, doc="Also remove a linear phase ramp before scoring.")
-
-    #: settings each phase's results depend on; the grid axes (doses, view names, methods,
-    #: repeats) are not listed: a cell's identity carries them, so extending a grid keeps
-    #: the results already made
-    PHASE_OF = {
-        "simulate": ("patch_size", "object_size", "object", "object_npz", "probe", "probe_pupil_radius",
-                     "probe_defocus", "scan_step", "scan_jitter", "guard_rows", "simulation_seed"),
-        "overlap": ("views", "spacing_basis", "min_positions", "gridsizes", "neighbor_count", "groups_per_position",
-                    "grouping_seed", "subsample_seed"),
-        "train": ("epochs", "batch_size", "learning_rate", "model_width",
-                  "model_depth", "validation_fraction", "patience", "train_probe", "mae_weight",
-                  "stitching", "snapshot_every"),
-        "reconstruct": ("baseline_epochs", "baseline_batch_size",
-                        "baseline_chunk", "baseline_free_probe", "baseline_snapshot_every"),
-        "evaluate": ("mask_threshold", "phase_ramp"),
-    }
 
     # ----------------------------------------------------------------- derived values
     def make_probe(self) -> np.ndarray:
@@ -265,14 +246,18 @@ class Study(StudyFile, param.Parameterized):
         return cls.from_dict({**PRESETS[name], **overrides})
 
     # ----------------------------------------------------------------- hashing
-    def settings_hash(self, phase: str | None = None) -> str:
-        """Stable content hash (16 hex) of all settings, or of those a phase's results depend on."""
-        if phase is None:
+    def settings_hash(self, stage: str | None = None) -> str:
+        """Stable content hash (16 hex) of all settings, or of those a stage's results depend on.
+
+        The grid axes (doses, view names, methods, repeats) are in no stage's hash: a cell's
+        identity carries them, so extending a grid keeps the results already made.
+        """
+        if stage is None:
             names = self.setting_names()
-        elif phase in UPSTREAM:
-            names = sorted({n for p in UPSTREAM[phase] for n in self.PHASE_OF[p]})
+        elif stage in STAGES:
+            names = hashed_settings(stage)
         else:
-            raise StudyError(f"unknown phase {phase!r}; choose from {list(PHASES)}")
+            raise StudyError(f"unknown stage {stage!r}; choose from {list(STAGES)}")
         payload = json.dumps({n: getattr(self, n) for n in names}, sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 

@@ -1,4 +1,4 @@
-"""Phase D: cut dense/sparse views from each dose's base scan, group them, diagnose spacing."""
+"""The overlap stage: cut the views of each dose's scan, group their positions, check spacing."""
 
 from collections.abc import Callable
 

@@ -1,4 +1,4 @@
-"""Phase F: the iterative baseline of one cell on its view's test-split positions."""
+"""The reconstruct stage: the iterative baseline of one cell on its view's test-split positions."""
 
 import time
 from pathlib import Path

@@ -2,7 +2,7 @@
 
 :class:`StudyRunner` is the one API of the CLI (``fly64 run/train/reconstruct``) and the
 app. Planning skips what is already there — a dose simulated and a view cut with the
-same settings, a cell whose result exists with the same ``settings_hash(phase)`` — and
+same settings, a cell whose result exists with the same ``settings_hash(stage)`` — and
 re-runs failed or cancelled jobs. Dependencies: simulate(dose, repeat) → train/reconstruct
 (cell of that repeat); simulate(dose, repeat 0) → overlap(dose, view) → train/reconstruct
 (cells of that view, every repeat: the scan is shared) → compare.
@@ -15,52 +15,56 @@ from pathlib import Path
 from fly64.data.store import MARKER, Store, dose_tag, repeat_tag
 from fly64.study.cells import Cell, iter_cells, select_cells
 from fly64.study.executors import Executor, make_executor
-from fly64.study.jobs import DAMAGED, DONE, JobSpec, prepare_job, store_lock
+from fly64.study.jobs import JobSpec, JobState, prepare_job, store_lock
 from fly64.study.liveness import process_identity
 from fly64.study.model import Study, StudyError
 from fly64.study.registry import JobStatus, Registry, cell_finish_times
+from fly64.study.stages import STAGES
 from fly64.study.workspace import archive_jobs, prepare_store
 
+#: the id of the evaluate stage's one job
 COMPARE = "compare"
 #: the function each job kind runs (see :class:`~fly64.study.jobs.JobSpec`)
-ENTRIES = {
-    kind: f"fly64.study.phase_jobs:{kind}_job"
-    for kind in ("simulate", "overlap", "train", "reconstruct", "compare")
-}
+ENTRIES = {stage.job_kind: stage.entry for stage in STAGES.values()}
+
+
+def _spec(study: Study, stage: str, job_id: str, params: dict, entries: dict, **deps) -> JobSpec:
+    """The job ``job_id`` of ``stage``, with the kind, entry and settings hash of that stage."""
+    kind = STAGES[stage].job_kind
+    return JobSpec(job_id, kind, entries[kind], params, study.settings_hash(stage), **deps)
 
 
 def simulate_spec(study: Study, dose: float, repeat: int = 0, entries=ENTRIES) -> JobSpec:
     """Simulate one dose for one repeat (job ``simulate-d1e3``, or ``simulate-d1e3-r2`` for repeat 2)."""
-    return JobSpec(f"simulate-d{dose_tag(dose)}{repeat_tag(repeat)}", "simulate", entries["simulate"],
-                   {"dose": dose, "repeat": repeat}, study.settings_hash("simulate"))
+    return _spec(study, "simulate", f"simulate-d{dose_tag(dose)}{repeat_tag(repeat)}",
+                 {"dose": dose, "repeat": repeat}, entries)
 
 
 def overlap_spec(study: Study, dose: float, view: str, needs=(), entries=ENTRIES) -> JobSpec:
-    return JobSpec(f"overlap-d{dose_tag(dose)}-{view}", "overlap", entries["overlap"],
-                   {"dose": dose, "view": view}, study.settings_hash("overlap"), tuple(needs))
+    return _spec(study, "overlap", f"overlap-d{dose_tag(dose)}-{view}",
+                 {"dose": dose, "view": view}, entries, needs=tuple(needs))
 
 
 def cell_spec(study: Study, cell: Cell, needs=(), entries=ENTRIES) -> JobSpec:
-    return JobSpec(cell.job_id, cell.phase, entries[cell.phase], {"cell": asdict(cell)},
-                   study.settings_hash(cell.phase), tuple(needs), gpu=True)
+    return _spec(study, cell.stage, cell.job_id, {"cell": asdict(cell)}, entries,
+                 needs=tuple(needs), gpu=True)
 
 
 def compare_spec(study: Study, after=(), entries=ENTRIES) -> JobSpec:
-    return JobSpec(COMPARE, "compare", entries["compare"], {}, study.settings_hash("evaluate"),
-                   after=tuple(after))
+    return _spec(study, "evaluate", COMPARE, {}, entries, after=tuple(after))
 
 
 def cell_up_to_date(registry: Registry, study: Study, cell: Cell) -> bool:
-    """The cell's result exists, made with the study's current settings for its phase."""
+    """The cell's result exists, made with the study's current settings for its stage."""
     status = registry.get(cell.job_id)
-    return (status is not None and status.state == DONE
-            and status.settings_hash == study.settings_hash(cell.phase))
+    return (status is not None and status.state == JobState.DONE
+            and status.settings_hash == study.settings_hash(cell.stage))
 
 
 def compare_up_to_date(registry: Registry, study: Study) -> bool:
     """The comparison covers exactly the finished cells of the store, with current settings."""
     status = registry.get(COMPARE)
-    return (status is not None and status.state == DONE
+    return (status is not None and status.state == JobState.DONE
             and status.settings_hash == study.settings_hash("evaluate")
             and (status.summary or {}).get("cells") == cell_finish_times(registry))
 
@@ -164,7 +168,7 @@ class StudyRunner:
                  if not kinds or s.kind in kinds]
         claimed = []
         with store_lock(self.store):
-            damaged = [j.job_id for j in self.registry.all() if j.state == DAMAGED]
+            damaged = [j.job_id for j in self.registry.all() if j.state == JobState.DAMAGED]
             if damaged:
                 archive_jobs(self.store, damaged, "damaged")
             for spec in specs:

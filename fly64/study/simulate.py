@@ -1,4 +1,4 @@
-"""Phase C: simulate diffraction counts at each dose into the store.
+"""The simulate stage: simulate diffraction counts at each dose into the store.
 
 Every repeat seed of the study is an independent experiment: repeat r draws its own Poisson
 counts at every dose (seed :func:`noise_seed`), into a dataset of its own

@@ -1,4 +1,4 @@
-"""Phase E: train the PINN of one cell on its view's training groups, reconstruct its test split."""
+"""The train stage: one cell's PINN trained on its view's training groups, run on its test split."""
 
 import time
 from dataclasses import dataclass

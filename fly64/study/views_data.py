@@ -1,6 +1,6 @@
 """Read-only accessors that summarise a store for display (the dashboard, notebooks).
 
-Nothing here computes a result of the study: these functions read what the phases wrote
+Nothing here computes a result of the study: these functions read what the stages wrote
 and reduce it to what a plot needs. Summaries that read every pattern of a dose are cached
 per dataset (keyed by the dataset's path and modification time, so a re-simulated dose is
 read afresh). Positions are (y, x) window centres in object pixels.

@@ -13,14 +13,8 @@ from pathlib import Path
 from fly64.data.atomic import write_bytes_atomic
 from fly64.data.store import Store
 from fly64.study.jobs import JOB, JobFileError, read_json
-from fly64.study.model import PHASES, Study, StudyError
-
-#: the store folders holding each phase's results (job directories are matched by kind)
-PHASE_FOLDERS = {"simulate": ("doses",), "overlap": ("views",), "evaluate": ("results",)}
-#: the phase whose settings hash a job of each kind carries
-JOB_PHASE = {"simulate": "simulate", "overlap": "overlap", "train": "train",
-             "reconstruct": "reconstruct", "compare": "evaluate"}
-
+from fly64.study.model import Study, StudyError
+from fly64.study.stages import STAGES, stage_of_kind
 
 #: what to do about a damaged study.yaml of a store
 DAMAGED_STUDY = (
@@ -65,13 +59,13 @@ def check_inputs(study: Study) -> None:
     make_scene(study)
 
 
-def changed_phases(recorded: Study, study: Study) -> list[str]:
-    """The phases whose results ``study`` cannot reuse from ``recorded`` (settings hash differs).
+def changed_stages(recorded: Study, study: Study) -> list[str]:
+    """The stages whose results ``study`` cannot reuse from ``recorded`` (settings hash differs).
 
-    Grid axes (doses, view names, methods, repeats) are in no phase hash: extending or
+    Grid axes (doses, view names, methods, repeats) are in no stage hash: extending or
     narrowing a grid changes nothing here.
     """
-    return [phase for phase in PHASES if recorded.settings_hash(phase) != study.settings_hash(phase)]
+    return [s for s in STAGES if recorded.settings_hash(s) != study.settings_hash(s)]
 
 
 def _job_kind(job_dir: Path) -> str | None:
@@ -82,8 +76,8 @@ def _job_kind(job_dir: Path) -> str | None:
         return None
 
 
-def archive_results(store: Store, phases: list[str]) -> Path:
-    """Move the results of ``phases`` (folders and job directories) to ``archive/<timestamp>/``.
+def archive_results(store: Store, stages: list[str]) -> Path:
+    """Move the results of ``stages`` (folders and job directories) to ``archive/<timestamp>/``.
 
     The archive also gets a copy of the store's study.yaml (as it is); job directories
     whose kind cannot be read go too; nothing is deleted.
@@ -91,14 +85,15 @@ def archive_results(store: Store, phases: list[str]) -> Path:
     archive = store.archive_dir / time.strftime("%Y%m%d-%H%M%S")
     archive.mkdir(parents=True)
     shutil.copy2(store.study_path, archive / store.study_path.name)
-    for phase in phases:
-        for folder in PHASE_FOLDERS.get(phase, ()):
+    archived = [STAGES[name] for name in stages]
+    for stage in archived:
+        for folder in stage.folders:
             if (store.root / folder).exists():
                 shutil.move(str(store.root / folder), str(archive / folder))
     if store.jobs_dir.is_dir():
         for job_dir in sorted(p for p in store.jobs_dir.iterdir() if p.is_dir()):
             kind = _job_kind(job_dir)
-            if kind is None or JOB_PHASE.get(kind) in phases:
+            if kind is None or stage_of_kind(kind) in archived:
                 (archive / "jobs").mkdir(exist_ok=True)
                 shutil.move(str(job_dir), str(archive / "jobs" / job_dir.name))
     return archive
@@ -116,9 +111,9 @@ def archive_jobs(store: Store, job_ids: list[str], label: str) -> Path:
 def prepare_store(root: str | Path, study: Study, *, force: bool = False) -> Store:
     """Open (or create) the store at ``root`` for ``study``.
 
-    When results in the store were made with other settings (a phase's settings hash
+    When results in the store were made with other settings (a stage's settings hash
     differs), refuse with a message naming the changed settings, unless ``force``: then the
-    results of the changed phases and of every phase after them move to
+    results of the changed stages and of every stage after them move to
     ``archive/<timestamp>/`` (never deleted); results the new settings can reuse stay.
     Before anything moves, every input the new settings name is read (:func:`check_inputs`).
     A damaged study.yaml is refused, unless ``force``: then every result is archived.
@@ -132,8 +127,8 @@ def prepare_store(root: str | Path, study: Study, *, force: bool = False) -> Sto
             if not force:
                 raise
             recorded = None
-        phases = list(PHASES) if recorded is None else changed_phases(recorded, study)
-        if phases:
+        stages = list(STAGES) if recorded is None else changed_stages(recorded, study)
+        if stages:
             if not force:
                 changed = sorted(
                     k for k, v in study.to_dict().items() if recorded.to_dict().get(k) != v
@@ -141,11 +136,11 @@ def prepare_store(root: str | Path, study: Study, *, force: bool = False) -> Sto
                 raise StudyError(
                     f"store {store.root} holds results of other settings (hash "
                     f"{recorded.settings_hash()}, this study {study.settings_hash()}; changed: "
-                    f"{changed}, affecting {phases}); use another --store, or --force to archive "
+                    f"{changed}, affecting {stages}); use another --store, or --force to archive "
                     "the results those settings change"
                 )
             check_inputs(study)
-            archive_results(store, phases)
+            archive_results(store, stages)
     save_store_study(store, study)
     return store
 

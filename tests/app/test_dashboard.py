@@ -120,7 +120,7 @@ def set_field(page, name, value):
 
 def test_run_one_cell_live_and_cancel_another(served, browser_context):
     page = open_app(browser_context, served)
-    page.get_by_text("PINN training (phase E)", exact=True).click()
+    page.get_by_text("PINN training", exact=True).click()
     set_field(page, "epochs", "4")  # the quick preset, shortened: the test watches a whole run
     page.wait_for_timeout(1000)
     grid_row(page, FIRST).locator('[tabulator-field="run"]').click()

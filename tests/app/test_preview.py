@@ -62,7 +62,7 @@ def assert_nothing_written(server) -> None:
 def test_the_pupil_and_a_view_s_overlap_update_the_preview_within_2_s(served, page):
     scene, views = page.locator(".preview-scene table"), page.locator(".preview-views table")  # in shadow roots
     assert "D₉₀" in scene.inner_text() and "dense" in views.inner_text()
-    page.get_by_text("Simulate (phase C)", exact=True).click()
+    page.get_by_text("Simulate", exact=True).click()
     before = scene.inner_text(), views.inner_text()
     figures = page.locator(".preview-figures")
     drawn = figures.screenshot()

@@ -1,4 +1,4 @@
-"""Phase F on a store: the test-split positions of the view, and the scientific sanity case.
+"""The reconstruct stage on a store: the view's test-split positions and the scientific sanity case.
 
 The sanity case — dose 1e9 (noise-free in practice), quick-preset sizes, dense view — is
 what proves that simulation, solver wiring and evaluation frame agree (positions as

@@ -1,4 +1,4 @@
-"""Phase E end to end on a tiny store: one cell trained, stitched, checked, checkpointed."""
+"""The train stage end to end on a tiny store: one cell trained, stitched, checked, checkpointed."""
 
 import numpy as np
 import pytest

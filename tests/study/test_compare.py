@@ -1,4 +1,5 @@
-"""Phase G: the metrics cube covers exactly the finished cells, with their timing; `compare` and `report` CLI."""
+"""The evaluate stage: the metrics cube covers exactly the finished cells, with their timing;
+`compare` and `report` CLI."""
 
 import json
 import math
@@ -46,7 +47,7 @@ def job_files(store, cell: Cell, state="done"):
     """The job and status files of ``cell``'s job (its directory)."""
     job_dir = store.job_dir(cell.job_id)
     job_dir.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(job_dir / "job.json", {"kind": cell.phase, "params": {"cell": asdict(cell)}})
+    write_json_atomic(job_dir / "job.json", {"kind": cell.stage, "params": {"cell": asdict(cell)}})
     write_json_atomic(job_dir / "status.json", {"state": state})
     return job_dir
 

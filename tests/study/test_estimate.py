@@ -6,7 +6,7 @@ import time
 from fly64.data.store import Store
 from fly64.study import Study
 from fly64.study.estimate import estimate_run
-from fly64.study.jobs import DONE, prepare_job, write_final_status
+from fly64.study.jobs import JobState, prepare_job, write_final_status
 from fly64.study.liveness import process_identity
 from fly64.study.runner import simulate_spec
 
@@ -23,7 +23,7 @@ def test_finished_jobs_of_current_settings_scale_their_kind(tmp_path):
     study, store = Study.preset("quick"), Store(tmp_path)
     modelled = estimate_run(study, store, workers=2)
     job_dir = prepare_job(store, simulate_spec(study, 1e3), study, process_identity())
-    write_final_status(job_dir, DONE, "done", started=time.time() - 100)  # a simulation of 100 s
+    write_final_status(job_dir, JobState.DONE, "done", started=time.time() - 100)  # a simulation of 100 s
     measured = estimate_run(study, store, workers=2)
     assert measured.measured == ("simulate",)
     assert measured.jobs == modelled.jobs  # the dose's data is not in the store: it still runs

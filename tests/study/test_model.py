@@ -132,7 +132,7 @@ def test_bad_files(tmp_path):
         Study.preset("huge")
 
 
-def test_hash_is_stable_and_phase_scoped():
+def test_hash_is_stable_and_stage_scoped():
     a, b = Study.preset("quick"), Study.preset("quick")
     assert a.settings_hash() == b.settings_hash()
     b.epochs = a.epochs + 1
@@ -142,7 +142,7 @@ def test_hash_is_stable_and_phase_scoped():
     assert a.settings_hash("train") != b.settings_hash("train")
     b.doses = [1e3]  # a grid axis: existing doses stay valid
     assert a.settings_hash("simulate") == b.settings_hash("simulate")
-    with pytest.raises(StudyError, match="unknown phase"):
+    with pytest.raises(StudyError, match="unknown stage"):
         a.settings_hash("bake")
 
 

@@ -83,7 +83,7 @@ def wait_for(parent: subprocess.Popen, condition, seconds: float = 60) -> None:
 
 
 @pytest.mark.slow
-def test_grid_runs_every_phase_in_order_and_a_rerun_skips_it_all(reference, capsys):
+def test_grid_runs_every_stage_in_order_and_a_rerun_skips_it_all(reference, capsys):
     root, ids, statuses = reference
     kinds = [s.kind for s in statuses]
     assert kinds == ["simulate", "overlap", "overlap"] + kinds[3:3 + CELLS] + ["compare"]
@@ -93,7 +93,7 @@ def test_grid_runs_every_phase_in_order_and_a_rerun_skips_it_all(reference, caps
         overlap = by_id[f"overlap-d1e3-{status.cell.view}"]
         assert status.started >= overlap.finished >= by_id["simulate-d1e3"].finished
         manifest = json.loads((root / "jobs" / status.job_id / "job.json").read_text())
-        assert manifest["settings_hash"] == STUDY.settings_hash(status.cell.phase)
+        assert manifest["settings_hash"] == STUDY.settings_hash(status.cell.stage)
         assert set(manifest["inputs"]) == {"dose_dataset", "view"}
     assert by_id["compare"].started >= max(s.finished for s in statuses[3:-1])
     assert run_grid(root)[1] == []  # everything up to date, the comparison too
@@ -177,7 +177,7 @@ def test_a_store_of_other_settings_is_refused_unless_forced(reference, tmp_path)
 def test_force_archives_only_what_the_changed_settings_touch(reference, tmp_path):
     root = tmp_path / "store"
     shutil.copytree(reference[0], root)
-    other = Study.from_dict({**STUDY.to_dict(), "epochs": 3})  # a train-phase setting
+    other = Study.from_dict({**STUDY.to_dict(), "epochs": 3})  # a train-stage setting
     _, ids, statuses = run_grid(root, other, force=True)
     assert sorted(ids) == sorted(["train-d1e3-dense-pinn_gs1-s0", "train-d1e3-sparse-pinn_gs1-s0", "compare"])
     assert all(s.state == "done" for s in statuses)

@@ -1,4 +1,4 @@
-"""``fly64 compare``: phase G, score every finished cell and write the metrics cube and figures."""
+"""``fly64 compare``: the evaluate stage; scores every finished cell, writes cube and figures."""
 
 from fly64.study.cli import add_store_arg
 from fly64.study.compare import compare_study

@@ -1,11 +1,11 @@
-"""``fly64 overlap``: phase D, cut the overlap views and print each one's spacing and overlap."""
+"""``fly64 overlap``: the overlap stage; cuts the views, prints each one's spacing and overlap."""
 
 from fly64.data.store import dose_tag
 from fly64.study.cells import select_cells
 from fly64.study.cli import add_filter_args, add_study_args, study_from_args
 from fly64.study.overlap import InfeasibleViewError, cut_views
-from fly64.study.phase_jobs import view_summary
 from fly64.study.simulate import simulate_study
+from fly64.study.stage_jobs import view_summary
 from fly64.study.workspace import prepare_store
 
 

@@ -1,4 +1,4 @@
-"""``fly64 reconstruct``: phase F, the iterative-baseline cells matching the filters, each as a job."""
+"""``fly64 reconstruct``: the reconstruct stage, each matching iterative-baseline cell as a job."""
 
 from fly64.study.cells import select_cells
 from fly64.study.cli import add_filter_args, add_study_args, study_from_args
@@ -8,7 +8,7 @@ from fly64.study.model import StudyError
 
 def register(sub) -> None:
     parser = sub.add_parser(
-        "reconstruct", help="run the iterative baseline cells (runs missing upstream phases first)"
+        "reconstruct", help="run the iterative baseline cells (runs missing upstream stages first)"
     )
     add_study_args(parser)
     add_filter_args(parser, "dose", "view")

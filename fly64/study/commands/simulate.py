@@ -1,4 +1,4 @@
-"""``fly64 simulate``: phase C, one dataset per dose (skips doses already simulated)."""
+"""``fly64 simulate``: the simulate stage, one dataset per dose (skips doses already simulated)."""
 
 from tqdm import tqdm
 

@@ -1,4 +1,4 @@
-"""``fly64 train``: phase E, the PINN cells matching the filters, each as a job."""
+"""``fly64 train``: the train stage, the PINN cells matching the filters, each as a job."""
 
 from fly64.study.cells import select_cells
 from fly64.study.cli import add_filter_args, add_study_args, study_from_args
@@ -6,7 +6,9 @@ from fly64.study.commands.run import add_executor_args, follow, make_runner, pri
 
 
 def register(sub) -> None:
-    parser = sub.add_parser("train", help="train the PINN cells (runs missing upstream phases first)")
+    parser = sub.add_parser(
+        "train", help="train the PINN cells (runs missing upstream stages first)"
+    )
     add_study_args(parser)
     add_filter_args(parser, "dose", "view", "gridsize")
     add_executor_args(parser)

@@ -1,4 +1,4 @@
-"""Phase D on a quick store: feasible views, stored indices and groups, the infeasible-view error."""
+"""The overlap stage on a quick store: feasible views, stored indices and groups, the infeasible-view error."""
 
 import numpy as np
 import pytest

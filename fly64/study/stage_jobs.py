@@ -1,8 +1,9 @@
-"""The job entry of each phase: ``function(study, store, params, reporter, job_dir)``.
+"""The job entry of each stage: ``function(study, store, params, reporter, job_dir)``.
 
-Each wraps one phase function for one dose, view or cell and runs in the job's own
-process (:func:`fly64.study.job_process.run_job`). Phase modules are imported inside the entries
-so a job process loads only what its phase needs.
+Each wraps one stage function for one dose, view or cell and runs in the job's own
+process (:func:`fly64.study.job_process.run_job`); :data:`fly64.study.stages.STAGES` names
+them. Stage modules are imported inside the entries so a job process loads only what its
+stage needs.
 """
 
 from pathlib import Path
@@ -14,7 +15,7 @@ from fly64.study.model import Study
 
 
 def simulate_job(study: Study, store: Store, params: dict, reporter: Reporter, job_dir: Path) -> dict:
-    """Phase C for ``params["dose"]`` and repeat ``params["repeat"]`` (0 when absent)."""
+    """The simulate stage for ``params["dose"]`` and repeat ``params["repeat"]`` (0 when absent)."""
     from fly64.study.simulate import simulate_study
 
     def tick(dose, done, total):
@@ -27,7 +28,7 @@ def simulate_job(study: Study, store: Store, params: dict, reporter: Reporter, j
 
 
 def overlap_job(study: Study, store: Store, params: dict, reporter: Reporter, job_dir: Path) -> dict:
-    """Phase D for ``params["dose"]`` and ``params["view"]``; the summary of :func:`view_summary`."""
+    """The overlap stage for ``params["dose"]`` and ``params["view"]``; see :func:`view_summary`."""
     from fly64.study.overlap import cut_views
 
     [(record, reused)] = cut_views(study, store, doses=[params["dose"]], views=[params["view"]])
@@ -35,21 +36,21 @@ def overlap_job(study: Study, store: Store, params: dict, reporter: Reporter, jo
 
 
 def train_job(study: Study, store: Store, params: dict, reporter: Reporter, job_dir: Path):
-    """Phase E: train the PINN of one cell; returns its CellResult."""
+    """The train stage: train the PINN of one cell; returns its CellResult."""
     from fly64.study.train import train_cell
 
     return train_cell(study, store, Cell(**params["cell"]), reporter, job_dir)
 
 
 def reconstruct_job(study: Study, store: Store, params: dict, reporter: Reporter, job_dir: Path):
-    """Phase F: the iterative baseline of one cell; returns its CellResult."""
+    """The reconstruct stage: the iterative baseline of one cell; returns its CellResult."""
     from fly64.study.reconstruct import reconstruct_cell
 
     return reconstruct_cell(study, store, Cell(**params["cell"]), reporter, job_dir)
 
 
 def compare_job(study: Study, store: Store, params: dict, reporter: Reporter, job_dir: Path) -> dict:
-    """Phase G over every finished cell of the store.
+    """The evaluate stage over every finished cell of the store.
 
     The summary's ``cells`` (job id → finish time of each result compared) tells the
     runner whether a later comparison would see anything new.
