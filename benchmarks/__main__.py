@@ -6,7 +6,9 @@ import sys
 from pathlib import Path
 
 names = sys.argv[1:] or sorted(
-    m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)]) if m.name.startswith("bench_")
+    m.name
+    for m in pkgutil.iter_modules([str(Path(__file__).parent)])
+    if m.name.startswith("bench_")
 )
 for name in names:
     print(f"=== {name}", flush=True)

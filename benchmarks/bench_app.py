@@ -62,8 +62,10 @@ def round_trips(context, url, changes) -> list[float]:
 
 
 def measure(context, url, loads, changes) -> dict:
-    return {"load": [page_load(context, url) for _ in range(loads)],
-            "change": round_trips(context, url, changes)}
+    return {
+        "load": [page_load(context, url) for _ in range(loads)],
+        "change": round_trips(context, url, changes),
+    }
 
 
 def start_training(store: Path, study: Study) -> tuple[StudyRunner, list[str]]:
@@ -79,7 +81,9 @@ def start_training(store: Path, study: Study) -> tuple[StudyRunner, list[str]]:
         if all(j is not None and j.state == "running" and j.progress > 0 for j in jobs):
             return runner, ids
         if any(j is not None and j.terminal for j in jobs):
-            raise RuntimeError(f"a training job ended early: {[(j.job_id, j.state, j.message) for j in jobs]}")
+            raise RuntimeError(
+                f"a training job ended early: {[(j.job_id, j.state, j.message) for j in jobs]}"
+            )
         time.sleep(1)
     raise RuntimeError("the training jobs did not start within 300 s")
 
@@ -107,7 +111,9 @@ def main(argv=None) -> int:
         server = Server(store, preset="quick", poll_ms=1000)
         try:
             with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+                browser = playwright.chromium.launch(
+                    executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+                )
                 traffic = Traffic()
                 context = browser.new_context(viewport={"width": 1400, "height": 1000})
                 context.route("**/*", traffic.route)

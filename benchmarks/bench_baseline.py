@@ -74,9 +74,13 @@ def direct(probe, positions, counts, settings) -> float:
 
 def main() -> None:
     obj, probe, positions, counts = scene()
-    settings = SolverSettings(epochs=EPOCHS, chunk=CHUNK, snapshot_every=SNAPSHOT_EVERY, batch_size=32)
-    print(f"{len(positions)} positions, N = {N}, {OBJECT}² object, LSQML, {EPOCHS} epochs, "
-          f"{torch.get_num_threads()} torch threads")
+    settings = SolverSettings(
+        epochs=EPOCHS, chunk=CHUNK, snapshot_every=SNAPSHOT_EVERY, batch_size=32
+    )
+    print(
+        f"{len(positions)} positions, N = {N}, {OBJECT}² object, LSQML, {EPOCHS} epochs, "
+        f"{torch.get_num_threads()} torch threads"
+    )
     direct(probe, positions, counts, SolverSettings(epochs=1))  # warm-up (first-call costs)
     wrapped, inside, plain = [], [], []
     for _ in range(REPEATS):
@@ -85,12 +89,17 @@ def main() -> None:
         wrapped.append(total)
         inside.append(in_run)
     for w, i, p in zip(wrapped, inside, plain, strict=True):
-        print(f"  wrapper {1e3 * w / EPOCHS:7.1f} ms/epoch ({100 * (w - i) / i:4.1f} % outside task.run)"
-              f"   direct {1e3 * p / EPOCHS:7.1f} ms/epoch")
+        print(
+            f"  wrapper {1e3 * w / EPOCHS:7.1f} ms/epoch ({100 * (w - i) / i:4.1f} % outside task.run)"
+            f"   direct {1e3 * p / EPOCHS:7.1f} ms/epoch"
+        )
     best = min(wrapped) / min(plain) - 1
     own = statistics.median((w - i) / i for w, i in zip(wrapped, inside, strict=True))
-    print(f"fastest wrapper vs fastest direct: {100 * best:+.1f} %; wrapper's own work: "
-          f"{100 * own:.1f} % of pty-chi time (target ≤ 10 %): {'ok' if max(best, own) <= 0.10 else 'OVER'}")
+    print(
+        f"fastest wrapper vs fastest direct: {100 * best:+.1f} %; wrapper's own work: "
+        f"{100 * own:.1f} % of pty-chi time (target ≤ 10 %): {'ok' if max(best, own) <= 0.10 else 'OVER'}"
+    )
+
 
 if __name__ == "__main__":
     main()

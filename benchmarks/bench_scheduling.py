@@ -31,7 +31,10 @@ def noop_job(study, store, params, reporter, job_dir) -> dict:
 def trivial_jobs(executor_name: str, n_jobs: int, workers: int, root: Path) -> None:
     store = Store.create(root / executor_name)
     study = Study.preset("quick")
-    specs = [JobSpec(f"noop-{k:03d}", "noop", "benchmarks.bench_scheduling:noop_job") for k in range(n_jobs)]
+    specs = [
+        JobSpec(f"noop-{k:03d}", "noop", "benchmarks.bench_scheduling:noop_job")
+        for k in range(n_jobs)
+    ]
     t_start = time.perf_counter()
     executor = make_executor(executor_name, store, workers=workers)
     t_ready = time.perf_counter()
@@ -41,12 +44,16 @@ def trivial_jobs(executor_name: str, n_jobs: int, workers: int, root: Path) -> N
     statuses = executor.wait([s.job_id for s in specs])
     wall = time.perf_counter() - t_ready
     executor.close()
-    assert all(s.state == "done" for s in statuses), [s.message for s in statuses if s.state != "done"]
+    assert all(s.state == "done" for s in statuses), [
+        s.message for s in statuses if s.state != "done"
+    ]
     own = sum(s.run_seconds for s in statuses) / n_jobs
-    print(f"{executor_name:>5}: {n_jobs} jobs on {workers} workers in {wall:6.1f} s = "
-          f"{1e3 * wall / n_jobs:6.0f} ms/job wall, {1e3 * wall * workers / n_jobs:6.0f} ms/job "
-          f"per worker (own run time {1e3 * own:.0f} ms/job; executor start "
-          f"{t_ready - t_start:.1f} s)")
+    print(
+        f"{executor_name:>5}: {n_jobs} jobs on {workers} workers in {wall:6.1f} s = "
+        f"{1e3 * wall / n_jobs:6.0f} ms/job wall, {1e3 * wall * workers / n_jobs:6.0f} ms/job "
+        f"per worker (own run time {1e3 * own:.0f} ms/job; executor start "
+        f"{t_ready - t_start:.1f} s)"
+    )
 
 
 def grid(preset: str, workers: int, root: Path) -> None:
@@ -58,14 +65,18 @@ def grid(preset: str, workers: int, root: Path) -> None:
     runner.close()
     failed = [f"{s.job_id}: {s.message}" for s in statuses if s.state != "done"]
     total = sum(s.run_seconds or 0.0 for s in statuses)
-    print(f"grid {preset}: {len(statuses)} jobs on {workers} workers, wall {wall:.1f} s, "
-          f"Σ job run time {total:.1f} s, efficiency Σ run / (wall × workers) = "
-          f"{total / (wall * workers):.2f}")
+    print(
+        f"grid {preset}: {len(statuses)} jobs on {workers} workers, wall {wall:.1f} s, "
+        f"Σ job run time {total:.1f} s, efficiency Σ run / (wall × workers) = "
+        f"{total / (wall * workers):.2f}"
+    )
     for kind in (stage.job_kind for stage in STAGES.values()):
         runs = [s.run_seconds or 0.0 for s in statuses if s.kind == kind]
         if runs:
-            print(f"  {kind:<12} {len(runs):3d} jobs  Σ {sum(runs):7.1f} s  "
-                  f"mean {sum(runs) / len(runs):6.1f} s  max {max(runs):6.1f} s")
+            print(
+                f"  {kind:<12} {len(runs):3d} jobs  Σ {sum(runs):7.1f} s  "
+                f"mean {sum(runs) / len(runs):6.1f} s  max {max(runs):6.1f} s"
+            )
     for line in failed:
         print(f"  FAILED {line}")
 

@@ -4,7 +4,6 @@ Target: the whole simulation (window extraction, multiply, FFT, |·|², Poisson)
 bare ``torch.fft.fft2`` of the same (n, N, N) complex64 batch.
 """
 
-
 import numpy as np
 import torch
 
@@ -21,7 +20,9 @@ def main() -> None:
     n = len(positions)
     waves = torch.randn(n, N, N, dtype=torch.complex64)
     t_fft = best_of(lambda: torch.fft.fft2(waves, norm="ortho"), 5, warmup=True)
-    t_sim = best_of(lambda: simulate_counts(obj, probe, positions, 1e4, seed=0, batch=n), 5, warmup=True)
+    t_sim = best_of(
+        lambda: simulate_counts(obj, probe, positions, 1e4, seed=0, batch=n), 5, warmup=True
+    )
     rates = torch.rand(n, N, N) * 2.0
     gen = torch.Generator().manual_seed(0)
     t_poisson = best_of(lambda: torch.poisson(rates, generator=gen), 5, warmup=True)
@@ -30,7 +31,9 @@ def main() -> None:
     print(f"full simulation:  {t_sim * 1e3:8.1f} ms  {n / t_sim:10.0f} patterns/s")
     print(f"  of which Poisson draws alone: {t_poisson * 1e3:.1f} ms")
     ratio = t_sim / t_fft
-    print(f"ratio simulation / bare FFT: {ratio:.2f} (target ≤ 3) -> {'OK' if ratio <= 3 else 'ABOVE TARGET'}")
+    print(
+        f"ratio simulation / bare FFT: {ratio:.2f} (target ≤ 3) -> {'OK' if ratio <= 3 else 'ABOVE TARGET'}"
+    )
     print(f"ratio without Poisson: {(t_sim - t_poisson) / t_fft:.2f}")
     np.testing.assert_equal(n, N_PATTERNS)
 

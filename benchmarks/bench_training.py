@@ -46,8 +46,9 @@ class Recording(Reporter):
 
 
 def make_store(root) -> tuple[Study, Store]:
-    study = Study.preset("standard", object_size=448, doses=[DOSE], views={"dense": 0.7},
-                         validation_fraction=0.0)
+    study = Study.preset(
+        "standard", object_size=448, doses=[DOSE], views={"dense": 0.7}, validation_fraction=0.0
+    )
     store = Store.create(root)
     simulate_study(study, store)
     cut_views(study, store)
@@ -72,7 +73,10 @@ def measure(study, store, gridsize, device) -> dict:
     cell = Cell(DOSE, "dense", "pinn", gridsize, 0)
     epochs = study.snapshot_every  # one snapshot, at the preset's cadence
     options = TrainOptions(
-        epochs=epochs, batch_size=study.batch_size, learning_rate=1e-3, patience=epochs,
+        epochs=epochs,
+        batch_size=study.batch_size,
+        learning_rate=1e-3,
+        patience=epochs,
         snapshot_every=study.snapshot_every,
     )
 
@@ -98,11 +102,17 @@ def measure(study, store, gridsize, device) -> dict:
     times = {"bare": [], "loop": [], "loop + snapshots": []}
     for _ in range(REPEATS):
         net = build_model(study, data, gridsize, 0).to(device)
-        times["bare"].append(run_bare(net, (batch.amplitudes, batch.counts, batch.offsets), batches, device))
+        times["bare"].append(
+            run_bare(net, (batch.amplitudes, batch.counts, batch.offsets), batches, device)
+        )
         times["loop"].append(loop(False))
         times["loop + snapshots"].append(loop(True))
-    return {"groups": len(data.train), "epochs": epochs, "patterns": epochs * data.train.groups.size,
-            **{k: min(v) for k, v in times.items()}}
+    return {
+        "groups": len(data.train),
+        "epochs": epochs,
+        "patterns": epochs * data.train.groups.size,
+        **{k: min(v) for k, v in times.items()},
+    }
 
 
 def main() -> None:
@@ -116,7 +126,9 @@ def main() -> None:
         )
         for gridsize in (1, 2):
             r = measure(study, store, gridsize, device)
-            print(f"gridsize {gridsize}: {r['groups']} train groups, {r['patterns']} patterns over {r['epochs']} epochs")
+            print(
+                f"gridsize {gridsize}: {r['groups']} train groups, {r['patterns']} patterns over {r['epochs']} epochs"
+            )
             for kind in ("bare", "loop", "loop + snapshots"):
                 print(f"  {kind:17s} {r[kind]:7.2f} s  {r['patterns'] / r[kind]:7.1f} patterns/s")
             for kind in ("loop", "loop + snapshots"):

@@ -42,19 +42,29 @@ def ceiling(store, study, dose: float, view_name: str, gridsize: int, steps: int
     with torch.no_grad():
         patches = physics(torch.polar(amplitude, phase), batch.offsets)[1][:, 0].numpy()
     centres, truth, probe = data.positions[data.test_indices], data.truth, data.probe
-    truths = extract_windows(torch.from_numpy(truth), torch.from_numpy(centres), probe.shape[-1]).numpy()
+    truths = extract_windows(
+        torch.from_numpy(truth), torch.from_numpy(centres), probe.shape[-1]
+    ).numpy()
     weight = np.abs(probe) ** 2
-    oracle = patches * np.exp(-1j * np.angle((weight * patches * truths.conj()).sum((1, 2))))[:, None, None]
+    oracle = (
+        patches
+        * np.exp(-1j * np.angle((weight * patches * truths.conj()).sum((1, 2))))[:, None, None]
+    )
     unit = float(weight.max())
 
     def score(p):
         obj, weights = stitch(p, centres, probe, truth.shape)
-        return health_checks([], obj, weights, truth, mask_threshold=study.mask_threshold,
-                             illumination_unit=unit)["phase_correlation"]
+        return health_checks(
+            [], obj, weights, truth, mask_threshold=study.mask_threshold, illumination_unit=unit
+        )["phase_correlation"]
 
-    return {"raw": score(patches), "synchronised": score(
-        patches * np.exp(-1j * synchronise_levels(patches, centres, probe))[:, None, None]),
-            "oracle": score(oracle)}
+    return {
+        "raw": score(patches),
+        "synchronised": score(
+            patches * np.exp(-1j * synchronise_levels(patches, centres, probe))[:, None, None]
+        ),
+        "oracle": score(oracle),
+    }
 
 
 def main() -> None:
@@ -67,8 +77,11 @@ def main() -> None:
     store, study = load_store_study(args.store)
     for dose in study.doses:
         scores = ceiling(store, study, dose, args.view, args.gridsize, args.steps)
-        print(f"dose {dose:g} {args.view} gs{args.gridsize}: "
-              + "  ".join(f"{k} {v:.3f}" for k, v in scores.items()), flush=True)
+        print(
+            f"dose {dose:g} {args.view} gs{args.gridsize}: "
+            + "  ".join(f"{k} {v:.3f}" for k, v in scores.items()),
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

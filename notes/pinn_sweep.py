@@ -47,23 +47,33 @@ def main() -> None:
     result = fit(model, data.train, data.validation, train_options(study, cell), device=device)
     trained = time.perf_counter() - started
     for row in result.losses:
-        print(f"epoch {row['epoch']:3d}  train {row['train']:.4f}  val {row['validation'] or float('nan'):.4f}"
-              f"  lr {row['lr']:.1e}  {row['seconds']:.1f} s")
+        print(
+            f"epoch {row['epoch']:3d}  train {row['train']:.4f}  val {row['validation'] or float('nan'):.4f}"
+            f"  lr {row['lr']:.1e}  {row['seconds']:.1f} s"
+        )
     for stitching in STITCHING:
         started = time.perf_counter()
         final = data.reconstruct(model, device, stitching)
         inferred = time.perf_counter() - started
-        ev = evaluate(data.truth, final["object"], final["weights"], mask_threshold=study.mask_threshold,
-                      illumination_unit=float(np.abs(data.probe).max() ** 2))
+        ev = evaluate(
+            data.truth,
+            final["object"],
+            final["weights"],
+            mask_threshold=study.mask_threshold,
+            illumination_unit=float(np.abs(data.probe).max() ** 2),
+        )
         core = footprint_core(data.probe.shape[-1], study.footprint)
         local = local_scores(data.truth, ev, data.positions[data.test_indices], core)
         floor = noise_floor_ratio(model, data.validation or data.train, device)
-        print(f"{args.view} gs{args.gridsize} dose {args.dose:g} {' '.join(args.set)} [{stitching}]: "
-              f"phase corr {ev.phase.correlation:.3f} local {local['phase']:.3f} ssim {ev.phase.ssim:.3f} | "
-              f"amplitude corr {ev.amplitude.correlation:.3f} local {local['amplitude']:.3f} | "
-              f"NLL/floor {floor['ratio']:.2f} | best epoch {result.best_epoch}/{len(result.losses)}, "
-              f"train {trained:.0f} s, inference {inferred:.2f} s "
-              f"({len(data.test_indices)} test positions, {len(data.train)} train groups)", flush=True)
+        print(
+            f"{args.view} gs{args.gridsize} dose {args.dose:g} {' '.join(args.set)} [{stitching}]: "
+            f"phase corr {ev.phase.correlation:.3f} local {local['phase']:.3f} ssim {ev.phase.ssim:.3f} | "
+            f"amplitude corr {ev.amplitude.correlation:.3f} local {local['amplitude']:.3f} | "
+            f"NLL/floor {floor['ratio']:.2f} | best epoch {result.best_epoch}/{len(result.losses)}, "
+            f"train {trained:.0f} s, inference {inferred:.2f} s "
+            f"({len(data.test_indices)} test positions, {len(data.train)} train groups)",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

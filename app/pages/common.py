@@ -6,7 +6,12 @@ import panel as pn
 
 from fly64.study.preview import PATTERN_SCALES
 
-PLOT = dict(frame_width=260, frame_height=260, toolbar="right", default_tools=["pan", "wheel_zoom", "reset", "hover"])
+PLOT = dict(
+    frame_width=260,
+    frame_height=260,
+    toolbar="right",
+    default_tools=["pan", "wheel_zoom", "reset", "hover"],
+)
 PHASE_CMAP = "colorwheel"  # cyclic, for phases in (−π, π]
 
 
@@ -17,8 +22,12 @@ def image(array: np.ndarray, label: str = "", origin=(0, 0), **opts) -> hv.Image
     """
     height, width = array.shape
     r0, c0 = origin
-    element = hv.Image(np.ascontiguousarray(array[::-1]), bounds=(c0, r0, c0 + width, r0 + height),
-                       kdims=["x", "y"], label=label)
+    element = hv.Image(
+        np.ascontiguousarray(array[::-1]),
+        bounds=(c0, r0, c0 + width, r0 + height),
+        kdims=["x", "y"],
+        label=label,
+    )
     return element.opts(**{"invert_yaxis": True, "data_aspect": 1, **PLOT, **opts})
 
 

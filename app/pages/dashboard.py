@@ -37,17 +37,27 @@ class Dashboard(pn.viewable.Viewer):
         study = store_study(self.store) or Study.preset(config.preset)
         jobs = Registry(self.store).all() if self.store is not None else []
         self.study_page = StudyPage(config.store, study, jobs)  # the grid's true state at once
-        self.diffraction = DiffractionPage(lambda: self.study_page.form.study)  # previewed while no data
+        self.diffraction = DiffractionPage(
+            lambda: self.study_page.form.study
+        )  # previewed while no data
         self.overlap = OverlapPage(lambda: self.study_page.form.study)
         self.live = LivePage()
         self.results = ResultsPage()
         self.tabs = pn.Tabs(
-            ("Study", self.study_page), ("Diffraction", self.diffraction), ("Scan & overlap", self.overlap),
-            ("Live reconstructions", self.live), ("Results", self.results),
+            ("Study", self.study_page),
+            ("Diffraction", self.diffraction),
+            ("Scan & overlap", self.overlap),
+            ("Live reconstructions", self.live),
+            ("Results", self.results),
             sizing_mode="stretch_width",
         )
         self.pages: list[Page] = [  # in tab order
-            self.study_page, self.diffraction, self.overlap, self.live, self.results]
+            self.study_page,
+            self.diffraction,
+            self.overlap,
+            self.live,
+            self.results,
+        ]
         self.status = pn.pane.Str("", css_classes=["poll-status"], styles={"color": "#b00020"})
         self._busy = False
         self.callback = None

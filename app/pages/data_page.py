@@ -32,8 +32,9 @@ class DataPage(pn.viewable.Viewer):
     the cut views' files join the change check).
     """
 
-    store = param.ClassSelector(class_=Store, allow_None=True,
-                                doc="the store shown; None until it exists")
+    store = param.ClassSelector(
+        class_=Store, allow_None=True, doc="the store shown; None until it exists"
+    )
     data = param.Parameter(doc="what ``read`` found in the store; empty or None: nothing yet")
     preview = param.Parameter(doc="the form's Preview (or why there is none) while no data")
 

@@ -20,8 +20,10 @@ class DiffractionPage(DataPage):
     preview while there is none (see :class:`~.data_page.DataPage`)."""
 
     css_class = "diffraction-page"
-    missing = ("No simulated doses yet. \"Simulate and cut views\" or a cell on the Study page "
-               "simulates them, as does `fly64 simulate{where}`.")
+    missing = (
+        'No simulated doses yet. "Simulate and cut views" or a cell on the Study page '
+        "simulates them, as does `fly64 simulate{where}`."
+    )
 
     def read(self, store: Store, study: Study) -> list[float]:
         """The study's doses simulated with its settings, their summaries cached (worker thread)."""
@@ -36,12 +38,24 @@ class DiffractionPage(DataPage):
     def build(self, store, doses):
         summaries = {d: dose_summary(store, d) for d in doses}
         n = min(s.n_patterns for s in summaries.values())
-        frame = pn.widgets.IntSlider(label="frame (pattern index)", start=0, end=n - 1, value=0, width=320)
+        frame = pn.widgets.IntSlider(
+            label="frame (pattern index)", start=0, end=n - 1, value=0, width=320
+        )
         scale = pn.widgets.RadioButtonGroup(options=["log", "sqrt", "linear"], value="log")
-        pct = pn.widgets.RangeSlider(label="colour limits (percentiles)", start=0, end=100,
-                                     value=(0.5, 99.9), step=0.1, width=320)
-        chosen = pn.widgets.Select(label="dose for probe, object and statistics", width=260,
-                                   options={f"{d:g}": d for d in doses}, value=doses[0])
+        pct = pn.widgets.RangeSlider(
+            label="colour limits (percentiles)",
+            start=0,
+            end=100,
+            value=(0.5, 99.9),
+            step=0.1,
+            width=320,
+        )
+        chosen = pn.widgets.Select(
+            label="dose for probe, object and statistics",
+            width=260,
+            options={f"{d:g}": d for d in doses},
+            value=doses[0],
+        )
 
         @functools.lru_cache(maxsize=4)
         def frames(index):
@@ -50,27 +64,52 @@ class DiffractionPage(DataPage):
         def frame_image(dose, index, scale, pct):
             data = {d: scaled(p, scale) for d, p in frames(index).items()}
             clim = limits(data.values(), pct)
-            return centred_image(data[dose], f"dose {dose:g} · pattern {index}", clim=clim,
-                                 cmap="viridis", colorbar=True, framewise=True, xlabel="kx (px)",
-                                 ylabel="ky (px)", clabel=f"{scale} counts")
+            return centred_image(
+                data[dose],
+                f"dose {dose:g} · pattern {index}",
+                clim=clim,
+                cmap="viridis",
+                colorbar=True,
+                framewise=True,
+                xlabel="kx (px)",
+                ylabel="ky (px)",
+                clabel=f"{scale} counts",
+            )
 
         def mean_image(dose, scale, pct):
             data = {d: scaled(s.mean_pattern, scale) for d, s in summaries.items()}
             clim = limits(data.values(), pct)
-            return centred_image(data[dose], f"dose {dose:g} · mean pattern", clim=clim, cmap="viridis",
-                                 colorbar=True, framewise=True, xlabel="kx (px)", ylabel="ky (px)",
-                                 clabel=f"{scale} mean counts")
+            return centred_image(
+                data[dose],
+                f"dose {dose:g} · mean pattern",
+                clim=clim,
+                cmap="viridis",
+                colorbar=True,
+                framewise=True,
+                xlabel="kx (px)",
+                ylabel="ky (px)",
+                clabel=f"{scale} mean counts",
+            )
 
         patterns = [hv.DynamicMap(pn.bind(frame_image, d, frame, scale, pct)) for d in doses]
         means = [hv.DynamicMap(pn.bind(mean_image, d, scale, pct)) for d in doses]
         probe = pn.bind(self._probe_panel, chosen)
         scene = pn.bind(self._object_panel, chosen)
-        table = pd.DataFrame([{"dose": f"{d:g}", "patterns": s.n_patterns,
-                               **{k: round(v, 3) for k, v in s.count_stats().items() if k != "nominal"}}
-                              for d, s in summaries.items()])
+        table = pd.DataFrame(
+            [
+                {
+                    "dose": f"{d:g}",
+                    "patterns": s.n_patterns,
+                    **{k: round(v, 3) for k, v in s.count_stats().items() if k != "nominal"},
+                }
+                for d, s in summaries.items()
+            ]
+        )
         return pn.Column(
-            pn.pane.Markdown(f"**{n} patterns** per dose, {summaries[doses[0]].patch_size}² detector pixels; "
-                             "doses side by side on one colour scale (percentiles over all shown doses)."),
+            pn.pane.Markdown(
+                f"**{n} patterns** per dose, {summaries[doses[0]].patch_size}² detector pixels; "
+                "doses side by side on one colour scale (percentiles over all shown doses)."
+            ),
             pn.Row(frame, pct, pn.Column("scale", scale)),
             pn.Row(*[plot(p) for p in patterns]),
             pn.Row(*[plot(m) for m in means]),
@@ -84,36 +123,82 @@ class DiffractionPage(DataPage):
 
     def _probe_panel(self, dose):
         s, scene = dose_summary(self.store, dose), scene_summary(self.store, dose)
-        footprint = hv.Ellipse(0, 0, s.footprint_px).opts(color="white", line_dash="dashed", line_width=2)
-        support = hv.Ellipse(0, 0, s.patch_size / 2).opts(color="orange", line_dash="dotted", line_width=2)
-        circles = (f"D₉₀ = {s.footprint_px:.1f} px (white dashed), "
-                   f"N/2 = {s.patch_size / 2:g} px (orange dotted, holds {scene.support_fraction:.1%})")
-        amp = centred_image(np.abs(s.probe), "probe amplitude (√photons)", cmap="gray", colorbar=True,
-                            xlabel="x (px)", ylabel="y (px)")
-        phase = centred_image(np.angle(s.probe), "probe phase (rad)", cmap=PHASE_CMAP, colorbar=True,
-                              clim=(-np.pi, np.pi), xlabel="x (px)", ylabel="y (px)")
+        footprint = hv.Ellipse(0, 0, s.footprint_px).opts(
+            color="white", line_dash="dashed", line_width=2
+        )
+        support = hv.Ellipse(0, 0, s.patch_size / 2).opts(
+            color="orange", line_dash="dotted", line_width=2
+        )
+        circles = (
+            f"D₉₀ = {s.footprint_px:.1f} px (white dashed), "
+            f"N/2 = {s.patch_size / 2:g} px (orange dotted, holds {scene.support_fraction:.1%})"
+        )
+        amp = centred_image(
+            np.abs(s.probe),
+            "probe amplitude (√photons)",
+            cmap="gray",
+            colorbar=True,
+            xlabel="x (px)",
+            ylabel="y (px)",
+        )
+        phase = centred_image(
+            np.angle(s.probe),
+            "probe phase (rad)",
+            cmap=PHASE_CMAP,
+            colorbar=True,
+            clim=(-np.pi, np.pi),
+            xlabel="x (px)",
+            ylabel="y (px)",
+        )
         counts, edges = np.histogram(s.counts_per_pattern, bins=40)
-        hist = hv.Histogram((edges, counts), kdims=["photons per pattern"], vdims=["patterns"]).opts(
-            **{**PLOT, "frame_width": 340}, color="#4c72b0", title=f"dose {dose:g}: photons per pattern")
+        hist = hv.Histogram(
+            (edges, counts), kdims=["photons per pattern"], vdims=["patterns"]
+        ).opts(
+            **{**PLOT, "frame_width": 340},
+            color="#4c72b0",
+            title=f"dose {dose:g}: photons per pattern",
+        )
         nominal = hv.VLine(s.dose).opts(color="crimson", line_width=2)
         return pn.Column(
             pn.pane.Markdown(f"**Probe** · {circles}"),
-            pn.Row(plot((amp * footprint * support).opts(title=amp.label)),
-                   plot((phase * footprint * support).opts(title=phase.label)), plot(hist * nominal)),
+            pn.Row(
+                plot((amp * footprint * support).opts(title=amp.label)),
+                plot((phase * footprint * support).opts(title=phase.label)),
+                plot(hist * nominal),
+            ),
         )
 
     def _object_panel(self, dose):
         s = scene_summary(self.store, dose)
         stats = s.object_stats
-        phase = image(np.angle(s.object), "object phase (rad)", cmap=PHASE_CMAP,
-                      colorbar=True, xlabel="x (px)", ylabel="y (px)")
-        amp = image(np.abs(s.object), "object amplitude", cmap="gray", colorbar=True,
-                    xlabel="x (px)", ylabel="y (px)")
+        phase = image(
+            np.angle(s.object),
+            "object phase (rad)",
+            cmap=PHASE_CMAP,
+            colorbar=True,
+            xlabel="x (px)",
+            ylabel="y (px)",
+        )
+        amp = image(
+            np.abs(s.object),
+            "object amplitude",
+            cmap="gray",
+            colorbar=True,
+            xlabel="x (px)",
+            ylabel="y (px)",
+        )
         shown = s.spectrum_power > 0  # the mean is removed: the DC bin can be empty on a log axis
-        spectrum = hv.Curve((s.spectrum_frequency[shown], s.spectrum_power[shown]),
-                            "frequency (cycles/px)", "phase power (normalised)").opts(
-            **{**PLOT, "frame_width": 340}, logy=True, line_width=2, color="#4c72b0",
-            title="radial power of the object phase")
+        spectrum = hv.Curve(
+            (s.spectrum_frequency[shown], s.spectrum_power[shown]),
+            "frequency (cycles/px)",
+            "phase power (normalised)",
+        ).opts(
+            **{**PLOT, "frame_width": 340},
+            logy=True,
+            line_width=2,
+            color="#4c72b0",
+            title="radial power of the object phase",
+        )
         cutoff = hv.VLine(s.cutoff_frequency).opts(color="orange", line_dash="dashed", line_width=2)
         table = pn.pane.Markdown(
             "| | |\n|---|---|\n"
@@ -125,9 +210,13 @@ class DiffractionPage(DataPage):
             f"| phase std | {stats['phase_std_rad']:.3f} rad |\n"
             f"| amplitude–phase correlation | {stats['amplitude_phase_correlation']:+.3f} |\n"
             f"| phase power at periods below 2·D | {stats['phase_power_below_2D']:.1%} |\n",
-            width=340, css_classes=["object-table"])
+            width=340,
+            css_classes=["object-table"],
+        )
         return pn.Column(
-            pn.pane.Markdown(f"**Object** · dashed line on the spectrum: 1/(2·D) = "
-                             f"{s.cutoff_frequency:.3f} cycles/px"),
+            pn.pane.Markdown(
+                f"**Object** · dashed line on the spectrum: 1/(2·D) = "
+                f"{s.cutoff_frequency:.3f} cycles/px"
+            ),
             pn.Row(plot(phase), plot(amp), plot(spectrum * cutoff), table),
         )

@@ -53,33 +53,59 @@ class JobMonitor(pn.viewable.Viewer):
         self.offset, self.attempt, self.stamp = 0, status.attempt, None
         self.truth = self.box = None
         self.title = pn.pane.Markdown("", margin=(0, 5), css_classes=["job-title"])
-        self.progress = pn.indicators.Progress(value=0, max=1000, width=300, css_classes=["job-progress"])
-        self.error = pn.pane.Alert("", alert_type="danger", visible=False, css_classes=["job-error"],
-                                   sizing_mode="stretch_width")
+        self.progress = pn.indicators.Progress(
+            value=0, max=1000, width=300, css_classes=["job-progress"]
+        )
+        self.error = pn.pane.Alert(
+            "",
+            alert_type="danger",
+            visible=False,
+            css_classes=["job-error"],
+            sizing_mode="stretch_width",
+        )
         self.buffer = hv.streams.Buffer(self._frame([]), length=100_000, index=False)
         self.pipe = hv.streams.Pipe(data=None)
         self.pictures = pn.Column(pn.pane.Markdown("Images appear once the dose is simulated."))
         self.layout = pn.Column(
             pn.Row(self.title, self.progress),
             self.error,
-            pn.Row(plot(hv.DynamicMap(self._loss_plot, streams=[self.buffer]), css_classes=["loss-plot"]),
-                   self.pictures),
+            pn.Row(
+                plot(
+                    hv.DynamicMap(self._loss_plot, streams=[self.buffer]), css_classes=["loss-plot"]
+                ),
+                self.pictures,
+            ),
             styles={"border": "1px solid #ddd", "border-radius": "6px", "padding": "4px"},
-            css_classes=["job-monitor", f"monitor-{status.job_id}"], sizing_mode="stretch_width",
+            css_classes=["job-monitor", f"monitor-{status.job_id}"],
+            sizing_mode="stretch_width",
         )
         self.shown = None
 
     def _frame(self, rows) -> pd.DataFrame:
-        return pd.DataFrame({"epoch": [float(r["epoch"]) for r in rows],
-                             **{s: [np.nan if r.get(s) is None else float(r[s]) for r in rows]
-                                for s in self.series}}, columns=["epoch", *self.series])
+        return pd.DataFrame(
+            {
+                "epoch": [float(r["epoch"]) for r in rows],
+                **{
+                    s: [np.nan if r.get(s) is None else float(r[s]) for r in rows]
+                    for s in self.series
+                },
+            },
+            columns=["epoch", *self.series],
+        )
 
     def _loss_plot(self, data):
-        curves = [hv.Curve(data, "epoch", hv.Dimension(s, label="loss"), label=s) for s in self.series]
+        curves = [
+            hv.Curve(data, "epoch", hv.Dimension(s, label="loss"), label=s) for s in self.series
+        ]
         return hv.Overlay(curves).opts(
             hv.opts.Curve(logy=True, line_width=2, tools=["hover"]),
-            hv.opts.Overlay(frame_width=320, frame_height=260, title="loss", legend_position="top_right",
-                            framewise=True),
+            hv.opts.Overlay(
+                frame_width=320,
+                frame_height=260,
+                title="loss",
+                legend_position="top_right",
+                framewise=True,
+            ),
         )
 
     def _picture(self, part, which):
@@ -89,13 +115,27 @@ class JobMonitor(pn.viewable.Viewer):
             if which == "truth":
                 crop, label = self.truth[rows, cols], f"ground truth {part}"
             elif data is None:
-                crop, label = np.zeros(self.truth[rows, cols].shape, np.complex64), "no snapshot yet"
+                crop, label = (
+                    np.zeros(self.truth[rows, cols].shape, np.complex64),
+                    "no snapshot yet",
+                )
             else:
                 crop, label = data["object"][rows, cols], f"{which} {part}"
             values = np.abs(crop) if part == "amplitude" else np.angle(crop)
-            style = dict(cmap="gray") if part == "amplitude" else dict(cmap=PHASE_CMAP, clim=(-np.pi, np.pi))
-            return image(values, label, origin=(rows.start, cols.start), colorbar=True, framewise=True,
-                         **{**IMAGE, **style})
+            style = (
+                dict(cmap="gray")
+                if part == "amplitude"
+                else dict(cmap=PHASE_CMAP, clim=(-np.pi, np.pi))
+            )
+            return image(
+                values,
+                label,
+                origin=(rows.start, cols.start),
+                colorbar=True,
+                framewise=True,
+                **{**IMAGE, **style},
+            )
+
         return show
 
     # -- off the loop: file reads only
@@ -106,7 +146,10 @@ class JobMonitor(pn.viewable.Viewer):
         truth = None
         if self.truth is None and self.store.dose_path(self.dose).exists():
             truth = (ground_truth(self.store, self.dose), split_box(self.store, self.dose))
-        arrays, source = None, self.job_dir / (RESULT if status.state == JobState.DONE else SNAPSHOT)
+        arrays, source = (
+            None,
+            self.job_dir / (RESULT if status.state == JobState.DONE else SNAPSHOT),
+        )
         written = change_stamp(source)
         stamp = None if written is None else (source.name, written)
         if stamp is not None and (stamp != self.stamp or reset):
@@ -123,8 +166,11 @@ class JobMonitor(pn.viewable.Viewer):
         s = update.status
         if update.truth is not None:
             self.truth, self.box = update.truth
-            images = [hv.DynamicMap(self._picture(part, which), streams=[self.pipe])
-                      for which in ("reconstruction", "truth") for part in ("amplitude", "phase")]
+            images = [
+                hv.DynamicMap(self._picture(part, which), streams=[self.pipe])
+                for which in ("reconstruction", "truth")
+                for part in ("amplitude", "phase")
+            ]
             self.pictures.objects = [pn.GridBox(*[plot(i) for i in images], ncols=2)]
         if update.reset:
             self.buffer.clear()
@@ -141,9 +187,13 @@ class JobMonitor(pn.viewable.Viewer):
         health = f" · health: **{health_text(s.health)}**" if s.health else ""
         self.title.object = f"**{s.job_id}** · `{s.state}` · {s.message}{eta}{health}"
         self.progress.value = int(round(1000 * s.progress))
-        self.progress.bar_color = {JobState.FAILED: "danger", JobState.DONE: "success"}.get(s.state, "primary")
+        self.progress.bar_color = {JobState.FAILED: "danger", JobState.DONE: "success"}.get(
+            s.state, "primary"
+        )
         if s.state == JobState.FAILED:
-            self.error.object = f"**{s.message}**\n\n```\n{s.traceback or 'no traceback (see log.txt)'}\n```"
+            self.error.object = (
+                f"**{s.message}**\n\n```\n{s.traceback or 'no traceback (see log.txt)'}\n```"
+            )
         self.error.visible = s.state == JobState.FAILED
 
     def __panel__(self):
@@ -159,7 +209,9 @@ class LivePage(pn.viewable.Viewer):
         self.store = None
         self.watch = pn.widgets.MultiChoice(label="watched jobs", options=[], width=700)
         self.follow = pn.widgets.Checkbox(label="add running jobs automatically", value=True)
-        self.notice = pn.pane.Markdown("No train or reconstruct job yet: run a cell on the Study page.")
+        self.notice = pn.pane.Markdown(
+            "No train or reconstruct job yet: run a cell on the Study page."
+        )
         self.monitors: dict[str, JobMonitor] = {}
         self.column = pn.Column(sizing_mode="stretch_width")
         self.statuses: dict[str, JobStatus] = {}
@@ -170,8 +222,11 @@ class LivePage(pn.viewable.Viewer):
         """The store, its jobs and the new events and snapshots of the watched jobs (worker thread;
         each monitor checks itself what is new)."""
         by_id = {j.job_id: j for j in jobs if j.kind in CELL_KINDS}
-        updates = {job_id: m.collect(by_id[job_id]) for job_id, m in list(self.monitors.items())
-                   if job_id in by_id}
+        updates = {
+            job_id: m.collect(by_id[job_id])
+            for job_id, m in list(self.monitors.items())
+            if job_id in by_id
+        }
         return {"store": store, "jobs": jobs, "updates": updates}
 
     def apply(self, data: dict) -> None:
@@ -193,7 +248,7 @@ class LivePage(pn.viewable.Viewer):
             for j in cell_jobs:
                 if j.state == JobState.RUNNING and j.job_id not in watched:
                     watched.append(j.job_id)
-            watched = watched[-self.max_follow:] if len(watched) > self.max_follow else watched
+            watched = watched[-self.max_follow :] if len(watched) > self.max_follow else watched
         if watched != list(self.watch.value):
             self.watch.value = watched  # builds/drops monitors via _rearrange
         self.notice.visible = not cell_jobs
@@ -212,5 +267,10 @@ class LivePage(pn.viewable.Viewer):
         self.column.objects = [self.monitors[j] for j in watched if j in self.monitors]
 
     def __panel__(self):
-        return pn.Column(pn.Row(self.watch, self.follow), self.notice, self.column, sizing_mode="stretch_width",
-                         css_classes=["live-page"])
+        return pn.Column(
+            pn.Row(self.watch, self.follow),
+            self.notice,
+            self.column,
+            sizing_mode="stretch_width",
+            css_classes=["live-page"],
+        )

@@ -75,6 +75,7 @@ def data_stamps(store: Store, study: Study | None, views: bool = False) -> tuple
     if study is not None:
         stamps += [change_stamp(store.dose_path(d)) for d in study.doses]
         if views:
-            stamps += [change_stamp(store.view_path(d, v))
-                       for d in study.doses for v in study.views]
+            stamps += [
+                change_stamp(store.view_path(d, v)) for d in study.doses for v in study.views
+            ]
     return tuple(stamps)

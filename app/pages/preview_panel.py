@@ -53,12 +53,14 @@ class PreviewPanel(pn.viewable.Viewer):
     def __init__(self, form: StudyForm):
         super().__init__()
         self.form = form
-        self.scale = pn.widgets.RadioButtonGroup(options=list(PATTERN_SCALES), value="log",
-                                                 css_classes=["preview-scale"])
+        self.scale = pn.widgets.RadioButtonGroup(
+            options=list(PATTERN_SCALES), value="log", css_classes=["preview-scale"]
+        )
         self.status = pn.pane.Markdown("computing the preview …", css_classes=["preview-status"])
         self.scene = pn.pane.Markdown("", css_classes=["preview-scene"])
-        self.views = pn.pane.DataFrame(pd.DataFrame(), css_classes=["preview-views"],
-                                       sizing_mode="stretch_width")
+        self.views = pn.pane.DataFrame(
+            pd.DataFrame(), css_classes=["preview-views"], sizing_mode="stretch_width"
+        )
         self.figures = plot(None, css_classes=["preview-figures"])
         self.preview: Preview | None = None
         self._pipes: dict[str, hv.streams.Pipe] = {}  # one per figure of the layout shown
@@ -93,8 +95,10 @@ class PreviewPanel(pn.viewable.Viewer):
         """Show ``preview``'s numbers; :meth:`draw` shows its figures."""
         self.preview = preview
         with pn.io.hold():
-            self.status.object = (f"**Set-up preview** of the settings on the left, not yet saved "
-                                  f"(computed in {preview.seconds:.2f} s; no job, nothing written)")
+            self.status.object = (
+                f"**Set-up preview** of the settings on the left, not yet saved "
+                f"(computed in {preview.seconds:.2f} s; no job, nothing written)"
+            )
             self.scene.object = scene_text(preview)
             self.views.object = pd.DataFrame(preview.view_rows()).set_index("view").T
 
@@ -109,16 +113,31 @@ class PreviewPanel(pn.viewable.Viewer):
         figures = preview_figures(self.preview, self.scale.value)
         if list(figures) != list(self._pipes):
             self._pipes = {name: hv.streams.Pipe(data=figure) for name, figure in figures.items()}
-            self.figures.object = hv.Layout([hv.DynamicMap(lambda data: data, streams=[pipe])
-                                             for pipe in self._pipes.values()]).opts(shared_axes=False).cols(2)
+            self.figures.object = (
+                hv.Layout(
+                    [
+                        hv.DynamicMap(lambda data: data, streams=[pipe])
+                        for pipe in self._pipes.values()
+                    ]
+                )
+                .opts(shared_axes=False)
+                .cols(2)
+            )
         else:
             for name in changed:
                 self._pipes[name].send(figures[name].opts(framewise=True))
         self._sent = sources
 
     def __panel__(self):
-        return pn.Column(self.status, self.scene, self.views, pn.Row("patterns:", self.scale), self.figures,
-                         width=700, css_classes=["preview-panel"])
+        return pn.Column(
+            self.status,
+            self.scene,
+            self.views,
+            pn.Row("patterns:", self.scale),
+            self.figures,
+            width=700,
+            css_classes=["preview-panel"],
+        )
 
 
 def preview_of(study: Study) -> Preview | str:
@@ -137,9 +156,14 @@ def preview_section(preview: Preview | str, keep: Callable[[str], bool]) -> list
     if isinstance(preview, str):
         return [notice(f"No set-up preview either: {preview}", "warning")]
     figures = [figure for name, figure in preview_figures(preview).items() if keep(name)]
-    return [pn.pane.Markdown("**Set-up preview** of the Study form's settings, computed in memory "
-                             "(nothing is on disk yet):", css_classes=["page-preview-caption"]),
-            plot(hv.Layout(figures).opts(shared_axes=False).cols(3), css_classes=["page-preview"])]
+    return [
+        pn.pane.Markdown(
+            "**Set-up preview** of the Study form's settings, computed in memory "
+            "(nothing is on disk yet):",
+            css_classes=["page-preview-caption"],
+        ),
+        plot(hv.Layout(figures).opts(shared_axes=False).cols(3), css_classes=["page-preview"]),
+    ]
 
 
 def figure_sources(preview: Preview, scale: str) -> dict[str, tuple]:
@@ -147,7 +171,10 @@ def figure_sources(preview: Preview, scale: str) -> dict[str, tuple]:
     scene = (id(preview.scene),)
     patterns = (tuple(id(p) for p in preview.patterns.values()), scale)
     return {
-        **dict.fromkeys(("probe amplitude", "probe phase", "object phase", "object amplitude", "spectrum"), scene),
+        **dict.fromkeys(
+            ("probe amplitude", "probe phase", "object phase", "object amplitude", "spectrum"),
+            scene,
+        ),
         **{f"pattern {d:g}": patterns for d in preview.patterns},
         **{f"scan {name}": scene + (id(view),) for name, view in preview.views.items()},
     }

@@ -30,8 +30,11 @@ def results_key(store: Store | None, jobs) -> tuple | None:
     if store is None:
         return None
     folder = store.results_dir
-    files = sorted((p.name, p.stat().st_mtime_ns) for p in folder.rglob("*") if p.is_file()) \
-        if folder.is_dir() else []
+    files = (
+        sorted((p.name, p.stat().st_mtime_ns) for p in folder.rglob("*") if p.is_file())
+        if folder.is_dir()
+        else []
+    )
     ended = [(j.job_id, j.state, j.finished) for j in jobs if j.cell is not None and j.terminal]
     return tuple(files), change_stamp(store.study_path), tuple(ended)
 
@@ -49,8 +52,14 @@ def read_results(store: Store) -> ResultsData | str | None:
     try:
         cube = load_cube(store)
         stale = stale_reasons(Study.load(store.study_path, whole=True), store, cube)
-        return ResultsData(cube, differences(cube), quality_time(cube), frc_curves(store),
-                           result_files(store), stale)
+        return ResultsData(
+            cube,
+            differences(cube),
+            quality_time(cube),
+            frc_curves(store),
+            result_files(store),
+            stale,
+        )
     except NoResultsError:
         return None
     except Exception as exc:  # noqa: BLE001 - a half-written or foreign result: say so

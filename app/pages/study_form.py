@@ -33,7 +33,9 @@ def _parse_numbers(name: str, text: str, kind) -> list:
     out = []
     for part in filter(None, (p.strip() for p in text.split(","))):
         try:
-            out.append(kind(float(part)) if kind is int and float(part).is_integer() else kind(part))
+            out.append(
+                kind(float(part)) if kind is int and float(part).is_integer() else kind(part)
+            )
         except ValueError:
             what = "an integer" if kind is int else "a number"
             raise StudyError(f"{name}: cannot read {part!r} as {what}") from None
@@ -47,9 +49,13 @@ def _parse_views(name: str, text: str) -> dict:
     for part in filter(None, (p.strip() for p in text.split(","))):
         key, sep, value = part.partition("=")
         if not sep:
-            raise StudyError(f"{name}: write each view as name=fraction, e.g. dense=0.7 (got {part!r})")
+            raise StudyError(
+                f"{name}: write each view as name=fraction, e.g. dense=0.7 (got {part!r})"
+            )
         if key.strip() in out:
-            raise StudyError(f"{name}: view {key.strip()!r} is named twice; give each view its own name")
+            raise StudyError(
+                f"{name}: view {key.strip()!r} is named twice; give each view its own name"
+            )
         try:
             out[key.strip()] = float(value)
         except ValueError:
@@ -69,10 +75,12 @@ class FieldWidget:
         doc = parameter.doc or ""
         if isinstance(parameter, Choices):
             self.widget = pn.widgets.MultiChoice(
-                label=label, options=list(parameter.allowed), description=doc, width=260)
+                label=label, options=list(parameter.allowed), description=doc, width=260
+            )
         elif isinstance(parameter, param.Selector):
             self.widget = pn.widgets.Select(
-                label=label, options=list(parameter.objects), description=doc, width=260)
+                label=label, options=list(parameter.objects), description=doc, width=260
+            )
         elif isinstance(parameter, param.Boolean):
             self.widget = pn.widgets.Checkbox(label=label, width=260)
         elif isinstance(parameter, param.Integer):
@@ -82,13 +90,23 @@ class FieldWidget:
         else:  # strings, dose lists, view dicts, repeat lists: typed as text
             self.widget = pn.widgets.TextInput(label=label, description=doc, width=260)
         self.widget.css_classes = [f"field-{name}"]
-        self.message = pn.pane.Str("", visible=False, styles=ERROR_STYLE, css_classes=[f"error-{name}"])
-        self.warning = pn.pane.Str("", visible=False, styles=WARNING_STYLE, stylesheets=WRAP, width=260,
-                                   css_classes=[f"warning-{name}"])
+        self.message = pn.pane.Str(
+            "", visible=False, styles=ERROR_STYLE, css_classes=[f"error-{name}"]
+        )
+        self.warning = pn.pane.Str(
+            "",
+            visible=False,
+            styles=WARNING_STYLE,
+            stylesheets=WRAP,
+            width=260,
+            css_classes=[f"warning-{name}"],
+        )
         self.set(value)
 
     def set(self, value) -> None:
-        if isinstance(self.parameter, (Doses, param.List)) and not isinstance(self.parameter, Choices):
+        if isinstance(self.parameter, (Doses, param.List)) and not isinstance(
+            self.parameter, Choices
+        ):
             value = _list_text(value)
         elif isinstance(self.parameter, Views):
             value = ", ".join(f"{k}={v:g}" for k, v in value.items())
@@ -139,22 +157,36 @@ class StudyForm(pn.viewable.Viewer):
 
     def __init__(self, study: Study, **params):
         super().__init__(study=study, **params)
-        self.fields = {n: FieldWidget(n, p, getattr(study, n))
-                       for n, p in Study.param.objects().items() if n != "name"}
+        self.fields = {
+            n: FieldWidget(n, p, getattr(study, n))
+            for n, p in Study.param.objects().items()
+            if n != "name"
+        }
         for f in self.fields.values():
             f.widget.param.watch(self._changed, "value")
-        self.preset = pn.widgets.Select(label="load a preset", options={"(choose)": "", **{p: p for p in PRESETS}},
-                                        value="", width=160, css_classes=["preset"])
+        self.preset = pn.widgets.Select(
+            label="load a preset",
+            options={"(choose)": "", **{p: p for p in PRESETS}},
+            value="",
+            width=160,
+            css_classes=["preset"],
+        )
         self.preset.param.watch(lambda e: e.new and self.load(Study.preset(e.new)), "value")
         self.banner = pn.pane.Str("", visible=False, styles=ERROR_STYLE, css_classes=["error-form"])
-        self.warning_banner = pn.pane.Str("", visible=False, styles=WARNING_STYLE, css_classes=["warning-form"])
+        self.warning_banner = pn.pane.Str(
+            "", visible=False, styles=WARNING_STYLE, css_classes=["warning-form"]
+        )
         self._loading = False
         stage_of = {n: SECTIONS[stage.name] for stage in STAGES.values() for n in stage.settings}
         self.section_of = {n: AXES if n in AXIS_FIELDS else stage_of[n] for n in self.fields}
         self.cards = {
             title: pn.Card(
-                pn.FlexBox(*(f.panel for n, f in self.fields.items() if self.section_of[n] == title)),
-                title=title, collapsed=title != AXES, sizing_mode="stretch_width",
+                pn.FlexBox(
+                    *(f.panel for n, f in self.fields.items() if self.section_of[n] == title)
+                ),
+                title=title,
+                collapsed=title != AXES,
+                sizing_mode="stretch_width",
             )
             for title in [AXES, *SECTIONS.values()]
         }
@@ -212,5 +244,10 @@ class StudyForm(pn.viewable.Viewer):
         self.study = study
 
     def __panel__(self):
-        return pn.Column(self.preset, self.banner, self.warning_banner, *self.cards.values(),
-                         sizing_mode="stretch_width")
+        return pn.Column(
+            self.preset,
+            self.banner,
+            self.warning_banner,
+            *self.cards.values(),
+            sizing_mode="stretch_width",
+        )

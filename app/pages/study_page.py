@@ -25,20 +25,43 @@ from .page import UNCHANGED, Collected
 from .preview_panel import PreviewPanel
 from .study_form import ERROR_STYLE, StudyForm
 
-COLUMNS = ["job", "dose", "view", "method", "seed", "state", "progress", "ETA", "health", "run", "cancel",
-           "message"]
+COLUMNS = [
+    "job",
+    "dose",
+    "view",
+    "method",
+    "seed",
+    "state",
+    "progress",
+    "ETA",
+    "health",
+    "run",
+    "cancel",
+    "message",
+]
 PIPELINE_COLUMNS = ["job", "kind", "state", "progress", "ETA", "cancel", "message"]
 NOT_RUN = "not run"
-BUTTON = ('<span class="grid-button" style="border: 1px solid #6c757d; border-radius: 4px; '
-          'padding: 0 6px; cursor: pointer">{}</span>')
+BUTTON = (
+    '<span class="grid-button" style="border: 1px solid #6c757d; border-radius: 4px; '
+    'padding: 0 6px; cursor: pointer">{}</span>'
+)
 FORMATTERS = {
     "progress": {"type": "progress", "min": 0, "max": 100, "legend": True, "color": "#3b7dd8"},
-    "run": {"type": "html"}, "cancel": {"type": "html"},
+    "run": {"type": "html"},
+    "cancel": {"type": "html"},
 }
 DATA_KINDS = ("simulate", "overlap")
 ESTIMATE_POLL_MS = 500
-TABLE = dict(show_index=False, disabled=True, layout="fit_data_stretch", sizing_mode="stretch_width",
-             formatters=FORMATTERS, selectable=False, pagination=None, widths={"message": 420})
+TABLE = dict(
+    show_index=False,
+    disabled=True,
+    layout="fit_data_stretch",
+    sizing_mode="stretch_width",
+    formatters=FORMATTERS,
+    selectable=False,
+    pagination=None,
+    widths={"message": 420},
+)
 
 
 def _job_fields(status: JobStatus | None, current_hash: str) -> dict:
@@ -49,9 +72,13 @@ def _job_fields(status: JobStatus | None, current_hash: str) -> dict:
     if status.settings_hash and status.settings_hash != current_hash:
         state = f"{state} (other settings)"
     return {
-        "state": state, "progress": int(round(100 * status.progress)),
-        "ETA": eta_text(status.eta_s) if status.state in (JobState.QUEUED, JobState.RUNNING) else "",
-        "health": health_text(status.health), "message": status.message,
+        "state": state,
+        "progress": int(round(100 * status.progress)),
+        "ETA": eta_text(status.eta_s)
+        if status.state in (JobState.QUEUED, JobState.RUNNING)
+        else "",
+        "health": health_text(status.health),
+        "message": status.message,
     }
 
 
@@ -59,8 +86,13 @@ def _buttons(fields: dict) -> dict:
     """A row's run (or retry) and cancel buttons; a result of other settings can be run anew."""
     state = fields["state"]
     active = state in (JobState.QUEUED, JobState.RUNNING)
-    run = {JobState.DONE: "", JobState.FAILED: "retry", JobState.CANCELLED: "retry"}.get(state, "" if active else "run")
-    return {"run": BUTTON.format(run) if run else "", "cancel": BUTTON.format("cancel") if active else ""}
+    run = {JobState.DONE: "", JobState.FAILED: "retry", JobState.CANCELLED: "retry"}.get(
+        state, "" if active else "run"
+    )
+    return {
+        "run": BUTTON.format(run) if run else "",
+        "cancel": BUTTON.format("cancel") if active else "",
+    }
 
 
 def grid_frame(study: Study, jobs: dict[str, JobStatus]) -> pd.DataFrame:
@@ -68,8 +100,17 @@ def grid_frame(study: Study, jobs: dict[str, JobStatus]) -> pd.DataFrame:
     rows = []
     for cell in iter_cells(study):
         fields = _job_fields(jobs.get(cell.job_id), study.settings_hash(cell.stage))
-        rows.append({"job": cell.job_id, "dose": f"{cell.dose:g}", "view": cell.view, "method": cell.label,
-                     "seed": cell.seed, **fields, **_buttons(fields)})
+        rows.append(
+            {
+                "job": cell.job_id,
+                "dose": f"{cell.dose:g}",
+                "view": cell.view,
+                "method": cell.label,
+                "seed": cell.seed,
+                **fields,
+                **_buttons(fields),
+            }
+        )
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
@@ -79,8 +120,14 @@ def pipeline_frame(jobs: dict[str, JobStatus]) -> pd.DataFrame:
     for status in jobs.values():
         if status.cell is None:
             fields = _job_fields(status, status.settings_hash)
-            rows.append({"job": status.job_id, "kind": status.kind, **fields,
-                         "cancel": _buttons(fields)["cancel"]})
+            rows.append(
+                {
+                    "job": status.job_id,
+                    "kind": status.kind,
+                    **fields,
+                    "cancel": _buttons(fields)["cancel"],
+                }
+            )
     return pd.DataFrame(rows, columns=PIPELINE_COLUMNS)
 
 
@@ -88,16 +135,22 @@ def estimate_text(estimate: RunEstimate) -> str:
     """One line saying how long "Run all" would take and where the figure comes from."""
     if not estimate.jobs:
         return "**Run all**: nothing to run, every job is done with these settings"
-    source = (f"measured from this store's finished {', '.join(estimate.measured)} jobs, the rest modelled"
-              if estimate.measured else "modelled from the development machine's timings")
-    return (f"**Run all**: about {eta_text(estimate.seconds)} (min:s) for {estimate.jobs} jobs, "
-            f"{estimate.workers} at a time ({source})")
+    source = (
+        f"measured from this store's finished {', '.join(estimate.measured)} jobs, the rest modelled"
+        if estimate.measured
+        else "modelled from the development machine's timings"
+    )
+    return (
+        f"**Run all**: about {eta_text(estimate.seconds)} (min:s) for {estimate.jobs} jobs, "
+        f"{estimate.workers} at a time ({source})"
+    )
 
 
 def estimate_key(study: Study, jobs: dict[str, JobStatus]) -> tuple:
     """What the estimate depends on: every setting and the store's finished jobs."""
-    return study.settings_hash(), tuple(sorted((j.job_id, j.settings_hash) for j in jobs.values()
-                                               if j.state == JobState.DONE))
+    return study.settings_hash(), tuple(
+        sorted((j.job_id, j.settings_hash) for j in jobs.values() if j.state == JobState.DONE)
+    )
 
 
 def patch_table(table: pn.widgets.Tabulator, frame: pd.DataFrame) -> None:
@@ -126,40 +179,61 @@ class StudyPage(pn.viewable.Viewer):
         self.jobs = {j.job_id: j for j in jobs}
         self._collected = list(jobs)  # the jobs last collected (worker thread)
         # built with the jobs' states: a patch sent before the table is rendered would be lost
-        self.grid = pn.widgets.Tabulator(grid_frame(study, self.jobs), css_classes=["grid-table"], **TABLE)
-        self.pipeline = pn.widgets.Tabulator(pipeline_frame(self.jobs), css_classes=["pipeline-table"], **TABLE)
+        self.grid = pn.widgets.Tabulator(
+            grid_frame(study, self.jobs), css_classes=["grid-table"], **TABLE
+        )
+        self.pipeline = pn.widgets.Tabulator(
+            pipeline_frame(self.jobs), css_classes=["pipeline-table"], **TABLE
+        )
         self.grid.on_click(self._grid_click)
         self.pipeline.on_click(self._pipeline_click)
         self.filters = {
-            name: pn.widgets.MultiChoice(label=f"run filter: {name}", width=240, css_classes=[f"filter-{name}"])
+            name: pn.widgets.MultiChoice(
+                label=f"run filter: {name}", width=240, css_classes=[f"filter-{name}"]
+            )
             for name in ("doses", "views", "methods")
         }
-        self.force = pn.widgets.Checkbox(label="archive results of other settings (--force)", value=False)
+        self.force = pn.widgets.Checkbox(
+            label="archive results of other settings (--force)", value=False
+        )
         self.run_all = pn.widgets.Button(label="Run all", color="primary", css_classes=["run-all"])
         self.run_filtered = pn.widgets.Button(label="Run filtered", css_classes=["run-filtered"])
-        self.cancel_all = pn.widgets.Button(label="Cancel all", color="danger", css_classes=["cancel-all"])
+        self.cancel_all = pn.widgets.Button(
+            label="Cancel all", color="danger", css_classes=["cancel-all"]
+        )
         self.run_all.on_click(self._run_all)
         self.run_filtered.on_click(self._run_filtered)
         self.cancel_all.on_click(self._cancel_all)
-        self.simulate_views = pn.widgets.Button(label="Simulate and cut views", css_classes=["simulate-views"])
+        self.simulate_views = pn.widgets.Button(
+            label="Simulate and cut views", css_classes=["simulate-views"]
+        )
         self.simulate_views.on_click(self._simulate_views)
         self.estimate = pn.pane.Markdown("estimating the run time …", css_classes=["run-estimate"])
         self._estimated = None  # estimate_key of the estimate shown
         self._estimating = False
-        self.feedback = pn.pane.Str("", visible=False, styles=ERROR_STYLE, css_classes=["run-feedback"])
+        self.feedback = pn.pane.Str(
+            "", visible=False, styles=ERROR_STYLE, css_classes=["run-feedback"]
+        )
         self.summary = pn.pane.Markdown("", css_classes=["grid-summary"])
         self.failures = pn.Column(sizing_mode="stretch_width", css_classes=["failures"])
         self._failure_ids: tuple = ()
         self.form.param.watch(self._study_changed, ["study", "error"])
         self._study_changed()
-        pn.state.onload(lambda: pn.state.add_periodic_callback(self.update_estimate, period=ESTIMATE_POLL_MS))
+        pn.state.onload(
+            lambda: pn.state.add_periodic_callback(self.update_estimate, period=ESTIMATE_POLL_MS)
+        )
 
     # -- reactions
     def _study_changed(self, *_):
         study = self.form.study
         for name, widget in self.filters.items():
-            options = [f"{d:g}" for d in study.doses] if name == "doses" else \
-                list(study.views) if name == "views" else sorted({c.label for c in iter_cells(study)})
+            options = (
+                [f"{d:g}" for d in study.doses]
+                if name == "doses"
+                else list(study.views)
+                if name == "views"
+                else sorted({c.label for c in iter_cells(study)})
+            )
             widget.value = [v for v in widget.value if v in options]
             widget.options = options
         blocked = bool(self.form.error)
@@ -171,8 +245,10 @@ class StudyPage(pn.viewable.Viewer):
     def _show_simulate_button(self):
         """Offer "Simulate and cut views" while the store holds no dose simulated with these settings."""
         current = self.form.study.settings_hash("simulate")
-        self.simulate_views.visible = not any(j.kind == "simulate" and j.state == JobState.DONE and j.settings_hash == current
-                                              for j in self.jobs.values())
+        self.simulate_views.visible = not any(
+            j.kind == "simulate" and j.state == JobState.DONE and j.settings_hash == current
+            for j in self.jobs.values()
+        )
 
     async def update_estimate(self):
         """Recompute the "Run all" estimate in a worker thread when its inputs changed."""
@@ -205,17 +281,27 @@ class StudyPage(pn.viewable.Viewer):
         self._show_simulate_button()
         patch_table(self.pipeline, pipeline_frame(self.jobs))
         states = pd.Series([j.state for j in jobs]).value_counts().to_dict() if jobs else {}
-        self.summary.object = (f"Store `{self.root}` · " + (", ".join(f"{n} {s}" for s, n in states.items())
-                                                           or "no jobs yet"))
-        failed = sorted((j for j in jobs if j.state == JobState.FAILED), key=lambda j: -(j.finished or 0))
+        self.summary.object = f"Store `{self.root}` · " + (
+            ", ".join(f"{n} {s}" for s, n in states.items()) or "no jobs yet"
+        )
+        failed = sorted(
+            (j for j in jobs if j.state == JobState.FAILED), key=lambda j: -(j.finished or 0)
+        )
         ids = tuple((j.job_id, j.attempt) for j in failed)
         if ids != self._failure_ids:  # newest failure first, its traceback open
             self._failure_ids = ids
             self.failures.objects = [
-                pn.Card(pn.pane.Str(j.traceback or "no traceback (see the job's log.txt)",
-                                    styles={"font-size": "0.8em"}),
-                        title=f"{j.job_id} failed: {j.message}"[:300], collapsed=i > 0,
-                        header_color="#b00020", css_classes=["failure"], sizing_mode="stretch_width")
+                pn.Card(
+                    pn.pane.Str(
+                        j.traceback or "no traceback (see the job's log.txt)",
+                        styles={"font-size": "0.8em"},
+                    ),
+                    title=f"{j.job_id} failed: {j.message}"[:300],
+                    collapsed=i > 0,
+                    header_color="#b00020",
+                    css_classes=["failure"],
+                    sizing_mode="stretch_width",
+                )
                 for i, j in enumerate(failed)
             ]
 
@@ -246,8 +332,9 @@ class StudyPage(pn.viewable.Viewer):
     async def _run_filtered(self, _):
         f = {k: w.value for k, w in self.filters.items()}
         doses = [float(d) for d in f["doses"]]
-        await self._submit(lambda runner: runner.submit_grid(doses=doses, views=f["views"],
-                                                             methods=f["methods"]))
+        await self._submit(
+            lambda runner: runner.submit_grid(doses=doses, views=f["views"], methods=f["methods"])
+        )
 
     async def _cancel(self, job_ids):
         try:
@@ -276,7 +363,9 @@ class StudyPage(pn.viewable.Viewer):
             pn.Row(self.form, self.preview, sizing_mode="stretch_width"),
             pn.pane.Markdown("### Grid"),
             pn.Row(*self.filters.values()),
-            pn.Row(self.run_all, self.run_filtered, self.simulate_views, self.cancel_all, self.force),
+            pn.Row(
+                self.run_all, self.run_filtered, self.simulate_views, self.cancel_all, self.force
+            ),
             self.estimate,
             self.feedback,
             self.summary,

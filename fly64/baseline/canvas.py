@@ -43,7 +43,9 @@ class SolverCanvas:
         """
         positions = np.asarray(positions)
         if positions.ndim != 2 or positions.shape[1] != 2 or len(positions) == 0:
-            raise ValueError(f"positions must be a non-empty (n, 2) array, got shape {positions.shape}")
+            raise ValueError(
+                f"positions must be a non-empty (n, 2) array, got shape {positions.shape}"
+            )
         start = positions.min(axis=0) - patch_size // 2 - MARGIN
         stop = positions.max(axis=0) - patch_size // 2 + patch_size + MARGIN
         extent = stop - start
@@ -79,4 +81,3 @@ class SolverCanvas:
         if bottom > top and right > left:
             out[top:bottom, left:right] = buffer[top - y0 : bottom - y0, left - x0 : right - x0]
         return out
-

@@ -59,7 +59,9 @@ class SolverSettings:
 
     def __post_init__(self):
         if self.algorithm not in ALGORITHMS:
-            raise ValueError(f"algorithm {self.algorithm!r} unknown; choose from {list(ALGORITHMS)}")
+            raise ValueError(
+                f"algorithm {self.algorithm!r} unknown; choose from {list(ALGORITHMS)}"
+            )
         for name in ("epochs", "batch_size", "chunk", "snapshot_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be ≥ 1, got {getattr(self, name)}")

@@ -70,7 +70,11 @@ class BaselineResult:
 def preserved_process_state() -> Iterator[None]:
     """Restore torch's default dtype and device and the global RNGs pty-chi changes."""
     dtype, device = torch.get_default_dtype(), torch.get_default_device()
-    torch_rng, numpy_rng, python_rng = torch.get_rng_state(), np.random.get_state(), random.getstate()
+    torch_rng, numpy_rng, python_rng = (
+        torch.get_rng_state(),
+        np.random.get_state(),
+        random.getstate(),
+    )
     try:
         yield
     finally:
@@ -147,9 +151,13 @@ def build_task(
     probe_to_ours = n_side * np.sqrt(photons_per_unit)
     task = PtychographyTask(
         build_options(settings, canvas),
-        diffraction_data=(np.fft.ifftshift(counts, axes=(-2, -1)) / photons_per_unit).astype(np.float32),
+        diffraction_data=(np.fft.ifftshift(counts, axes=(-2, -1)) / photons_per_unit).astype(
+            np.float32
+        ),
         object_data=np.ones((1, *canvas.shape), np.complex64),
-        probe_data=(np.asarray(probe, np.complex128) / probe_to_ours).astype(np.complex64)[None, None],
+        probe_data=(np.asarray(probe, np.complex128) / probe_to_ours).astype(np.complex64)[
+            None, None
+        ],
         probe_position_y_px=solver_positions[:, 0],
         probe_position_x_px=solver_positions[:, 1],
     )
@@ -197,9 +205,11 @@ def reconstruct(
             task.run(min(settings.chunk, settings.epochs - task.reconstructor.current_epoch))
             chunks += 1
             seconds = time.perf_counter() - start
-            new = task.reconstructor.loss_tracker.table.iloc[len(losses):]
-            losses += [{"epoch": int(e) + 1, "cost": float(c)}
-                       for e, c in zip(new["epoch"], new["loss"], strict=True)]
+            new = task.reconstructor.loss_tracker.table.iloc[len(losses) :]
+            losses += [
+                {"epoch": int(e) + 1, "cost": float(c)}
+                for e, c in zip(new["epoch"], new["loss"], strict=True)
+            ]
             epoch = task.reconstructor.current_epoch
             reporter.event("loss", epoch=epoch, cost=losses[-1]["cost"], seconds=seconds)
             reporter.progress(
@@ -212,8 +222,13 @@ def reconstruct(
         seconds = time.perf_counter() - start
         final_probe = task.get_data_to_cpu("probe", as_numpy=True)[0, 0] * built.probe_to_ours
         return BaselineResult(
-            on_truth(), weights, final_probe.astype(np.complex64), losses,
-            task.reconstructor.current_epoch, seconds, built.photons_per_unit,
+            on_truth(),
+            weights,
+            final_probe.astype(np.complex64),
+            losses,
+            task.reconstructor.current_epoch,
+            seconds,
+            built.photons_per_unit,
         )
 
 

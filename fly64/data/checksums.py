@@ -29,15 +29,20 @@ def file_digest(path: Path) -> str:
 
 
 def _files(directory: Path) -> list[str]:
-    return sorted(p.relative_to(directory).as_posix() for p in directory.rglob("*")
-                  if p.is_file() and p.name != MANIFEST)
+    return sorted(
+        p.relative_to(directory).as_posix()
+        for p in directory.rglob("*")
+        if p.is_file() and p.name != MANIFEST
+    )
 
 
 def record_checksums(directory: Path) -> None:
     """Write the manifest of every file under ``directory`` (call once it is complete)."""
     directory = Path(directory)
-    files = {name: {"bytes": (directory / name).stat().st_size, "blake2b": file_digest(directory / name)}
-             for name in _files(directory)}
+    files = {
+        name: {"bytes": (directory / name).stat().st_size, "blake2b": file_digest(directory / name)}
+        for name in _files(directory)
+    }
     write_json_atomic(directory / MANIFEST, {"files": files})
 
 
@@ -55,7 +60,9 @@ def checksum_problems(directory: Path) -> list[str]:
         return [f"{MANIFEST} is unreadable"]
     present = set(_files(directory))
     problems = [f"{name} is missing" for name in recorded if name not in present]
-    problems += [f"{name} was not written with the data" for name in sorted(present - set(recorded))]
+    problems += [
+        f"{name} was not written with the data" for name in sorted(present - set(recorded))
+    ]
     for name in sorted(present & set(recorded)):
         path, want = directory / name, recorded[name]
         if path.stat().st_size != want["bytes"] or file_digest(path) != want["blake2b"]:

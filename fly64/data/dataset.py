@@ -129,8 +129,12 @@ def verify_dose_dataset(path: Path) -> None:
     if problems == [f"{MANIFEST} is missing"] and not _expects_checksums(path):
         return
     if problems:
-        shown = "; ".join(problems[:3]) + (f"; and {len(problems) - 3} more" if len(problems) > 3 else "")
-        raise DoseDatasetError(f"dose dataset {path} is damaged ({shown}); {_resimulate_hint(path)}")
+        shown = "; ".join(problems[:3]) + (
+            f"; and {len(problems) - 3} more" if len(problems) > 3 else ""
+        )
+        raise DoseDatasetError(
+            f"dose dataset {path} is damaged ({shown}); {_resimulate_hint(path)}"
+        )
 
 
 def open_dose_dataset(path: Path) -> xr.Dataset:
@@ -145,6 +149,8 @@ def open_dose_dataset(path: Path) -> xr.Dataset:
             warnings.filterwarnings("ignore", message=f"Object at {MANIFEST} is not recognized")
             ds = xr.open_zarr(path, consolidated=False)
     except (OSError, ValueError, KeyError) as exc:
-        raise DoseDatasetError(f"dose dataset {path} is unreadable ({exc}); {_resimulate_hint(path)}") from exc
+        raise DoseDatasetError(
+            f"dose dataset {path} is unreadable ({exc}); {_resimulate_hint(path)}"
+        ) from exc
     validate_dose_dataset(ds)
     return ds

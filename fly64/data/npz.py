@@ -42,10 +42,14 @@ def _array(data, key: str, path: Path) -> np.ndarray:
     try:
         return data[key]
     except ValueError as exc:  # an object array: never unpickled
-        raise NPZContractError(f"{path}: {key} is a pickled object array, which fly64 never loads; "
-                               "store it as a numeric array") from exc
+        raise NPZContractError(
+            f"{path}: {key} is a pickled object array, which fly64 never loads; "
+            "store it as a numeric array"
+        ) from exc
     except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
-        raise NPZContractError(f"{path}: {key} cannot be read ({exc}); the file is damaged") from exc
+        raise NPZContractError(
+            f"{path}: {key} cannot be read ({exc}); the file is damaged"
+        ) from exc
 
 
 def load_npz(path: str | Path) -> dict:
@@ -63,11 +67,14 @@ def load_npz(path: str | Path) -> dict:
     try:
         data = np.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:
-        raise NPZContractError(f"{path} is not a readable .npz file ({exc}); "
-                               "save the arrays with numpy.savez") from exc
+        raise NPZContractError(
+            f"{path} is not a readable .npz file ({exc}); save the arrays with numpy.savez"
+        ) from exc
     if not isinstance(data, np.lib.npyio.NpzFile):
-        raise NPZContractError(f"{path} holds one array (a .npy file), not an .npz archive of "
-                               f"{list(REQUIRED_KEYS)}; save them with numpy.savez")
+        raise NPZContractError(
+            f"{path} holds one array (a .npy file), not an .npz archive of "
+            f"{list(REQUIRED_KEYS)}; save them with numpy.savez"
+        )
     with data:
         missing = [k for k in REQUIRED_KEYS if k not in data.files]
         if missing:

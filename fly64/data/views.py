@@ -57,8 +57,11 @@ def save_view(path: Path, record: ViewRecord) -> None:
             else:
                 scalars.setdefault(split, {})[name] = value
     header = {
-        "dose": record.dose, "view": record.view, "spacing": record.spacing,
-        "settings_hash": record.settings_hash, "scalars": scalars,
+        "dose": record.dose,
+        "view": record.view,
+        "spacing": record.spacing,
+        "settings_hash": record.settings_hash,
+        "scalars": scalars,
     }
     buffer = io.BytesIO()
     np.savez_compressed(buffer, header=np.array(json.dumps(header, default=float)), **arrays)
@@ -83,7 +86,9 @@ def load_view(path: Path) -> ViewRecord:
 def _read_view(path: Path) -> ViewRecord:
     with np.load(path, allow_pickle=False) as data:
         header = json.loads(str(data["header"]))
-        record = ViewRecord(header["dose"], header["view"], header["spacing"], header["settings_hash"], {})
+        record = ViewRecord(
+            header["dose"], header["view"], header["spacing"], header["settings_hash"], {}
+        )
         for split, scalars in header["scalars"].items():
             record.diagnostics.setdefault(split, {}).update(scalars)
         for key in data.files:

@@ -72,7 +72,6 @@ def register(
     return (float(shift[0]), float(shift[1])), aligned
 
 
-
 def remove_phase_offset(
     truth_phase: np.ndarray,
     rec_phase: np.ndarray,

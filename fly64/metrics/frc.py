@@ -104,7 +104,7 @@ def frc_resolution(
     """
     margin = np.asarray(values, dtype=float) - np.broadcast_to(threshold, np.shape(values))
     above = np.flatnonzero(margin >= 0)
-    below = above[0] + np.flatnonzero(margin[above[0]:] < 0) if above.size else np.array([0])
+    below = above[0] + np.flatnonzero(margin[above[0] :] < 0) if above.size else np.array([0])
     if below.size == 0:
         freq_cross = 0.5
     elif below[0] == 0:

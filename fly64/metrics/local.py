@@ -39,7 +39,9 @@ def local_correlation(
     size = core.shape[0]
     top_left = positions - size // 2
     if len(positions) == 0 or top_left.min() < 0 or (top_left + size > np.array(truth.shape)).any():
-        raise ValueError(f"local_correlation needs {size}-px windows inside the {truth.shape} canvas")
+        raise ValueError(
+            f"local_correlation needs {size}-px windows inside the {truth.shape} canvas"
+        )
     pixels = np.arange(size)
     rows = top_left[:, 0, None, None] + pixels[:, None]  # (n, N, 1)
     cols = top_left[:, 1, None, None] + pixels[None, :]  # (n, 1, N)

@@ -41,7 +41,9 @@ class PatternReader:
     cache_bytes : memory allowed for keeping the patterns.
     """
 
-    def __init__(self, counts: xr.DataArray, indices: np.ndarray, cache_bytes: int = DEFAULT_CACHE_BYTES):
+    def __init__(
+        self, counts: xr.DataArray, indices: np.ndarray, cache_bytes: int = DEFAULT_CACHE_BYTES
+    ):
         self.counts = counts
         self.indices = np.unique(np.asarray(indices, np.int64))
         size = counts.shape[-1]
@@ -56,7 +58,9 @@ class PatternReader:
         indices = np.asarray(indices, np.int64)
         flat = indices.ravel()
         rows = np.searchsorted(self.indices, flat)
-        unknown = (rows >= len(self.indices)) | (self.indices[np.minimum(rows, len(self.indices) - 1)] != flat)
+        unknown = (rows >= len(self.indices)) | (
+            self.indices[np.minimum(rows, len(self.indices) - 1)] != flat
+        )
         if unknown.any():
             raise KeyError(f"patterns {flat[unknown][:5].tolist()} were not given to this reader")
         if self.cache is not None:
@@ -92,11 +96,15 @@ class GroupSet:
     scale: float
 
     @classmethod
-    def from_groups(cls, groups: np.ndarray, positions: np.ndarray, reader: PatternReader, scale: float):
+    def from_groups(
+        cls, groups: np.ndarray, positions: np.ndarray, reader: PatternReader, scale: float
+    ):
         """From (n, C) pattern indices and all (y, x) window centres of the dose dataset."""
         groups = np.asarray(groups, np.int64)
         if groups.ndim != 2 or len(groups) == 0:
-            raise ValueError(f"groups must be a non-empty (n_groups, C) array, got shape {groups.shape}")
+            raise ValueError(
+                f"groups must be a non-empty (n_groups, C) array, got shape {groups.shape}"
+            )
         return cls(groups, group_offsets(np.asarray(positions, np.int64), groups), reader, scale)
 
     def __len__(self) -> int:
@@ -160,7 +168,9 @@ def anchored_groups(indices: np.ndarray, groups: np.ndarray | None) -> np.ndarra
     anchors = groups[:, 0]
     order = np.argsort(anchors, kind="stable")
     first = np.searchsorted(anchors[order], indices)
-    found = (first < len(anchors)) & (anchors[order][np.minimum(first, len(anchors) - 1)] == indices)
+    found = (first < len(anchors)) & (
+        anchors[order][np.minimum(first, len(anchors) - 1)] == indices
+    )
     if not found.all():
         raise ValueError(
             f"{int((~found).sum())} of {len(indices)} positions anchor no group "

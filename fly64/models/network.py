@@ -66,7 +66,9 @@ class BackPropagation(nn.Module):
         spectrum = far_field(probe)
         peak = probe.abs().max()
         self.register_buffer("far_phase", spectrum / spectrum.abs().clamp(min=1e-12))
-        inverse = probe.conj() * peak / (probe.abs().square() + BACKPROPAGATION_REGULARISATION * peak**2)
+        inverse = (
+            probe.conj() * peak / (probe.abs().square() + BACKPROPAGATION_REGULARISATION * peak**2)
+        )
         inside = support_slice(probe.shape[-1])
         self.register_buffer("inverse", inverse[inside, inside])
 
@@ -90,8 +92,10 @@ def canvas_indices(corners: torch.Tensor, block: int, side: int) -> torch.Tensor
 def _conv_block(c_in: int, c_out: int) -> nn.Sequential:
     """Two 3×3 convolutions with GELU, resolution kept."""
     return nn.Sequential(
-        nn.Conv2d(c_in, c_out, 3, padding=1), nn.GELU(),
-        nn.Conv2d(c_out, c_out, 3, padding=1), nn.GELU(),
+        nn.Conv2d(c_in, c_out, 3, padding=1),
+        nn.GELU(),
+        nn.Conv2d(c_out, c_out, 3, padding=1),
+        nn.GELU(),
     )
 
 
@@ -123,7 +127,15 @@ class PatchNet(nn.Module):
     amp_max : upper bound of the amplitude head.
     """
 
-    def __init__(self, channels: int, width: int, depth: int, *, probe: torch.Tensor, amp_max: float = AMPLITUDE_MAX):
+    def __init__(
+        self,
+        channels: int,
+        width: int,
+        depth: int,
+        *,
+        probe: torch.Tensor,
+        amp_max: float = AMPLITUDE_MAX,
+    ):
         super().__init__()
         if channels < 1 or width < 1 or depth < 1:
             raise ValueError(
@@ -141,11 +153,13 @@ class PatchNet(nn.Module):
         self.backpropagation = BackPropagation(probe)
         widths = [width * 2**level for level in range(depth + 1)]
         self.encoder = nn.ModuleList(
-            _conv_block(c_in, c_out) for c_in, c_out in zip([3 * channels] + widths[:-2], widths[:-1], strict=True)
+            _conv_block(c_in, c_out)
+            for c_in, c_out in zip([3 * channels] + widths[:-2], widths[:-1], strict=True)
         )
         self.bottleneck = _conv_block(widths[-2], widths[-1])
         self.decoder = nn.ModuleList(
-            _conv_block(widths[level + 1] + widths[level], widths[level]) for level in reversed(range(depth))
+            _conv_block(widths[level + 1] + widths[level], widths[level])
+            for level in reversed(range(depth))
         )
         self.pool = nn.AvgPool2d(2)
         self.up = nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False)
@@ -165,7 +179,9 @@ class PatchNet(nn.Module):
         self.reference.copy_(torch.as_tensor(reference, dtype=torch.float32))
         self.gain.fill_(float(gain))
 
-    def forward(self, amplitudes: torch.Tensor, offsets: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self, amplitudes: torch.Tensor, offsets: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """Complex64 patches (B, C, N, N), zero outside the support, from normalised amplitudes
         (B, C, N, N) and, for C > 1, the members' (y, x) offsets (B, C, 2) in pixels."""
         size = self.reference.shape[-1]

@@ -17,7 +17,9 @@ from fly64.models.network import support_mask
 from fly64.physics import far_field
 
 
-def reassemble(patches: torch.Tensor, offsets: torch.Tensor, support: torch.Tensor | None = None) -> torch.Tensor:
+def reassemble(
+    patches: torch.Tensor, offsets: torch.Tensor, support: torch.Tensor | None = None
+) -> torch.Tensor:
     """Average a group's patches where their supports overlap and cut each member's window back out.
 
     Parameters
@@ -46,7 +48,11 @@ def reassemble(patches: torch.Tensor, offsets: torch.Tensor, support: torch.Tens
     cols = corner[..., 1, None, None] + pixels[None, :]  # (B, C, 1, N)
     first = torch.arange(batch, device=patches.device)[:, None, None, None] * side * side
     flat = (first + rows * side + cols).reshape(-1)  # canvas pixel of every patch pixel
-    votes = torch.ones(size, size, device=patches.device) if support is None else support.to(patches.real)
+    votes = (
+        torch.ones(size, size, device=patches.device)
+        if support is None
+        else support.to(patches.real)
+    )
     votes = votes.expand(patches.shape).reshape(-1)
     values = torch.view_as_real(patches).reshape(-1, 2)
     canvas = values.new_zeros(batch * side * side, 2).index_add(0, flat, values * votes[:, None])

@@ -18,7 +18,9 @@ from fly64.models.pinn import PINN
 
 
 @torch.inference_mode()
-def predict_windows(model: PINN, groups: GroupSet, device: torch.device, batch_size: int = 64) -> np.ndarray:
+def predict_windows(
+    model: PINN, groups: GroupSet, device: torch.device, batch_size: int = 64
+) -> np.ndarray:
     """The anchor's object window of every group (after in-group averaging for C > 1).
 
     Returns
@@ -58,7 +60,9 @@ def synchronise_levels(
     n, size = len(patches), patches.shape[-1]
     weight = np.abs(probe) ** 2 * (1 if support is None else support)
     lit = np.flatnonzero(weight.max(axis=1) > 0)
-    reach = int(lit.max() - lit.min())  # farthest apart two windows can be and still share a lit pixel
+    reach = int(
+        lit.max() - lit.min()
+    )  # farthest apart two windows can be and still share a lit pixel
     weighted = weight * patches
     pairs = KDTree(positions).query_pairs(reach, p=np.inf, output_type="ndarray")
     products = np.empty(len(pairs), complex)
@@ -76,8 +80,11 @@ def synchronise_levels(
         if len(members) < 2:
             continue
         block = matrix[members][:, members]
-        vector = (np.linalg.eigh(block.toarray())[1][:, -1] if len(members) <= 64
-                  else eigsh(block, k=1, which="LA")[1][:, 0])
+        vector = (
+            np.linalg.eigh(block.toarray())[1][:, -1]
+            if len(members) <= 64
+            else eigsh(block, k=1, which="LA")[1][:, 0]
+        )
         levels[members] = np.angle(vector * np.conj(vector.sum()))
     return levels
 
@@ -114,10 +121,14 @@ def stitch(
         )
     size = patches.shape[-1]
     if probe.shape != (size, size):
-        raise ValueError(f"probe shape {probe.shape} does not match the patches' {size}×{size} windows")
+        raise ValueError(
+            f"probe shape {probe.shape} does not match the patches' {size}×{size} windows"
+        )
     height, width = shape
     top_left = positions - size // 2
-    if len(positions) and (top_left.min() < 0 or (top_left + size > np.array([height, width])).any()):
+    if len(positions) and (
+        top_left.min() < 0 or (top_left + size > np.array([height, width])).any()
+    ):
         raise ValueError(f"positions put windows outside the {height}×{width} canvas")
     weight = np.abs(probe).astype(np.float64) ** 2
     if support is not None:

@@ -74,7 +74,9 @@ class FitResult:
     stopped_early: bool
 
 
-def split_validation(groups: GroupSet, fraction: float, seed: int) -> tuple[GroupSet, GroupSet | None]:
+def split_validation(
+    groups: GroupSet, fraction: float, seed: int
+) -> tuple[GroupSet, GroupSet | None]:
     """Hold out ``round(fraction·n)`` groups, chosen by a seeded permutation (None when 0)."""
     n_val = int(round(fraction * len(groups)))
     if n_val == 0:
@@ -106,7 +108,9 @@ def mean_loss(model: PINN, groups: GroupSet, device: torch.device, options: Trai
 
 
 @torch.no_grad()
-def noise_floor_ratio(model: PINN, groups: GroupSet, device: torch.device, batch_size: int = 64) -> dict:
+def noise_floor_ratio(
+    model: PINN, groups: GroupSet, device: torch.device, batch_size: int = 64
+) -> dict:
     """How far the model is from explaining ``groups`` down to their shot noise (no ground truth).
 
     Returns ``{"nll", "floor", "ratio"}``: the mean Poisson NLL of the groups' counts under the
@@ -196,7 +200,9 @@ def fit(
             stale += 1
         if snapshot is not None and epoch % options.snapshot_every == 0:
             reporter.snapshot(**snapshot())
-        reporter.progress(epoch / options.epochs, f"epoch {epoch}/{options.epochs}: loss {train_loss:.4g}")
+        reporter.progress(
+            epoch / options.epochs, f"epoch {epoch}/{options.epochs}: loss {train_loss:.4g}"
+        )
         if stale >= options.patience:
             break
     model.load_state_dict(best_state)

@@ -40,7 +40,9 @@ def _centring_probe(probe: torch.Tensor) -> torch.Tensor:
     return probe * (1 - 2 * ((idx[:, None] + idx[None, :]) % 2)).to(probe.dtype)
 
 
-def expected_intensity(obj: torch.Tensor, probe: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+def expected_intensity(
+    obj: torch.Tensor, probe: torch.Tensor, positions: torch.Tensor
+) -> torch.Tensor:
     """|F(P·O[window])|², float (n, N, N), in the probe's units (photons for a dose-scaled probe).
 
     Equal to ``far_field(probe * windows).abs()**2``, computed without the fftshift copy.
@@ -58,7 +60,9 @@ def poisson_counts(rates: torch.Tensor, generator: torch.Generator) -> torch.Ten
     return torch.poisson(rates, generator=generator)
 
 
-def dose_scale(obj: torch.Tensor, probe: torch.Tensor, positions: torch.Tensor, dose: float) -> float:
+def dose_scale(
+    obj: torch.Tensor, probe: torch.Tensor, positions: torch.Tensor, dose: float
+) -> float:
     """The factor s such that the probe s·P gives ``dose`` expected photons per pattern on average.
 
     By Parseval, Σ|F|² = Σ|P·O[window]|², so no FFT is needed.

@@ -71,7 +71,9 @@ def _paint_shapes(
     return field
 
 
-def _probe_scale_field(shape: tuple[int, int], rng: np.random.Generator, scale: float) -> np.ndarray:
+def _probe_scale_field(
+    shape: tuple[int, int], rng: np.random.Generator, scale: float
+) -> np.ndarray:
     """Features from 3 px to ≈ 2·scale wide plus fine texture, high-passed at period ≈ 2·scale."""
     h, w = shape
     shapes = _paint_shapes(shape, rng, max(8, int(1.5 * h * w / scale**2)), scale / 2.5)
@@ -120,7 +122,8 @@ def make_test_object(
     else:
         n_shapes = max(8, h * w // 1500)
         phase_field = 0.5 * _pink_field(shape, rng) + _normalised(
-            _paint_shapes(shape, rng, n_shapes, min(h, w) / 10))
+            _paint_shapes(shape, rng, n_shapes, min(h, w) / 10)
+        )
         amp_field = 0.5 * _pink_field(shape, rng) + ndimage.gaussian_filter(phase_field, 1.0)
     phase = phase_std * phase_field / phase_field.std()
     amplitude = amplitude_mean * (1 + amplitude_contrast * amp_field / amp_field.std())
@@ -170,6 +173,8 @@ def object_statistics(obj: np.ndarray, footprint: float) -> dict[str, float]:
         "amplitude_mean": float(amp.mean()),
         "amplitude_contrast": float(amp.std() / amp.mean()),
         "phase_std_rad": float(phase.std()),
-        "amplitude_phase_correlation": 0.0 if flat else float(np.corrcoef(amp.ravel(), phase.ravel())[0, 1]),
+        "amplitude_phase_correlation": 0.0
+        if flat
+        else float(np.corrcoef(amp.ravel(), phase.ravel())[0, 1]),
         "phase_power_below_2D": float(power[f > 1 / (2 * footprint)].sum() / power.sum()),
     }

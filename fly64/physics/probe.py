@@ -75,7 +75,9 @@ def make_probe(
     k = np.fft.fftfreq(size) * size
     ky, kx = np.meshgrid(k, k, indexing="ij")
     rho = np.hypot(ky, kx)
-    pupil = _pupil_amplitude(rho, radius, PROBES[kind]["soft"]) * np.exp(1j * phase * (rho / radius) ** 2)
+    pupil = _pupil_amplitude(rho, radius, PROBES[kind]["soft"]) * np.exp(
+        1j * phase * (rho / radius) ** 2
+    )
     probe = np.fft.fftshift(np.fft.ifft2(pupil))
     probe /= np.sqrt(np.sum(np.abs(probe) ** 2))
     return probe.astype(np.complex64)

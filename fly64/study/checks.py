@@ -94,7 +94,9 @@ def _scan_warnings(study: "Study") -> list[str]:
     from fly64.study.overlap import accept_split  # these stages import the study model
     from fly64.study.simulate import base_scan
 
-    shape = load_npz(study.object_npz)["object"].shape if study.object_npz else (study.object_size,) * 2
+    shape = (
+        load_npz(study.object_npz)["object"].shape if study.object_npz else (study.object_size,) * 2
+    )
     try:
         positions, split = base_scan(study, shape)
     except StudyError as exc:

@@ -20,8 +20,15 @@ from fly64.study.results import DamagedResultError
 from fly64.study.stages import STAGES
 
 COMMANDS = (*(stage.command for stage in STAGES.values()), "run", "status", "report", "export")
-USER_ERRORS = (StudyError, StoreError, NPZContractError, DoseDatasetError, ViewError, JobFileError,
-               DamagedResultError)
+USER_ERRORS = (
+    StudyError,
+    StoreError,
+    NPZContractError,
+    DoseDatasetError,
+    ViewError,
+    JobFileError,
+    DamagedResultError,
+)
 
 
 def add_store_arg(parser: argparse.ArgumentParser) -> None:
@@ -31,7 +38,10 @@ def add_store_arg(parser: argparse.ArgumentParser) -> None:
 def add_study_args(parser: argparse.ArgumentParser) -> None:
     """--preset / --config / --store / --force, shared by commands that create results."""
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("--preset", help="quick, standard, paper (standard × 3 repeats) or seed (default: the store's study, else standard)")
+    group.add_argument(
+        "--preset",
+        help="quick, standard, paper (standard × 3 repeats) or seed (default: the store's study, else standard)",
+    )
     group.add_argument("--config", help="a study settings file (YAML or JSON)")
     add_store_arg(parser)
     parser.add_argument("--force", action="store_true", help="archive results of other settings")
@@ -41,8 +51,14 @@ def add_filter_args(parser: argparse.ArgumentParser, *names: str) -> None:
     """Repeatable grid filters: dose, view, method, gridsize."""
     kinds = {"dose": float, "view": str, "method": str, "gridsize": int}
     for name in names:
-        parser.add_argument(f"--{name}", dest=f"{name}s", action="append", type=kinds[name],
-                            default=[], help=f"only this {name} (repeatable)")
+        parser.add_argument(
+            f"--{name}",
+            dest=f"{name}s",
+            action="append",
+            type=kinds[name],
+            default=[],
+            help=f"only this {name} (repeatable)",
+        )
 
 
 def study_from_args(args) -> Study:
@@ -79,8 +95,11 @@ def main(argv=None) -> int:
         return 0
     except OSError as exc:  # the file system refused: name the path and the reason
         where = f"{exc.filename}: " if exc.filename else ""
-        print(f"fly64 {args.command}: error: {where}{exc.strerror or exc}; check that the path "
-              "exists and that you may read and write it", file=sys.stderr)
+        print(
+            f"fly64 {args.command}: error: {where}{exc.strerror or exc}; check that the path "
+            "exists and that you may read and write it",
+            file=sys.stderr,
+        )
         return 2
     except KeyboardInterrupt:
         print(f"fly64 {args.command}: interrupted", file=sys.stderr)

@@ -86,8 +86,9 @@ class Scores:
     scored: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
 
-    def add(self, cell: Cell, evaluation: Evaluation, local: dict[str, float], info: dict,
-            panel: bool) -> None:
+    def add(
+        self, cell: Cell, evaluation: Evaluation, local: dict[str, float], info: dict, panel: bool
+    ) -> None:
         """Put one scored cell in: its metrics, timing (from its result's ``info``), FRC
         curves and, with ``panel``, its aligned images."""
         from fly64.study.figures import crop_panel  # matplotlib: only when comparing
@@ -97,9 +98,18 @@ class Scores:
             self.times[name].loc[at] = timing_value(info, name)
         for part in PARTS:
             scores = getattr(evaluation, part)
-            self.cube.loc[at | {"part": part}] = [getattr(scores, m) for m in METRICS] + [local[part]]
+            self.cube.loc[at | {"part": part}] = [getattr(scores, m) for m in METRICS] + [
+                local[part]
+            ]
             self.frc_rows += [
-                {**at, "gridsize": cell.gridsize, "part": part, "frequency": f, "frc": v, "halfbit": h}
+                {
+                    **at,
+                    "gridsize": cell.gridsize,
+                    "part": part,
+                    "frequency": f,
+                    "frc": v,
+                    "halfbit": h,
+                }
                 for f, v, h in zip(scores.frc_freq, scores.frc, scores.frc_halfbit, strict=True)
             ]
         if panel:
@@ -116,10 +126,14 @@ def timing_value(info: dict, name: str) -> float:
     return float(value) if isinstance(value, int | float) else math.nan
 
 
-def local_scores(truth: np.ndarray, evaluation: Evaluation, positions: np.ndarray, core: np.ndarray) -> dict:
+def local_scores(
+    truth: np.ndarray, evaluation: Evaluation, positions: np.ndarray, core: np.ndarray
+) -> dict:
     """Local correlation of each part as scored (registered, scaled / offset removed)."""
-    parts = {"amplitude": (np.abs(truth), evaluation.amplitude_aligned),
-             "phase": (np.angle(truth), evaluation.phase_aligned)}
+    parts = {
+        "amplitude": (np.abs(truth), evaluation.amplitude_aligned),
+        "phase": (np.angle(truth), evaluation.phase_aligned),
+    }
     return {part: local_correlation(a, b, positions, core) for part, (a, b) in parts.items()}
 
 
@@ -130,10 +144,15 @@ def load_dose(study: Study, store: Store, dose: float, repeat: int) -> DoseTruth
     positions = ds["positions"].values
     test_positions = {
         view: positions[load_view(store.view_path(dose, view)).indices["test"]]
-        for view in study.views if store.view_path(dose, view).is_file()
+        for view in study.views
+        if store.view_path(dose, view).is_file()
     }
-    return DoseTruth(ds["object"].values, float(np.abs(ds["probe"].values).max() ** 2),
-                     footprint_core(ds.sizes["ky"], float(ds.attrs["footprint_px"])), test_positions)
+    return DoseTruth(
+        ds["object"].values,
+        float(np.abs(ds["probe"].values).max() ** 2),
+        footprint_core(ds.sizes["ky"], float(ds.attrs["footprint_px"])),
+        test_positions,
+    )
 
 
 def score_cell(study: Study, store: Store, cell: Cell, dose: DoseTruth, scores: Scores) -> None:
@@ -148,19 +167,31 @@ def score_cell(study: Study, store: Store, cell: Cell, dose: DoseTruth, scores: 
         # weights are Σ|P|² over the positions: the mask keeps pixels lit at
         # ≥ mask_threshold of one probe's peak, the same rule for dense and sparse views
         evaluation = evaluate(
-            dose.truth, result.object, result.weights, mask_threshold=study.mask_threshold,
-            illumination_unit=dose.probe_peak, ramp=study.phase_ramp,
+            dose.truth,
+            result.object,
+            result.weights,
+            mask_threshold=study.mask_threshold,
+            illumination_unit=dose.probe_peak,
+            ramp=study.phase_ramp,
         )
     except ValueError as exc:
         scores.failed[cell.job_id] = str(exc)
         write_bytes_atomic(job_dir / CELL_METRICS, json.dumps({"error": str(exc)}).encode())
         return
     positions = dose.test_positions.get(cell.view)
-    local = (local_scores(dose.truth, evaluation, positions, dose.core)
-             if positions is not None else dict.fromkeys(PARTS, math.nan))
+    local = (
+        local_scores(dose.truth, evaluation, positions, dose.core)
+        if positions is not None
+        else dict.fromkeys(PARTS, math.nan)
+    )
     record = {
-        "job_id": cell.job_id, "dose": cell.dose, "view": cell.view, "method": cell.label,
-        "gridsize": cell.gridsize, "seed": cell.seed, **evaluation.to_dict(curves=True),
+        "job_id": cell.job_id,
+        "dose": cell.dose,
+        "view": cell.view,
+        "method": cell.label,
+        "gridsize": cell.gridsize,
+        "seed": cell.seed,
+        **evaluation.to_dict(curves=True),
     }
     for part in PARTS:
         record[part]["local_correlation"] = local[part]
@@ -168,8 +199,9 @@ def score_cell(study: Study, store: Store, cell: Cell, dose: DoseTruth, scores: 
     scores.add(cell, evaluation, local, result.info, panel=cell.seed == study.repeats[0])
 
 
-def write_comparison(study: Study, store: Store, cells: list[Cell], scores: Scores,
-                     truths: dict[float, np.ndarray]) -> Comparison:
+def write_comparison(
+    study: Study, store: Store, cells: list[Cell], scores: Scores, truths: dict[float, np.ndarray]
+) -> Comparison:
     """Write the cube (its attributes name the settings and every finished cell's result
     stamp), the tidy and FRC tables and the figures under ``store.results_dir``."""
     from fly64.study.figures import write_figures  # matplotlib: only when comparing
@@ -178,16 +210,22 @@ def write_comparison(study: Study, store: Store, cells: list[Cell], scores: Scor
     out.mkdir(parents=True, exist_ok=True)
     cube = scores.cube.assign_coords(scores.times.data_vars)
     cube.attrs.update(
-        mask_threshold=study.mask_threshold, phase_ramp=int(study.phase_ramp),
-        settings_hash=study.settings_hash("evaluate"), cells=len(scores.scored),
+        mask_threshold=study.mask_threshold,
+        phase_ramp=int(study.phase_ramp),
+        settings_hash=study.settings_hash("evaluate"),
+        cells=len(scores.scored),
         results=json.dumps({cell.job_id: result_stamp(store, cell) for cell in cells}),
     )
     write_bytes_atomic(out / CUBE, bytes(cube.to_dataset().to_netcdf(engine="h5netcdf")))
     write_bytes_atomic(out / TABLE, tidy_table(cube).to_csv(index=False).encode())
     frc = pd.DataFrame(scores.frc_rows, columns=FRC_COLUMNS)
     write_bytes_atomic(out / FRC_TABLE, frc.to_csv(index=False).encode())
-    figures = write_figures(cube, frc, scores.panels, truths, out / FIGURES) if scores.scored else []
-    return Comparison(out / CUBE, out / TABLE, out / FRC_TABLE, figures, scores.scored, scores.failed)
+    figures = (
+        write_figures(cube, frc, scores.panels, truths, out / FIGURES) if scores.scored else []
+    )
+    return Comparison(
+        out / CUBE, out / TABLE, out / FRC_TABLE, figures, scores.scored, scores.failed
+    )
 
 
 def compare_study(study: Study, store: Store, reporter: Reporter | None = None) -> Comparison:
@@ -213,7 +251,9 @@ def compare_study(study: Study, store: Store, reporter: Reporter | None = None) 
         if cell.dose not in doses:
             doses[cell.dose] = load_dose(study, store, cell.dose, cell.seed)
         score_cell(study, store, cell, doses[cell.dose], scores)
-    comparison = write_comparison(study, store, cells, scores, {d: t.truth for d, t in doses.items()})
+    comparison = write_comparison(
+        study, store, cells, scores, {d: t.truth for d, t in doses.items()}
+    )
     failed = f", {len(scores.failed)} failed" if scores.failed else ""
     reporter.progress(1.0, f"scored {len(scores.scored)} cells" + failed)
     return comparison

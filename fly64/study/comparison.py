@@ -41,7 +41,11 @@ from fly64.study.registry import Registry, finished_cells
 from fly64.study.results import RESULT, TIMING_FIELDS
 
 CUBE, TABLE, FRC_TABLE, FIGURES, CELL_METRICS = (
-    "metrics.nc", "metrics.csv", "frc.csv", "figures", "metrics.json",
+    "metrics.nc",
+    "metrics.csv",
+    "frc.csv",
+    "figures",
+    "metrics.json",
 )
 DIMS = ("dose", "view", "method", "seed", "part", "metric")
 #: the cube's metrics: :data:`fly64.metrics.METRICS` and the local correlation inside each
@@ -93,7 +97,8 @@ def empty_cube(study: Study) -> xr.DataArray:
 def _with_timing(cube: xr.DataArray) -> xr.DataArray:
     """The cube with every timing coordinate it lacks added as NaN (dims dose, view, method, seed)."""
     cell = xr.full_like(cube.isel(part=0, metric=0, drop=True), np.nan).drop_vars(
-        ["gridsize", *TIMING_FIELDS], errors="ignore")
+        ["gridsize", *TIMING_FIELDS], errors="ignore"
+    )
     return cube.assign_coords({f: cell.copy() for f in TIMING_FIELDS if f not in cube.coords})
 
 
@@ -135,8 +140,10 @@ def stale_reasons(study: Study, store: Store, cube: xr.DataArray) -> list[str]:
         ("are no longer finished", [j for j in gone if j not in damaged]),
     ):
         if ids:
-            reasons.append(f"{len(ids)} cell(s) {label}: {', '.join(sorted(ids)[:3])}"
-                           + (" …" if len(ids) > 3 else ""))
+            reasons.append(
+                f"{len(ids)} cell(s) {label}: {', '.join(sorted(ids)[:3])}"
+                + (" …" if len(ids) > 3 else "")
+            )
     return reasons
 
 
@@ -163,16 +170,25 @@ def timing_table(cube: xr.DataArray) -> pd.DataFrame:
     return frame[["dose", "view", "gridsize", "method", "seed", *TIMING_FIELDS]]
 
 
-def quality_time(cube: xr.DataArray, part: str = "phase", metric: str = "correlation") -> pd.DataFrame:
+def quality_time(
+    cube: xr.DataArray, part: str = "phase", metric: str = "correlation"
+) -> pd.DataFrame:
     """One metric against the timing per dose, view and method, mean over repeat seeds.
 
     Columns: dose, view, gridsize, method, ``metric`` and :data:`TIMING_FIELDS`; one row
     per scored (dose, view, method), in cube order (the means skip NaN).
     """
     frame = timing_table(cube)
-    scores = cube.sel(part=part, metric=metric).reset_coords(drop=True).to_dataframe(name=metric).reset_index()
+    scores = (
+        cube.sel(part=part, metric=metric)
+        .reset_coords(drop=True)
+        .to_dataframe(name=metric)
+        .reset_index()
+    )
     frame = frame.merge(scores, on=CELL_KEYS)
-    means = frame.groupby(["dose", "view", "gridsize", "method"], sort=False)[[metric, *TIMING_FIELDS]].mean()
+    means = frame.groupby(["dose", "view", "gridsize", "method"], sort=False)[
+        [metric, *TIMING_FIELDS]
+    ].mean()
     return means.reset_index()
 
 
@@ -184,15 +200,26 @@ def tidy_table(cube: xr.DataArray) -> pd.DataFrame:
     field (part :data:`TIME_PART`, metric the field; NaN when not recorded).
     """
     quality = cube.reset_coords(list(TIMING_FIELDS), drop=True).to_dataframe().reset_index()
-    timing = timing_table(cube).melt(id_vars=["dose", "view", "gridsize", "method", "seed"],
-                                     var_name="metric", value_name="value").assign(part=TIME_PART)
+    timing = (
+        timing_table(cube)
+        .melt(
+            id_vars=["dose", "view", "gridsize", "method", "seed"],
+            var_name="metric",
+            value_name="value",
+        )
+        .assign(part=TIME_PART)
+    )
     frame = pd.concat([quality.merge(scored_cells(cube), on=CELL_KEYS), timing], ignore_index=True)
     order = {key: {v: i for i, v in enumerate(cube[key].values.tolist())} for key in CELL_KEYS}
-    frame = frame.sort_values(CELL_KEYS, key=lambda column: column.map(order[column.name]), kind="stable")
+    frame = frame.sort_values(
+        CELL_KEYS, key=lambda column: column.map(order[column.name]), kind="stable"
+    )
     return frame[TABLE_COLUMNS].reset_index(drop=True)
 
 
-def _pinn_against_baselines(values: xr.DataArray, combine, names: tuple[str, str, str]) -> pd.DataFrame:
+def _pinn_against_baselines(
+    values: xr.DataArray, combine, names: tuple[str, str, str]
+) -> pd.DataFrame:
     """``combine(pinn, baseline)`` for every PINN gridsize and baseline of ``values`` (dim method).
 
     Columns: the other dims of ``values`` with gridsize and baseline after the first two, then
@@ -205,8 +232,14 @@ def _pinn_against_baselines(values: xr.DataArray, combine, names: tuple[str, str
     frames = []
     for pinn in (m for m in methods if m.startswith("pinn_gs")):
         for base in (m for m in methods if m in BASELINES):
-            a, b = (values.sel({"method": m}, drop=True) for m in (pinn, base))  # "method" is also a sel keyword
-            frame = xr.Dataset(dict(zip(names, (a, b, combine(a, b)), strict=True))).to_dataframe().reset_index()
+            a, b = (
+                values.sel({"method": m}, drop=True) for m in (pinn, base)
+            )  # "method" is also a sel keyword
+            frame = (
+                xr.Dataset(dict(zip(names, (a, b, combine(a, b)), strict=True)))
+                .to_dataframe()
+                .reset_index()
+            )
             frames.append(frame.assign(gridsize=gridsize_of(pinn), baseline=base)[columns])
     if not frames:
         return pd.DataFrame(columns=columns)
@@ -223,7 +256,9 @@ def differences(cube: xr.DataArray) -> pd.DataFrame:
     compares as a ratio (:func:`speedups`).
     """
     quality = cube.reset_coords(list(TIMING_FIELDS), drop=True)
-    return _pinn_against_baselines(quality, lambda a, b: a - b, ("pinn", "baseline_value", "difference"))
+    return _pinn_against_baselines(
+        quality, lambda a, b: a - b, ("pinn", "baseline_value", "difference")
+    )
 
 
 def speedups(cube: xr.DataArray) -> pd.DataFrame:
@@ -234,4 +269,6 @@ def speedups(cube: xr.DataArray) -> pd.DataFrame:
     seed, pinn_seconds, baseline_seconds, speedup; rows only where both times are recorded.
     """
     seconds = timing_dataset(cube)["inference_seconds"]
-    return _pinn_against_baselines(seconds, lambda a, b: b / a, ("pinn_seconds", "baseline_seconds", "speedup"))
+    return _pinn_against_baselines(
+        seconds, lambda a, b: b / a, ("pinn_seconds", "baseline_seconds", "speedup")
+    )

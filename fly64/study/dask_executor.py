@@ -45,8 +45,13 @@ class DaskExecutor(Executor):
 
     name = "dask"
 
-    def __init__(self, store: Store, address: str | None = None, workers: int | None = None,
-                 kill_after: float = 10.0):
+    def __init__(
+        self,
+        store: Store,
+        address: str | None = None,
+        workers: int | None = None,
+        kill_after: float = 10.0,
+    ):
         from distributed import Client, LocalCluster
 
         super().__init__(store, kill_after)
@@ -55,8 +60,11 @@ class DaskExecutor(Executor):
             self.client = Client(address, timeout="20s")
         else:
             self._cluster = LocalCluster(
-                n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                host="127.0.0.1", dashboard_address=":0",
+                n_workers=workers or os.cpu_count() or 1,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=":0",
             )
             self.client = Client(self._cluster)
         workers_info = self.client.scheduler_info()["workers"].values()
@@ -70,8 +78,13 @@ class DaskExecutor(Executor):
     def submit(self, spec: JobSpec) -> None:
         upstream = [self._futures[d] for d in (*spec.needs, *spec.after) if d in self._futures]
         self._futures[spec.job_id] = self.client.submit(
-            run_dask_task, str(self.store.root), spec.job_id, self.kill_after, *upstream,
-            key=f"{spec.job_id}-{uuid.uuid4().hex[:8]}", pure=False,
+            run_dask_task,
+            str(self.store.root),
+            spec.job_id,
+            self.kill_after,
+            *upstream,
+            key=f"{spec.job_id}-{uuid.uuid4().hex[:8]}",
+            pure=False,
             resources={"GPU": 1} if spec.gpu and self._gpu_resource else None,
         )
 
@@ -82,7 +95,11 @@ class DaskExecutor(Executor):
         for job_id, future in self._futures.items():
             status = self.registry.get(job_id)
             if status is not None and status.state == JobState.QUEUED and not future.done():
-                write_final_status(self.store.job_dir(job_id), JobState.CANCELLED, "executor closed before it started")
+                write_final_status(
+                    self.store.job_dir(job_id),
+                    JobState.CANCELLED,
+                    "executor closed before it started",
+                )
             elif status is not None and status.terminal:
                 ending.append(future)  # its task is returning: let it, so workers close quietly
         with contextlib.suppress(TimeoutError):

@@ -30,8 +30,14 @@ from fly64.study.stages import stage_of_kind
 #: seconds to start a job's process and import its stage, before its status says started
 LAUNCH_SECONDS = 1.5
 #: seconds every job of a kind costs whatever its size (set-up, imports, inference, writing)
-FIXED_SECONDS = {"simulate": 0.5, "overlap": 0.7, "pinn_gs1": 3.0, "pinn_gs2": 3.0, "lsqml": 3.5,
-                 "compare": 10.0}
+FIXED_SECONDS = {
+    "simulate": 0.5,
+    "overlap": 0.7,
+    "pinn_gs1": 3.0,
+    "pinn_gs2": 3.0,
+    "lsqml": 3.5,
+    "compare": 10.0,
+}
 #: seconds per unit of work at N = 64: simulate per base-scan pattern, PINN per training
 #: group × epoch, LSQML per test position × epoch
 RATES = {"simulate": 3.8e-4, "pinn_gs1": 2.2e-3, "pinn_gs2": 4.0e-3, "lsqml": 8.2e-4}
@@ -75,7 +81,10 @@ def _work(study: Study, spec: JobSpec, preview: Preview) -> float:
     groups = kept["train"] * study.epochs
     if cell.gridsize == 1:
         return groups * area
-    return groups * ((study.patch_size + CANVAS_SPACINGS * study.spacing(cell.view)) / REFERENCE_N) ** 2
+    return (
+        groups
+        * ((study.patch_size + CANVAS_SPACINGS * study.spacing(cell.view)) / REFERENCE_N) ** 2
+    )
 
 
 def model_seconds(study: Study, spec: JobSpec, preview: Preview) -> float:
@@ -98,9 +107,12 @@ def measured_scales(study: Study, store: Store, preview: Preview) -> dict[str, f
     seconds, modelled = {}, {}
     for status in Registry(store).all():
         spec = JobSpec(status.job_id, status.kind, "", status.params)
-        usable = (status.state == JobState.DONE and status.run_seconds is not None
-                  and status.settings_hash == _current_hash(study, status.kind)
-                  and (status.cell is None or status.cell.view in preview.views))
+        usable = (
+            status.state == JobState.DONE
+            and status.run_seconds is not None
+            and status.settings_hash == _current_hash(study, status.kind)
+            and (status.cell is None or status.cell.view in preview.views)
+        )
         if not usable:
             continue
         key = cost_key(spec)
@@ -119,6 +131,9 @@ def estimate_run(study: Study, store: Store, workers: int | None = None) -> RunE
     preview = preview_study(study)
     specs = plan_jobs(study, store, list(iter_cells(study)), compare=True)
     scales = measured_scales(study, store, preview)
-    costs = [LAUNCH_SECONDS + scales.get(cost_key(s), 1.0) * model_seconds(study, s, preview) for s in specs]
+    costs = [
+        LAUNCH_SECONDS + scales.get(cost_key(s), 1.0) * model_seconds(study, s, preview)
+        for s in specs
+    ]
     seconds = max(sum(costs) / workers, max(costs, default=0.0))
     return RunEstimate(seconds, len(specs), workers, tuple(sorted(scales)))

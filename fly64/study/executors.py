@@ -100,10 +100,15 @@ class Supervised:
         status = read_json(self.job_dir / STATUS) or {}
         if status.get("state") not in TERMINAL:
             if cancel_requested(self.job_dir):
-                write_final_status(self.job_dir, JobState.CANCELLED, f"ended (exit code {code}) after the cancel request")
+                write_final_status(
+                    self.job_dir,
+                    JobState.CANCELLED,
+                    f"ended (exit code {code}) after the cancel request",
+                )
             else:
                 write_final_status(
-                    self.job_dir, JobState.FAILED,
+                    self.job_dir,
+                    JobState.FAILED,
                     f"process exited with code {code} without a final status; log: {_log_tail(self.job_dir)}",
                 )
         return True
@@ -135,7 +140,9 @@ class Executor:
             if all(s is not None and s.terminal for s in statuses):
                 return statuses
             if deadline is not None and time.monotonic() > deadline:
-                pending = [j for j, s in zip(job_ids, statuses, strict=True) if s is None or not s.terminal]
+                pending = [
+                    j for j, s in zip(job_ids, statuses, strict=True) if s is None or not s.terminal
+                ]
                 raise TimeoutError(f"jobs still running after {timeout} s: {pending}")
             time.sleep(poll)
 
@@ -165,8 +172,14 @@ class LocalExecutor(Executor):
 
     name = "local"
 
-    def __init__(self, store: Store, workers: int | None = None, gpus: int | None = None,
-                 kill_after: float = 10.0, poll: float = 0.25):
+    def __init__(
+        self,
+        store: Store,
+        workers: int | None = None,
+        gpus: int | None = None,
+        kill_after: float = 10.0,
+        poll: float = 0.25,
+    ):
         super().__init__(store, kill_after)
         if workers is not None and workers < 1:
             raise ValueError(f"workers must be at least 1, got {workers}")
@@ -195,7 +208,11 @@ class LocalExecutor(Executor):
         self._wake.set()
         self._thread.join()
         for spec in self._pending:
-            write_final_status(self.store.job_dir(spec.job_id), JobState.CANCELLED, "executor closed before it started")
+            write_final_status(
+                self.store.job_dir(spec.job_id),
+                JobState.CANCELLED,
+                "executor closed before it started",
+            )
         self._pending.clear()
 
     def _loop(self) -> None:
@@ -221,8 +238,11 @@ class LocalExecutor(Executor):
             try:
                 started = self._try_start(spec)
             except Exception as exc:  # noqa: BLE001 - one bad job must not stop the scheduler
-                write_final_status(self.store.job_dir(spec.job_id), JobState.FAILED,
-                                   f"could not start: {type(exc).__name__}: {exc}")
+                write_final_status(
+                    self.store.job_dir(spec.job_id),
+                    JobState.FAILED,
+                    f"could not start: {type(exc).__name__}: {exc}",
+                )
                 started = True
             if started:
                 self._pending.remove(spec)
@@ -243,8 +263,14 @@ class LocalExecutor(Executor):
         return True
 
 
-def make_executor(name: str, store: Store, *, workers: int | None = None,
-                  scheduler: str | None = None, kill_after: float = 10.0) -> Executor:
+def make_executor(
+    name: str,
+    store: Store,
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    kill_after: float = 10.0,
+) -> Executor:
     """An executor by name: ``local`` (default) or ``dask``."""
     if name == "local":
         if scheduler:

@@ -25,10 +25,20 @@ from fly64.data.store import dose_tag  # noqa: E402
 from fly64.metrics.evaluate import mask_box  # noqa: E402
 from fly64.study.comparison import quality_time  # noqa: E402
 
-DOSE_METRICS = ("ssim", "ms_ssim", "correlation", "local_correlation", "psnr_db", "frc_resolution_px")
+DOSE_METRICS = (
+    "ssim",
+    "ms_ssim",
+    "correlation",
+    "local_correlation",
+    "psnr_db",
+    "frc_resolution_px",
+)
 LABELS = {
-    "ssim": "SSIM", "ms_ssim": "MS-SSIM", "correlation": "correlation",
-    "local_correlation": "correlation per footprint", "psnr_db": "PSNR (dB)",
+    "ssim": "SSIM",
+    "ms_ssim": "MS-SSIM",
+    "correlation": "correlation",
+    "local_correlation": "correlation per footprint",
+    "psnr_db": "PSNR (dB)",
     "frc_resolution_px": "FRC 0.5 resolution (px)",
 }
 PAD = 4  # pixels around the mask in the side-by-side panels
@@ -71,7 +81,9 @@ def write_figures(
     for dose, view in sorted({(d, v) for d, v, _ in panels}):
         methods = {m: p for (d, v, m), p in panels.items() if (d, v) == (dose, view)}
         name = f"cell_d{dose_tag(dose)}_{view}.png"
-        paths.append(_save(side_by_side(truths[dose], methods, f"dose {dose:g}, {view}"), folder / name))
+        paths.append(
+            _save(side_by_side(truths[dose], methods, f"dose {dose:g}, {view}"), folder / name)
+        )
     return paths
 
 
@@ -84,14 +96,21 @@ def _save(fig, path: Path) -> Path:
 def metric_vs_dose(cube: xr.DataArray, part: str):
     """Metrics (rows) against dose for each view (columns), one line per method."""
     views = list(cube["view"].values)
-    fig, axes = plt.subplots(len(DOSE_METRICS), len(views), figsize=(4 * len(views), 2.4 * len(DOSE_METRICS)),
-                             squeeze=False, sharex=True)
+    fig, axes = plt.subplots(
+        len(DOSE_METRICS),
+        len(views),
+        figsize=(4 * len(views), 2.4 * len(DOSE_METRICS)),
+        squeeze=False,
+        sharex=True,
+    )
     doses = cube["dose"].values
     for col, view in enumerate(views):
         for row, metric in enumerate(DOSE_METRICS):
             ax = axes[row, col]
             for method in cube["method"].values:
-                values = cube.loc[{"view": view, "method": method, "part": part, "metric": metric}].values  # (dose, seed)
+                values = cube.loc[
+                    {"view": view, "method": method, "part": part, "metric": metric}
+                ].values  # (dose, seed)
                 finite = np.where(np.isfinite(values), values, np.nan)
                 scored = np.isfinite(finite).any(axis=1)
                 if not scored.any():
@@ -99,8 +118,14 @@ def metric_vs_dose(cube: xr.DataArray, part: str):
                 finite = finite[scored]
                 mean = np.nanmean(finite, axis=1)
                 low, high = np.nanmin(finite, axis=1), np.nanmax(finite, axis=1)
-                ax.errorbar(doses[scored], mean, yerr=[mean - low, high - mean], marker="o",
-                            capsize=3, label=str(method))
+                ax.errorbar(
+                    doses[scored],
+                    mean,
+                    yerr=[mean - low, high - mean],
+                    marker="o",
+                    capsize=3,
+                    label=str(method),
+                )
             ax.set_xscale("log")
             ax.set_xlim(doses.min() / 2, doses.max() * 2)  # also when a column has no data
             ax.grid(alpha=0.3)
@@ -112,7 +137,9 @@ def metric_vs_dose(cube: xr.DataArray, part: str):
                 ax.set_xlabel("dose (photons / pattern)")
     handles, labels = axes[0, 0].get_legend_handles_labels()
     if handles:
-        fig.legend(handles, labels, loc="upper center", ncol=len(labels), bbox_to_anchor=(0.5, 1.02))
+        fig.legend(
+            handles, labels, loc="upper center", ncol=len(labels), bbox_to_anchor=(0.5, 1.02)
+        )
     fig.tight_layout()
     return fig
 
@@ -124,20 +151,30 @@ def quality_vs_time(timed: pd.DataFrame, views: list[str], methods: list[str]):
     inference seconds; views, methods : the cube's (fix each view's marker and method's colour).
     """
     doses = sorted(timed["dose"].unique())
-    fig, axes = plt.subplots(1, len(doses), figsize=(4 * len(doses), 3.4), squeeze=False,
-                             sharex=True, sharey=True)
+    fig, axes = plt.subplots(
+        1, len(doses), figsize=(4 * len(doses), 3.4), squeeze=False, sharex=True, sharey=True
+    )
     for ax, dose in zip(axes[0], doses, strict=True):
         for row in timed[timed["dose"] == dose].itertuples():
-            ax.scatter(row.inference_seconds, row.correlation, s=50, color=f"C{methods.index(row.method)}",
-                       marker=VIEW_MARKERS[views.index(row.view) % len(VIEW_MARKERS)],
-                       label=f"{row.method}, {row.view}")
+            ax.scatter(
+                row.inference_seconds,
+                row.correlation,
+                s=50,
+                color=f"C{methods.index(row.method)}",
+                marker=VIEW_MARKERS[views.index(row.view) % len(VIEW_MARKERS)],
+                label=f"{row.method}, {row.view}",
+            )
         ax.set_xscale("log")
         ax.set_title(f"dose {dose:g}")
         ax.set_xlabel("inference, whole test split (s)")
         ax.grid(alpha=0.3)
     axes[0, 0].set_ylabel("phase correlation")
-    handles = {label: h for ax in axes[0] for h, label in zip(*ax.get_legend_handles_labels(), strict=True)}
-    fig.legend(handles.values(), handles.keys(), loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8)
+    handles = {
+        label: h for ax in axes[0] for h, label in zip(*ax.get_legend_handles_labels(), strict=True)
+    }
+    fig.legend(
+        handles.values(), handles.keys(), loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8
+    )
     fig.tight_layout()
     return fig
 
@@ -146,13 +183,23 @@ def frc_vs_frequency(frc: pd.DataFrame, part: str):
     """FRC against spatial frequency per dose (rows) and view (columns)."""
     data = frc[frc["part"] == part]
     doses, views = sorted(data["dose"].unique()), sorted(data["view"].unique())
-    fig, axes = plt.subplots(len(doses), len(views), figsize=(4 * len(views), 3 * len(doses)),
-                             squeeze=False, sharex=True, sharey=True)
+    fig, axes = plt.subplots(
+        len(doses),
+        len(views),
+        figsize=(4 * len(views), 3 * len(doses)),
+        squeeze=False,
+        sharex=True,
+        sharey=True,
+    )
     for (dose, view), group in data.groupby(["dose", "view"]):
         ax = axes[doses.index(dose), views.index(view)]
         for i, ((method, seed), curve) in enumerate(group.groupby(["method", "seed"], sort=False)):
-            ax.plot(curve["frequency"], curve["frc"], color=f"C{sorted(group['method'].unique()).index(method)}",
-                    label=method if seed == group["seed"].min() else None)
+            ax.plot(
+                curve["frequency"],
+                curve["frc"],
+                color=f"C{sorted(group['method'].unique()).index(method)}",
+                label=method if seed == group["seed"].min() else None,
+            )
             if i == 0:
                 ax.plot(curve["frequency"], curve["halfbit"], "k--", lw=0.8, label="½-bit")
         ax.axhline(0.5, color="grey", lw=0.6)
@@ -185,12 +232,16 @@ def side_by_side(truth: np.ndarray, methods: dict[str, Panel], title: str):
         union[by0 - y0 : by1 - y0, bx0 - x0 : bx1 - x0] |= mask
     crop = truth[y0:y1, x0:x1]
     rows = {
-        "phase (rad)": [np.where(union, np.angle(crop), np.nan)] + [placed(p, 0) for p in methods.values()],
-        "amplitude": [np.where(union, np.abs(crop), np.nan)] + [placed(p, 1) for p in methods.values()],
+        "phase (rad)": [np.where(union, np.angle(crop), np.nan)]
+        + [placed(p, 0) for p in methods.values()],
+        "amplitude": [np.where(union, np.abs(crop), np.nan)]
+        + [placed(p, 1) for p in methods.values()],
     }
     titles = ["ground truth", *methods]
     aspect = (x1 - x0) / max(y1 - y0, 1)
-    fig, axes = plt.subplots(2, len(titles), figsize=(2.2 * aspect * len(titles) + 1, 4.8), squeeze=False)
+    fig, axes = plt.subplots(
+        2, len(titles), figsize=(2.2 * aspect * len(titles) + 1, 4.8), squeeze=False
+    )
     for r, (label, images) in enumerate(rows.items()):
         lo, hi = np.nanmin(images[0]), np.nanmax(images[0])
         for c, image in enumerate(images):

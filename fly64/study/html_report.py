@@ -42,10 +42,24 @@ from fly64.study.registry import read_job  # noqa: E402
 from fly64.study.views_data import dose_dataset, scene_summary  # noqa: E402
 
 #: distributions whose versions the report records
-PACKAGES = ("fly64", "numpy", "scipy", "scikit-image", "torch", "ptychi", "xarray", "zarr", "matplotlib")
+PACKAGES = (
+    "fly64",
+    "numpy",
+    "scipy",
+    "scikit-image",
+    "torch",
+    "ptychi",
+    "xarray",
+    "zarr",
+    "matplotlib",
+)
 #: (part, metric) pairs summarised in the report's tables
-SUMMARY = (("phase", "correlation"), ("amplitude", "correlation"), ("phase", "ssim"),
-           ("phase", "local_correlation"))
+SUMMARY = (
+    ("phase", "correlation"),
+    ("amplitude", "correlation"),
+    ("phase", "ssim"),
+    ("phase", "local_correlation"),
+)
 STYLE = """
 body { font-family: sans-serif; margin: 2em auto; max-width: 1200px; color: #222; }
 h1 { font-size: 1.6em; } h2 { border-bottom: 1px solid #ccc; padding-top: 0.6em; }
@@ -71,7 +85,9 @@ def package_versions() -> dict[str, str]:
 
 def png_data_uri(png: bytes) -> str:
     """A PNG as a ``data:`` URI, re-encoded with a 256-colour palette (about 2–3× smaller)."""
-    image = Image.open(io.BytesIO(png)).convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT)
+    image = (
+        Image.open(io.BytesIO(png)).convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT)
+    )
     out = io.BytesIO()
     image.save(out, "PNG", optimize=True)
     return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode("ascii")
@@ -93,13 +109,20 @@ def _table(frame: pd.DataFrame, **options) -> str:
 
 
 def _settings_section(study: Study) -> str:
-    rows = [(name, repr(getattr(study, name)), study.param[name].doc or "") for name in study.setting_names()]
-    body = "".join(f"<tr><th>{html.escape(n)}</th><td>{html.escape(v)}</td>"
-                   f"<td>{html.escape(d)}</td></tr>" for n, v, d in rows)
+    rows = [
+        (name, repr(getattr(study, name)), study.param[name].doc or "")
+        for name in study.setting_names()
+    ]
+    body = "".join(
+        f"<tr><th>{html.escape(n)}</th><td>{html.escape(v)}</td><td>{html.escape(d)}</td></tr>"
+        for n, v, d in rows
+    )
     versions = ", ".join(f"{k} {v}" for k, v in package_versions().items())
-    return (f"<h2 id='settings'>Settings</h2><p>Settings hash <code>{study.settings_hash()}</code> · "
-            f"{html.escape(versions)}</p><table><tr><th>setting</th><th>value</th><th>description</th></tr>"
-            f"{body}</table>")
+    return (
+        f"<h2 id='settings'>Settings</h2><p>Settings hash <code>{study.settings_hash()}</code> · "
+        f"{html.escape(versions)}</p><table><tr><th>setting</th><th>value</th><th>description</th></tr>"
+        f"{body}</table>"
+    )
 
 
 def _scene_figure(store: Store, dose: float) -> bytes:
@@ -110,18 +133,25 @@ def _scene_figure(store: Store, dose: float) -> bytes:
     fig, axes = plt.subplots(1, 4, figsize=(13, 3.4))
     centre = (probe.shape[0] - 1) / 2
     lit = np.abs(probe) >= 0.01 * np.abs(probe).max()  # arg P is noise where |P| vanishes
-    panels = ((np.abs(probe), "probe |P| (photons^½)", "gray"),
-              (np.where(lit, np.angle(probe), np.nan), "probe arg P (rad, |P| ≥ 1 % of max)", "twilight"),
-              (np.abs(obj), "object |O|", "gray"), (np.angle(obj), "object arg O (rad)", "twilight"))
+    panels = (
+        (np.abs(probe), "probe |P| (photons^½)", "gray"),
+        (np.where(lit, np.angle(probe), np.nan), "probe arg P (rad, |P| ≥ 1 % of max)", "twilight"),
+        (np.abs(obj), "object |O|", "gray"),
+        (np.angle(obj), "object arg O (rad)", "twilight"),
+    )
     for ax, (image, title, cmap) in zip(axes, panels, strict=True):
         shown = ax.imshow(image, cmap=cmap)
         fig.colorbar(shown, ax=ax, fraction=0.046)
         ax.set_title(title, fontsize=9)
         ax.set_xticks([]), ax.set_yticks([])
     for ax in axes[:2]:
-        for diameter, colour, label in ((scene.footprint_px, "tab:orange", "D₉₀"),
-                                        (scene.patch_size / 2, "tab:cyan", "N/2")):
-            ax.add_patch(plt.Circle((centre, centre), diameter / 2, fill=False, color=colour, label=label))
+        for diameter, colour, label in (
+            (scene.footprint_px, "tab:orange", "D₉₀"),
+            (scene.patch_size / 2, "tab:cyan", "N/2"),
+        ):
+            ax.add_patch(
+                plt.Circle((centre, centre), diameter / 2, fill=False, color=colour, label=label)
+            )
     axes[0].legend(loc="lower right", fontsize=7)
     return _figure_png(fig)
 
@@ -138,18 +168,30 @@ def _scene_section(study: Study, store: Store) -> str:
             continue
         record = load_view(path)
         for split, diag in record.diagnostics.items():
-            rows.append({"view": view, "split": split, "spacing S (px)": record.spacing,
-                         "1 − S/D₉₀": 1 - record.spacing / scene.footprint_px,
-                         "linear overlap (median)": diag["linear_overlap_median"],
-                         "disc overlap (mean)": diag["disc_overlap_mean"],
-                         "positions": len(record.indices[split]), "covered fraction": diag["covered_fraction"]})
-    overlap = _table(pd.DataFrame(rows), float_format="{:.3g}".format) if rows else (
-        "<p class='muted'>No view cut yet.</p>")
-    return (f"<h2 id='scene'>Probe and object</h2><p>Window N = {scene.patch_size} px, probe footprint "
-            f"D₉₀ = {scene.footprint_px:.1f} px, D₉₉ = {scene.footprint_99_px:.1f} px, "
-            f"{scene.support_fraction:.1%} of |P|² inside the N/2 support; object "
-            f"{html.escape(scene.object_source)}.</p>{_img(_scene_figure(store, doses[0]), 'probe and object')}"
-            f"<h3>Overlap of each view (dose {doses[0]:g})</h3>{overlap}")
+            rows.append(
+                {
+                    "view": view,
+                    "split": split,
+                    "spacing S (px)": record.spacing,
+                    "1 − S/D₉₀": 1 - record.spacing / scene.footprint_px,
+                    "linear overlap (median)": diag["linear_overlap_median"],
+                    "disc overlap (mean)": diag["disc_overlap_mean"],
+                    "positions": len(record.indices[split]),
+                    "covered fraction": diag["covered_fraction"],
+                }
+            )
+    overlap = (
+        _table(pd.DataFrame(rows), float_format="{:.3g}".format)
+        if rows
+        else ("<p class='muted'>No view cut yet.</p>")
+    )
+    return (
+        f"<h2 id='scene'>Probe and object</h2><p>Window N = {scene.patch_size} px, probe footprint "
+        f"D₉₀ = {scene.footprint_px:.1f} px, D₉₉ = {scene.footprint_99_px:.1f} px, "
+        f"{scene.support_fraction:.1%} of |P|² inside the N/2 support; object "
+        f"{html.escape(scene.object_source)}.</p>{_img(_scene_figure(store, doses[0]), 'probe and object')}"
+        f"<h3>Overlap of each view (dose {doses[0]:g})</h3>{overlap}"
+    )
 
 
 def _grid_section(study: Study, store: Store) -> str:
@@ -160,8 +202,9 @@ def _grid_section(study: Study, store: Store) -> str:
         state = status.state if status else "not run"
         states[state] = states.get(state, 0) + 1
         if state != "done":
-            unfinished.append({"cell": cell.job_id, "state": state,
-                               "message": status.message if status else ""})
+            unfinished.append(
+                {"cell": cell.job_id, "state": state, "message": status.message if status else ""}
+            )
         flags = [k for k, v in (status.health if status else {}).items() if v is True]
         if flags:
             flagged.append({"cell": cell.job_id, "health flags": ", ".join(flags)})
@@ -169,14 +212,19 @@ def _grid_section(study: Study, store: Store) -> str:
     text = f"<h2 id='grid'>Grid</h2><p>{sum(states.values())} cells: {html.escape(counts)}.</p>"
     if unfinished:
         text += _table(pd.DataFrame(unfinished))
-    text += "<h3>Health flags</h3>" + (_table(pd.DataFrame(flagged)) if flagged else
-                                       "<p>No cell raised a health flag.</p>")
+    text += "<h3>Health flags</h3>" + (
+        _table(pd.DataFrame(flagged)) if flagged else "<p>No cell raised a health flag.</p>"
+    )
     return text
 
 
 def _spread(frame: pd.DataFrame) -> pd.Series:
-    return frame.apply(lambda r: f"{r['mean']:.3f}" + (f" ± {r['std']:.3f}" if r["n"] > 1 else "")
-                       + f" ({r['n']:d})", axis=1)
+    return frame.apply(
+        lambda r: (
+            f"{r['mean']:.3f}" + (f" ± {r['std']:.3f}" if r["n"] > 1 else "") + f" ({r['n']:d})"
+        ),
+        axis=1,
+    )
 
 
 def summary_table(table: pd.DataFrame, value: str, keys: list[str]) -> pd.DataFrame:
@@ -186,9 +234,12 @@ def summary_table(table: pd.DataFrame, value: str, keys: list[str]) -> pd.DataFr
     if chosen.empty:
         return chosen
     stats = aggregate(chosen, value)
-    stats = stats[stats["n"] > 0].assign(text=lambda f: _spread(f), dose=lambda f: f["dose"].map("{:g}".format))
-    wide = stats.pivot_table(index=["part", "metric", *keys], columns="dose", values="text", aggfunc="first",
-                             sort=False)
+    stats = stats[stats["n"] > 0].assign(
+        text=lambda f: _spread(f), dose=lambda f: f["dose"].map("{:g}".format)
+    )
+    wide = stats.pivot_table(
+        index=["part", "metric", *keys], columns="dose", values="text", aggfunc="first", sort=False
+    )
     return wide.reset_index().rename_axis(columns=None)
 
 
@@ -200,26 +251,39 @@ def _results_section(study: Study, store: Store) -> str:
     if stale:
         text += f"<p class='warning'>The comparison is out of date: {html.escape('; '.join(stale))}.</p>"
     seeds = sorted(int(s) for s in table["seed"].unique())
-    text += (f"<p>Test split, registered; mean ± standard deviation over {len(seeds)} repeat(s) "
-             f"(seeds {', '.join(map(str, seeds))}), count in brackets.</p>")
+    text += (
+        f"<p>Test split, registered; mean ± standard deviation over {len(seeds)} repeat(s) "
+        f"(seeds {', '.join(map(str, seeds))}), count in brackets.</p>"
+    )
     text += _table(summary_table(table, "value", ["view", "gridsize", "method"]), classes="metrics")
     diff = differences(cube)
     text += "<h3>PINN − baseline (paired per repeat)</h3>" + (
-        _table(summary_table(diff, "difference", ["view", "gridsize", "baseline"]), classes="differences")
-        if len(diff) else "<p class='muted'>No dose and view has both a PINN and a baseline result.</p>")
+        _table(
+            summary_table(diff, "difference", ["view", "gridsize", "baseline"]),
+            classes="differences",
+        )
+        if len(diff)
+        else "<p class='muted'>No dose and view has both a PINN and a baseline result.</p>"
+    )
     fast = speedups(cube)
     if len(fast):
         stats = aggregate(fast, "speedup")
         text += "<h3>PINN inference speed-up (baseline seconds / PINN seconds)</h3>" + _table(
-            stats, float_format="{:.3g}".format)
+            stats, float_format="{:.3g}".format
+        )
     return text + _figures(store)
 
 
 def _figures(store: Store) -> str:
     folder = store.results_dir / FIGURES
-    groups = (("Quality against dose (bars: min–max over repeats)", ("phase_vs_dose", "amplitude_vs_dose")),
-              ("Quality against inference time", ("quality_vs_time",)),
-              ("Fourier ring correlation", ("frc_phase", "frc_amplitude")))
+    groups = (
+        (
+            "Quality against dose (bars: min–max over repeats)",
+            ("phase_vs_dose", "amplitude_vs_dose"),
+        ),
+        ("Quality against inference time", ("quality_vs_time",)),
+        ("Fourier ring correlation", ("frc_phase", "frc_amplitude")),
+    )
     text = ""
     for title, names in groups:
         found = [folder / f"{n}.png" for n in names if (folder / f"{n}.png").exists()]
@@ -228,7 +292,8 @@ def _figures(store: Store) -> str:
     cells = sorted(folder.glob("cell_*.png"))
     if cells:
         text += "<h3>Reconstructions beside the truth (first repeat)</h3>" + "".join(
-            _img(p.read_bytes(), p.stem) for p in cells)
+            _img(p.read_bytes(), p.stem) for p in cells
+        )
     return text
 
 
@@ -237,10 +302,12 @@ def study_report(study: Study, store: Store) -> str:
     when the store holds no comparison)."""
     results = _results_section(study, store)
     stamp = time.strftime("%Y-%m-%d %H:%M:%S %Z")
-    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>fly64 study report</title>"
-            f"<style>{STYLE}</style></head><body><h1>fly64 study report</h1>"
-            f"<p class='muted'>Store {html.escape(str(store.root))} · written {stamp}</p>"
-            f"{results}{_grid_section(study, store)}{_scene_section(study, store)}{_settings_section(study)}</body></html>")
+    return (
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>fly64 study report</title>"
+        f"<style>{STYLE}</style></head><body><h1>fly64 study report</h1>"
+        f"<p class='muted'>Store {html.escape(str(store.root))} · written {stamp}</p>"
+        f"{results}{_grid_section(study, store)}{_scene_section(study, store)}{_settings_section(study)}</body></html>"
+    )
 
 
 def write_study_report(study: Study, store: Store, path: str | Path) -> Path:

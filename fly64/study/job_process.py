@@ -62,8 +62,16 @@ class JobReporter(Reporter):
         now = time.time()
         previous = read_json(self.job_dir / STATUS) or {}
         self._status = {
-            **previous, "state": JobState.RUNNING, "progress": 0.0, "eta_s": None, "message": "started",
-            "traceback": None, "health": {}, **process_identity(), "started": now, "updated": now,
+            **previous,
+            "state": JobState.RUNNING,
+            "progress": 0.0,
+            "eta_s": None,
+            "message": "started",
+            "traceback": None,
+            "health": {},
+            **process_identity(),
+            "started": now,
+            "updated": now,
             "finished": None,
         }
         self._write()
@@ -99,11 +107,14 @@ class JobReporter(Reporter):
             now = time.time()
             elapsed = now - self._status["started"]
             self._status.update(
-                progress=fraction, message=message or self._status["message"],
+                progress=fraction,
+                message=message or self._status["message"],
                 eta_s=elapsed * (1 - fraction) / fraction if fraction > 0 else None,
             )
             if now - self._last_write >= self.min_interval or fraction >= 1.0:
-                self._append({"t": now, "kind": "progress", "progress": fraction, "message": message})
+                self._append(
+                    {"t": now, "kind": "progress", "progress": fraction, "message": message}
+                )
                 self._write()
 
     def event(self, kind: str, **row) -> None:
@@ -190,7 +201,8 @@ def run_job(store_root: str | Path, job_id: str) -> JobState:
         spec = JobSpec.from_dict(manifest)
         study = Study.from_dict(manifest["study"])
         manifest.update(
-            host=socket.gethostname(), inputs=_input_hashes(store, spec),
+            host=socket.gethostname(),
+            inputs=_input_hashes(store, spec),
             environment={k: os.environ.get(k) for k in ("CUDA_VISIBLE_DEVICES", "OMP_NUM_THREADS")},
         )
         write_json_atomic(job_dir / JOB, manifest)
@@ -205,7 +217,9 @@ def run_job(store_root: str | Path, job_id: str) -> JobState:
     except Cancelled as exc:
         reporter.finish(JobState.CANCELLED, str(exc) or "cancelled")
     except BaseException as exc:  # noqa: BLE001 - every failure must land in status.json
-        reporter.finish(JobState.FAILED, f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
+        reporter.finish(
+            JobState.FAILED, f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc()
+        )
     finally:
         with contextlib.suppress(Exception):
             manifest["device"] = _device()
@@ -225,8 +239,12 @@ def launch(store: Store, job_id: str, env: dict | None = None) -> subprocess.Pop
     with open(job_dir / LOG, "ab") as log:
         return subprocess.Popen(
             [sys.executable, "-m", "fly64.study.job_process", str(store.root), job_id],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-            env=child_env, start_new_session=True, close_fds=True,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=child_env,
+            start_new_session=True,
+            close_fds=True,
         )
 
 

@@ -44,7 +44,12 @@ from fly64.data.store import Store
 from fly64.study.model import Study
 
 JOB, STATUS, EVENTS, SNAPSHOT, LOG, CANCEL = (
-    "job.json", "status.json", "events.jsonl", "snapshot.npz", "log.txt", "cancel",
+    "job.json",
+    "status.json",
+    "events.jsonl",
+    "snapshot.npz",
+    "log.txt",
+    "cancel",
 )
 ATTEMPTS = "attempts"
 
@@ -123,7 +128,9 @@ def read_json(path: Path) -> dict | None:
     except ValueError as exc:
         raise JobFileError(f"{path} is damaged ({exc}); {RERUN}") from exc
     if not isinstance(content, dict):
-        raise JobFileError(f"{path} is damaged (it holds a {type(content).__name__}, not an object); {RERUN}")
+        raise JobFileError(
+            f"{path} is damaged (it holds a {type(content).__name__}, not an object); {RERUN}"
+        )
     return content
 
 
@@ -178,18 +185,33 @@ def prepare_job(store: Store, spec: JobSpec, study: Study, owner: dict) -> Path:
             os.replace(path, target / path.name)
         attempt += 1
     now = time.time()
-    write_json_atomic(job_dir / JOB, {
-        **asdict(spec),
-        "study": study.to_dict(),
-        "study_hash": study.settings_hash(),
-        "code_version": code_version(),
-        "packages": package_versions(),
-        "submitted": now,
-        "attempt": attempt,
-    })
-    write_json_atomic(job_dir / STATUS, {
-        "state": JobState.QUEUED, "progress": 0.0, "eta_s": None, "message": "queued", "traceback": None,
-        "health": {}, "owner": owner, "attempt": attempt, "submitted": now, "updated": now,
-        "started": None, "finished": None,
-    })
+    write_json_atomic(
+        job_dir / JOB,
+        {
+            **asdict(spec),
+            "study": study.to_dict(),
+            "study_hash": study.settings_hash(),
+            "code_version": code_version(),
+            "packages": package_versions(),
+            "submitted": now,
+            "attempt": attempt,
+        },
+    )
+    write_json_atomic(
+        job_dir / STATUS,
+        {
+            "state": JobState.QUEUED,
+            "progress": 0.0,
+            "eta_s": None,
+            "message": "queued",
+            "traceback": None,
+            "health": {},
+            "owner": owner,
+            "attempt": attempt,
+            "submitted": now,
+            "updated": now,
+            "started": None,
+            "finished": None,
+        },
+    )
     return job_dir

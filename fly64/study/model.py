@@ -37,7 +37,11 @@ BASELINES = ("lsqml", "epie", "rpie")
 @lru_cache(maxsize=32)
 def _cached_probe(size: int, kind: str, radius, defocus, npz: tuple | None) -> np.ndarray:
     """The study's probe, made (or read) once per distinct setting; ``npz`` = (path, mtime, bytes)."""
-    probe = load_npz(npz[0])["probe"] if npz else make_probe(size, kind, pupil_radius=radius, defocus=defocus)
+    probe = (
+        load_npz(npz[0])["probe"]
+        if npz
+        else make_probe(size, kind, pupil_radius=radius, defocus=defocus)
+    )
     probe.setflags(write=False)
     return probe
 
@@ -53,43 +57,59 @@ class Study(StudyFile, param.Parameterized):
     doses = Doses([1e3, 1e4, 1e5], precedence=1, doc="Expected photons per diffraction pattern.")
     patch_size = param.Integer(64, bounds=(16, 256), doc="Detector / probe window side N, pixels.")
     object_size = param.Integer(
-        512, bounds=(32, 8192), doc="Side of the square test object, pixels (ignored with object_npz)."
+        512,
+        bounds=(32, 8192),
+        doc="Side of the square test object, pixels (ignored with object_npz).",
     )
     object = param.Selector(
-        objects=list(OBJECTS), default="probe_scale",
+        objects=list(OBJECTS),
+        default="probe_scale",
         doc="Built-in test object: 'probe_scale' (features from a few px to ≈ 2·D, most phase "
-            "variance at periods below 2·D, amplitude independent of phase) or 'coarse' (the seed "
-            "study's 1/f object whose amplitude copies its phase). Ignored with object_npz.",
+        "variance at periods below 2·D, amplitude independent of phase) or 'coarse' (the seed "
+        "study's 1/f object whose amplitude copies its phase). Ignored with object_npz.",
     )
     object_npz = param.String(
         "", doc="Optional PtychoPINN NPZ whose objectGuess and probeGuess drive the simulation."
     )
     probe = param.Selector(
-        objects=list(PROBES), default="defocused",
+        objects=list(PROBES),
+        default="defocused",
         doc="Built-in probe: 'defocused' (soft-edged defocused pupil, D₉₀ ≈ 0.35·N, ≥ 99 % of |P|² "
-            "inside N/2) or 'focused' (the seed study's Airy spot, D₉₀ ≈ 0.65·N, tails past N/2). "
-            "Ignored with object_npz.",
+        "inside N/2) or 'focused' (the seed study's Airy spot, D₉₀ ≈ 0.65·N, tails past N/2). "
+        "Ignored with object_npz.",
     )
     probe_pupil_radius = param.Number(
-        None, bounds=(0.5, None), allow_None=True,
+        None,
+        bounds=(0.5, None),
+        allow_None=True,
         doc="Pupil radius of the built-in probe, Fourier pixels; empty = the probe's design "
-            "(defocused 0.325·N, focused 16/3). A smaller pupil makes a wider focus.",
+        "(defocused 0.325·N, focused 16/3). A smaller pupil makes a wider focus.",
     )
     probe_defocus = param.Number(
-        None, bounds=(0.0, None), allow_None=True,
+        None,
+        bounds=(0.0, None),
+        allow_None=True,
         doc="Quadratic pupil phase at the pupil radius, radians; empty = the probe's design "
-            "(defocused 0.18·N, focused 4). More defocus makes a wider beam.",
+        "(defocused 0.18·N, focused 4). More defocus makes a wider beam.",
     )
     scan_step = param.Number(
-        None, bounds=(0.5, None), allow_None=True,
+        None,
+        bounds=(0.5, None),
+        allow_None=True,
         doc="Pitch of the base raster the views are cut from, pixels; empty = half the densest "
-            "view's spacing S (fine enough for the greedy cut to reach S).",
+        "view's spacing S (fine enough for the greedy cut to reach S).",
     )
-    scan_jitter = param.Number(1.0, bounds=(0, None), doc="Uniform jitter of base positions, ± pixels.")
+    scan_jitter = param.Number(
+        1.0, bounds=(0, None), doc="Uniform jitter of base positions, ± pixels."
+    )
     guard_rows = param.Integer(
-        4, bounds=(0, None), doc="Unilluminated rows between the train (top) and test (bottom) splits."
+        4,
+        bounds=(0, None),
+        doc="Unilluminated rows between the train (top) and test (bottom) splits.",
     )
-    simulation_seed = param.Integer(42, bounds=SEED_BOUNDS, doc="Seed of scan jitter and Poisson noise.")
+    simulation_seed = param.Integer(
+        42, bounds=SEED_BOUNDS, doc="Seed of scan jitter and Poisson noise."
+    )
 
     # --- overlap stage
     views = Views(
@@ -97,15 +117,20 @@ class Study(StudyFile, param.Parameterized):
         doc="Linear overlap f per view: minimum centre spacing S = (1 − f)·D, D the probe footprint.",
     )
     spacing_basis = param.Selector(
-        objects=["footprint", "window"], default="footprint",
+        objects=["footprint", "window"],
+        default="footprint",
         doc="What a view's overlap f is measured against: 'footprint' (S = (1 − f)·D, as "
-            "ptychographers define overlap) or 'window' (S = (1 − f)·N, the seed study's rule).",
+        "ptychographers define overlap) or 'window' (S = (1 − f)·N, the seed study's rule).",
     )
     min_positions = param.Integer(
         16, bounds=(2, None), doc="Fewest positions a view must keep per split for any method."
     )
-    gridsizes = Choices([1, 2], allowed=(1, 2), item_type=int, doc="PINN groups of C = gridsize² patterns.")
-    neighbor_count = param.Integer(7, bounds=(1, 64), doc="K nearest neighbours pooled for grouping (K ≥ C).")
+    gridsizes = Choices(
+        [1, 2], allowed=(1, 2), item_type=int, doc="PINN groups of C = gridsize² patterns."
+    )
+    neighbor_count = param.Integer(
+        7, bounds=(1, 64), doc="K nearest neighbours pooled for grouping (K ≥ C)."
+    )
     groups_per_position = param.Integer(
         1, bounds=(1, 16), doc="Gridsize-2 training groups per position (K-choose-C oversampling)."
     )
@@ -115,26 +140,32 @@ class Study(StudyFile, param.Parameterized):
     # --- train stage, the PINN (and the method and repeat axes)
     methods = Choices(["pinn", "lsqml"], allowed=METHODS, item_type=str, doc="Methods compared.")
     repeats = param.List(
-        [0], item_type=int,
+        [0],
+        item_type=int,
         doc="Repeat seeds (error bars): repeat r is an independent experiment — its own Poisson counts "
-            "at every dose (scan, object and probe shared), its own PINN initialisation and shuffling, "
-            "the baseline run on its data. Adding a repeat runs only its jobs.",
+        "at every dose (scan, object and probe shared), its own PINN initialisation and shuffling, "
+        "the baseline run on its data. Adding a repeat runs only its jobs.",
     )
     epochs = option_param(TrainOptions, "epochs", bounds=(1, 10000))
     batch_size = option_param(TrainOptions, "batch_size", bounds=(1, 4096))
     learning_rate = option_param(TrainOptions, "learning_rate", bounds=(1e-6, 1.0))
     model_width = param.Integer(8, bounds=(2, 256), doc="Channels of the PINN U-Net's first level.")
     model_depth = param.Integer(
-        3, bounds=(1, 6), doc="Levels of the PINN U-Net; patch_size / 2 must be divisible by 2^depth."
+        3,
+        bounds=(1, 6),
+        doc="Levels of the PINN U-Net; patch_size / 2 must be divisible by 2^depth.",
     )
-    validation_fraction = param.Number(0.1, bounds=(0.0, 0.5), doc="Training groups held out for validation.")
+    validation_fraction = param.Number(
+        0.1, bounds=(0.0, 0.5), doc="Training groups held out for validation."
+    )
     patience = option_param(TrainOptions, "patience", bounds=(1, 1000))
     train_probe = param.Boolean(False, doc="Let the PINN refine the probe (default: known, fixed).")
     mae_weight = option_param(TrainOptions, "mae_weight", bounds=(0.0, None))
     stitching = param.Selector(
-        objects=list(STITCHING), default="weighted",
+        objects=list(STITCHING),
+        default="weighted",
         doc="How PINN patches are joined on the test canvas: 'weighted' (|P|²-weighted mean) or "
-            "'synchronised' (each patch's phase level first fixed from its overlaps; no ground truth).",
+        "'synchronised' (each patch's phase level first fixed from its overlaps; no ground truth).",
     )
     snapshot_every = option_param(TrainOptions, "snapshot_every", bounds=(1, 1000))
 
@@ -147,7 +178,8 @@ class Study(StudyFile, param.Parameterized):
 
     # --- evaluate stage
     mask_threshold = param.Number(
-        0.1, bounds=(0.001, 1.0),
+        0.1,
+        bounds=(0.001, 1.0),
         doc="Evaluate where illumination Σ|P|² ≥ this fraction of one probe's peak intensity.",
     )
     phase_ramp = param.Boolean(False, doc="Also remove a linear phase ramp before scoring.")
@@ -163,8 +195,9 @@ class Study(StudyFile, param.Parameterized):
                 raise StudyError(f"object_npz: {path} does not exist")
             npz = (str(path), path.stat().st_mtime_ns, path.stat().st_size)
         try:
-            return _cached_probe(self.patch_size, self.probe, self.probe_pupil_radius, self.probe_defocus,
-                                 npz).copy()
+            return _cached_probe(
+                self.patch_size, self.probe, self.probe_pupil_radius, self.probe_defocus, npz
+            ).copy()
         except ValueError as exc:
             raise StudyError(f"{'object_npz' if npz else 'probe'}: {exc}") from exc
 
@@ -227,7 +260,9 @@ class Study(StudyFile, param.Parameterized):
         if unknown:
             raise StudyError(f"unknown settings {unknown}; known: {cls.setting_names()}")
         if settings.get("preset", "standard") not in PRESETS:
-            raise StudyError(f"preset: unknown preset {settings['preset']!r}; choose from {sorted(PRESETS)}")
+            raise StudyError(
+                f"preset: unknown preset {settings['preset']!r}; choose from {sorted(PRESETS)}"
+            )
         base = dict(PRESETS[settings["preset"]]) if "preset" in settings else {}
         base.update({k: v for k, v in settings.items() if k != "preset"})
         try:
@@ -260,4 +295,3 @@ class Study(StudyFile, param.Parameterized):
             raise StudyError(f"unknown stage {stage!r}; choose from {list(STAGES)}")
         payload = json.dumps({n: getattr(self, n) for n in names}, sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
-

@@ -98,7 +98,9 @@ def cut_view(study: Study, ds: xr.Dataset, view: str) -> ViewRecord:
                 f"{bound}); use a larger object_size, a higher overlap fraction (smaller S), "
                 f"fewer min_positions, or another preset"
             )
-        diag = _split_diagnostics(pos, mask, spacing, footprint, probe_intensity, object_shape, bins)
+        diag = _split_diagnostics(
+            pos, mask, spacing, footprint, probe_intensity, object_shape, bins
+        )
         diag.update(bound=int(bound), needed=study.min_positions)
         record.indices[name] = members[mask]
         record.diagnostics[name] = diag
@@ -108,8 +110,11 @@ def cut_view(study: Study, ds: xr.Dataset, view: str) -> ViewRecord:
                 size = gridsize**2
                 n_groups = kept * (study.groups_per_position if size > 1 else 1)
                 groups = neighbour_groups(
-                    pos[mask], size, study.neighbor_count if size > 1 else 1,
-                    n_groups=n_groups, seed=study.grouping_seed,
+                    pos[mask],
+                    size,
+                    study.neighbor_count if size > 1 else 1,
+                    n_groups=n_groups,
+                    seed=study.grouping_seed,
                 )
                 record.groups[name][gridsize] = members[mask][groups]
     return record
@@ -123,7 +128,9 @@ def is_cut(store: Store, study: Study, dose: float, view: str) -> bool:
         return False
 
 
-def load_current_view(store: Store, study: Study, dose: float, view: str, before: str) -> ViewRecord:
+def load_current_view(
+    store: Store, study: Study, dose: float, view: str, before: str
+) -> ViewRecord:
     """A view cut with the study's current settings (StudyError naming ``before`` otherwise)."""
     record = load_view(store.view_path(dose, view))
     if record.settings_hash != study.settings_hash("overlap"):

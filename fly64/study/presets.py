@@ -3,8 +3,15 @@
 PRESETS: dict[str, dict] = {
     # tests, tutorials, CI: the whole grid in a few minutes on 2 CPU cores
     "quick": dict(
-        patch_size=32, object_size=160, epochs=12, model_depth=2, snapshot_every=2, patience=6,
-        baseline_epochs=40, baseline_chunk=5, baseline_snapshot_every=2,
+        patch_size=32,
+        object_size=160,
+        epochs=12,
+        model_depth=2,
+        snapshot_every=2,
+        patience=6,
+        baseline_epochs=40,
+        baseline_chunk=5,
+        baseline_snapshot_every=2,
     ),
     # the app's and `fly64 run`'s default: meaningful science on a laptop CPU
     "standard": dict(),
@@ -12,7 +19,14 @@ PRESETS: dict[str, dict] = {
     "paper": dict(repeats=[0, 1, 2]),
     # seed-scale sizes (N = 128), for a GPU
     "seed": dict(
-        patch_size=128, object_size=1024, epochs=100, batch_size=32,
-        model_width=32, model_depth=4, baseline_epochs=200, baseline_chunk=10, patience=15,
+        patch_size=128,
+        object_size=1024,
+        epochs=100,
+        batch_size=32,
+        model_width=32,
+        model_depth=4,
+        baseline_epochs=200,
+        baseline_chunk=10,
+        patience=15,
     ),
 }

@@ -62,7 +62,9 @@ class ViewPreview:
 
     @property
     def label(self) -> str:
-        return NO_OVERLAP if self.nominal_overlap < PTYCHOGRAPHIC_OVERLAP else "ptychographic overlap"
+        return (
+            NO_OVERLAP if self.nominal_overlap < PTYCHOGRAPHIC_OVERLAP else "ptychographic overlap"
+        )
 
 
 @dataclass(frozen=True)
@@ -89,13 +91,21 @@ class Preview:
 
     def view_rows(self) -> list[dict]:
         """One row of numbers per view (the app's and notebooks' table)."""
-        return [{
-            "view": v.name, "S (px)": round(v.spacing, 2), "1 − S/D": round(v.nominal_overlap, 3),
-            "linear overlap (median)": round(v.linear_overlap, 3), "disc overlap (mean)": round(v.disc_overlap, 3),
-            **{f"positions {s}": v.kept[s] for s in SPLIT_LABEL},
-            **{f"bound {s}": v.bound[s] for s in SPLIT_LABEL},
-            "needed": v.needed, "feasible": v.feasible, "overlap": v.label,
-        } for v in self.views.values()]
+        return [
+            {
+                "view": v.name,
+                "S (px)": round(v.spacing, 2),
+                "1 − S/D": round(v.nominal_overlap, 3),
+                "linear overlap (median)": round(v.linear_overlap, 3),
+                "disc overlap (mean)": round(v.disc_overlap, 3),
+                **{f"positions {s}": v.kept[s] for s in SPLIT_LABEL},
+                **{f"bound {s}": v.bound[s] for s in SPLIT_LABEL},
+                "needed": v.needed,
+                "feasible": v.feasible,
+                "overlap": v.label,
+            }
+            for v in self.views.values()
+        ]
 
 
 class _Cache:
@@ -151,12 +161,28 @@ def _view(study: Study, scene: Scene, view: str, footprint: float) -> ViewPrevie
         d = np.concatenate(distances) if len(distances) == len(SPLIT_LABEL) else np.array([np.nan])
         measured = d[np.isfinite(d)]
         return ViewPreview(
-            view, spacing, study.linear_overlap(view), accepted, kept, bound, study.min_positions,
-            float(np.median(linear_overlap(measured, footprint))) if measured.size else float("nan"),
-            float(np.mean(disc_overlap_fraction(measured, footprint))) if measured.size else float("nan"),
+            view,
+            spacing,
+            study.linear_overlap(view),
+            accepted,
+            kept,
+            bound,
+            study.min_positions,
+            float(np.median(linear_overlap(measured, footprint)))
+            if measured.size
+            else float("nan"),
+            float(np.mean(disc_overlap_fraction(measured, footprint)))
+            if measured.size
+            else float("nan"),
         )
 
-    key = (study.settings_hash("simulate"), view, spacing, study.min_positions, study.subsample_seed)
+    key = (
+        study.settings_hash("simulate"),
+        view,
+        spacing,
+        study.min_positions,
+        study.subsample_seed,
+    )
     return _VIEWS.get(key, compute)
 
 
@@ -172,8 +198,16 @@ def preview_study(study: Study) -> Preview:
     positions = scene.positions[picks]
     patterns = {float(d): _patterns(study, scene, positions, d) for d in study.doses}
     views = {v: _view(study, scene, v, summary.footprint_px) for v in study.views}
-    return Preview(summary, scene.probe, scene.positions, scene.split, positions, patterns, views,
-                   time.perf_counter() - start)
+    return Preview(
+        summary,
+        scene.probe,
+        scene.positions,
+        scene.split,
+        positions,
+        patterns,
+        views,
+        time.perf_counter() - start,
+    )
 
 
 # ----------------------------------------------------------------------------- figures
@@ -187,28 +221,43 @@ def _image(array: np.ndarray, title: str, centred: bool, **opts):
 
     h, w = array.shape
     lo_y, lo_x = (-(h // 2) - 0.5, -(w // 2) - 0.5) if centred else (0, 0)
-    element = hv.Image(np.ascontiguousarray(array[::-1]), bounds=(lo_x, lo_y, lo_x + w, lo_y + h),
-                       kdims=["x (px)", "y (px)"])
-    return element.opts(**{"invert_yaxis": True, "data_aspect": 1, "colorbar": True, "title": title,
-                           **SIZE, **opts})
+    element = hv.Image(
+        np.ascontiguousarray(array[::-1]),
+        bounds=(lo_x, lo_y, lo_x + w, lo_y + h),
+        kdims=["x (px)", "y (px)"],
+    )
+    return element.opts(
+        **{"invert_yaxis": True, "data_aspect": 1, "colorbar": True, "title": title, **SIZE, **opts}
+    )
 
 
 def _circles(scene: SceneSummary):
     """D₉₀ (white dashed), D₉₉ (white dotted) and the N/2 support disc (orange) about the centre."""
     import holoviews as hv
 
-    return (hv.Ellipse(0, 0, scene.footprint_px).opts(color="white", line_dash="dashed", line_width=2)
-            * hv.Ellipse(0, 0, scene.footprint_99_px).opts(color="white", line_dash="dotted", line_width=2)
-            * hv.Ellipse(0, 0, scene.patch_size / 2).opts(color="orange", line_width=2))
+    return (
+        hv.Ellipse(0, 0, scene.footprint_px).opts(color="white", line_dash="dashed", line_width=2)
+        * hv.Ellipse(0, 0, scene.footprint_99_px).opts(
+            color="white", line_dash="dotted", line_width=2
+        )
+        * hv.Ellipse(0, 0, scene.patch_size / 2).opts(color="orange", line_width=2)
+    )
 
 
 def _pattern_images(preview: Preview, scale: str) -> dict:
     """The first simulated pattern of each dose, all on one colour scale."""
     shown = {d: PATTERN_SCALES[scale](p[0].astype(np.float32)) for d, p in preview.patterns.items()}
     top = max(float(a.max()) for a in shown.values())
-    return {f"pattern {d:g}": _image(a, f"dose {d:g}: pattern ({scale} counts)", True, cmap="viridis",
-                                     clim=(0, max(top, 1e-12)))
-            for d, a in shown.items()}
+    return {
+        f"pattern {d:g}": _image(
+            a,
+            f"dose {d:g}: pattern ({scale} counts)",
+            True,
+            cmap="viridis",
+            clim=(0, max(top, 1e-12)),
+        )
+        for d, a in shown.items()
+    }
 
 
 def _scan(preview: Preview, view: ViewPreview, colour: str):
@@ -221,10 +270,17 @@ def _scan(preview: Preview, view: ViewPreview, colour: str):
     return (
         hv.Points((base[:, 1], base[:, 0]), ["x (px)", "y (px)"]).opts(color="#999999", size=1)
         * hv.Points((kept[:, 1], kept[:, 0]), ["x (px)", "y (px)"]).opts(
-            radius=preview.scene.footprint_px / 2, fill_alpha=0, line_color=colour, line_alpha=0.4)
+            radius=preview.scene.footprint_px / 2, fill_alpha=0, line_color=colour, line_alpha=0.4
+        )
         * hv.Points((kept[:, 1], kept[:, 0]), ["x (px)", "y (px)"]).opts(color=colour, size=3)
-    ).opts(title=f"{view.name}: S = {view.spacing:.1f} px, {sum(view.kept.values())} positions",
-           xlim=(0, width), ylim=(0, height), invert_yaxis=True, data_aspect=1, **SIZE)
+    ).opts(
+        title=f"{view.name}: S = {view.spacing:.1f} px, {sum(view.kept.values())} positions",
+        xlim=(0, width),
+        ylim=(0, height),
+        invert_yaxis=True,
+        data_aspect=1,
+        **SIZE,
+    )
 
 
 def preview_figures(preview: Preview, scale: str = "log") -> dict:
@@ -242,14 +298,22 @@ def preview_figures(preview: Preview, scale: str = "log") -> dict:
     shown = s.spectrum_power > 0  # the mean is removed: the DC bin can be empty on a log axis
     figures = {
         "probe amplitude": (_image(np.abs(preview.probe), "", True, cmap="gray") * circles).opts(
-            title=f"probe |P|: D₉₀ {s.footprint_px:.1f}, D₉₉ {s.footprint_99_px:.1f} px"),
-        "probe phase": (_image(np.angle(preview.probe), "", True, cmap="colorwheel", clim=(-np.pi, np.pi))
-                        * circles).opts(title=f"probe phase: {s.support_fraction:.1%} in N/2 (orange)"),
+            title=f"probe |P|: D₉₀ {s.footprint_px:.1f}, D₉₉ {s.footprint_99_px:.1f} px"
+        ),
+        "probe phase": (
+            _image(np.angle(preview.probe), "", True, cmap="colorwheel", clim=(-np.pi, np.pi))
+            * circles
+        ).opts(title=f"probe phase: {s.support_fraction:.1%} in N/2 (orange)"),
         "object phase": _image(np.angle(s.object), "object phase (rad)", False, cmap="colorwheel"),
         "object amplitude": _image(np.abs(s.object), "object amplitude", False, cmap="gray"),
-        "spectrum": (hv.Curve((s.spectrum_frequency[shown], s.spectrum_power[shown]), "frequency (cycles/px)",
-                              "phase power").opts(logy=True, title="object phase spectrum, 1/(2·D) dashed", **SIZE)
-                     * hv.VLine(s.cutoff_frequency).opts(color="orange", line_dash="dashed")),
+        "spectrum": (
+            hv.Curve(
+                (s.spectrum_frequency[shown], s.spectrum_power[shown]),
+                "frequency (cycles/px)",
+                "phase power",
+            ).opts(logy=True, title="object phase spectrum, 1/(2·D) dashed", **SIZE)
+            * hv.VLine(s.cutoff_frequency).opts(color="orange", line_dash="dashed")
+        ),
         **_pattern_images(preview, scale),
     }
     for i, view in enumerate(preview.views.values()):

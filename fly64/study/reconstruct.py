@@ -21,8 +21,9 @@ from fly64.study.results import CellResult, timing
 def solver_settings(study: Study, cell: Cell) -> SolverSettings:
     """The solver's settings: the study's settings of them, the cell's method and seed, this
     machine's device."""
-    return options_from(study, SolverSettings, algorithm=cell.method, seed=cell.seed,
-                        device=default_device().type)
+    return options_from(
+        study, SolverSettings, algorithm=cell.method, seed=cell.seed, device=default_device().type
+    )
 
 
 def solver_info(settings: SolverSettings, result, n_positions: int, seconds: float) -> dict:
@@ -86,9 +87,14 @@ def reconstruct_cell(
     result = reconstruct(counts, positions, probe, truth.shape, settings, reporter)
     health = health_checks(
         [{"train": row["cost"]} for row in result.losses],
-        result.object, result.weights, truth, mask_threshold=study.mask_threshold,
+        result.object,
+        result.weights,
+        truth,
+        mask_threshold=study.mask_threshold,
         illumination_unit=float(np.abs(probe).max() ** 2),
     )
     info = solver_info(settings, result, len(indices), time.perf_counter() - started)
-    reporter.progress(1.0, f"{cell.label}: {result.epochs} epochs, cost {result.losses[-1]['cost']:.4g}")
+    reporter.progress(
+        1.0, f"{cell.label}: {result.epochs} epochs, cost {result.losses[-1]['cost']:.4g}"
+    )
     return CellResult(result.object, result.weights, result.losses, health, info)

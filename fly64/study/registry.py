@@ -88,7 +88,10 @@ def _derive(job_dir: Path, manifest: dict, status: dict) -> tuple[JobState, str]
     if state == JobState.RUNNING:
         alive = process_alive(status)
         if alive is None and time.time() - status.get("updated", 0) > STALE_AFTER:
-            return JobState.FAILED, f"no heartbeat from host {status.get('host')} for over {STALE_AFTER:.0f} s"
+            return (
+                JobState.FAILED,
+                f"no heartbeat from host {status.get('host')} for over {STALE_AFTER:.0f} s",
+            )
         if alive is False:
             if cancel_requested(job_dir):
                 return JobState.CANCELLED, "cancelled (process stopped)"
@@ -111,10 +114,16 @@ def _derive(job_dir: Path, manifest: dict, status: dict) -> tuple[JobState, str]
 
 def _damaged(job_dir: Path, manifest: dict | None, message: str) -> JobStatus:
     manifest = manifest or {}
-    return JobStatus(job_id=job_dir.name, kind=manifest.get("kind", "unknown"), state=JobState.DAMAGED,
-                     message=message, attempt=manifest.get("attempt", 1),
-                     submitted=manifest.get("submitted"), settings_hash=manifest.get("settings_hash", ""),
-                     params=manifest.get("params", {}))
+    return JobStatus(
+        job_id=job_dir.name,
+        kind=manifest.get("kind", "unknown"),
+        state=JobState.DAMAGED,
+        message=message,
+        attempt=manifest.get("attempt", 1),
+        submitted=manifest.get("submitted"),
+        settings_hash=manifest.get("settings_hash", ""),
+        params=manifest.get("params", {}),
+    )
 
 
 def read_job(job_dir: Path) -> JobStatus | None:
@@ -132,14 +141,22 @@ def read_job(job_dir: Path) -> JobStatus | None:
     except JobFileError as exc:
         return _damaged(job_dir, manifest, str(exc))
     return JobStatus(
-        job_id=job_dir.name, kind=manifest["kind"], state=state, message=message,
+        job_id=job_dir.name,
+        kind=manifest["kind"],
+        state=state,
+        message=message,
         progress=float(status.get("progress") or 0.0) if state != JobState.DONE else 1.0,
         eta_s=status.get("eta_s") if state in (JobState.QUEUED, JobState.RUNNING) else None,
-        traceback=status.get("traceback"), health=status.get("health") or {},
-        pid=status.get("pid"), attempt=manifest.get("attempt", 1),
-        submitted=manifest.get("submitted"), started=status.get("started"),
-        finished=status.get("finished"), settings_hash=manifest.get("settings_hash", ""),
-        params=manifest.get("params", {}), summary=status.get("summary"),
+        traceback=status.get("traceback"),
+        health=status.get("health") or {},
+        pid=status.get("pid"),
+        attempt=manifest.get("attempt", 1),
+        submitted=manifest.get("submitted"),
+        started=status.get("started"),
+        finished=status.get("finished"),
+        settings_hash=manifest.get("settings_hash", ""),
+        params=manifest.get("params", {}),
+        summary=status.get("summary"),
     )
 
 
@@ -157,7 +174,9 @@ class Registry:
         if not self.store.jobs_dir.is_dir():
             return []
         jobs = [read_job(p) for p in self.store.jobs_dir.iterdir() if p.is_dir()]
-        return sorted((j for j in jobs if j is not None), key=lambda j: (j.submitted or 0, j.job_id))
+        return sorted(
+            (j for j in jobs if j is not None), key=lambda j: (j.submitted or 0, j.job_id)
+        )
 
 
 def read_events(job_dir: Path, offset: int = 0) -> tuple[list[dict], int]:
@@ -192,7 +211,11 @@ def load_snapshot(job_dir: Path) -> dict | None:
 def cell_finish_times(registry: Registry) -> dict[str, float]:
     """``{job_id: finish time}`` of every finished cell: a train or reconstruct job that reads
     as done (a damaged one does not). What a comparison covers."""
-    return {j.job_id: j.finished for j in registry.all() if j.cell is not None and j.state == JobState.DONE}
+    return {
+        j.job_id: j.finished
+        for j in registry.all()
+        if j.cell is not None and j.state == JobState.DONE
+    }
 
 
 def finished_cells(study: Study, store: Store) -> list[Cell]:

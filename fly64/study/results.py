@@ -89,7 +89,9 @@ def save_result(job_dir: Path, result: CellResult) -> None:
     data = buffer.getvalue()
     write_bytes_atomic(job_dir / RECONSTRUCTION, data)
     files = {RECONSTRUCTION: {"bytes": len(data), "blake2b": bytes_digest(data)}}
-    write_json_atomic(job_dir / RESULT, {"health": result.health, "info": result.info, "files": files})
+    write_json_atomic(
+        job_dir / RESULT, {"health": result.health, "info": result.info, "files": files}
+    )
 
 
 def _result_meta(job_dir: Path) -> dict:
@@ -136,7 +138,9 @@ def load_result(job_dir: Path) -> CellResult:
         raise DamagedResultError(job_dir, problem)
     for name, want in meta.get("files", {}).items():
         if file_digest(job_dir / name) != want["blake2b"]:
-            raise DamagedResultError(job_dir, f"{name} changed since it was written (its checksum differs)")
+            raise DamagedResultError(
+                job_dir, f"{name} changed since it was written (its checksum differs)"
+            )
     try:
         with np.load(job_dir / RECONSTRUCTION, allow_pickle=False) as data:
             obj, weights = data["object"], data["weights"]
@@ -145,6 +149,8 @@ def load_result(job_dir: Path) -> CellResult:
     losses = []
     if (job_dir / LOSSES).exists():
         with open(job_dir / LOSSES, newline="") as fh:
-            losses = [{k: float(v) if v not in ("", None) else None for k, v in row.items()}
-                      for row in csv.DictReader(fh)]
+            losses = [
+                {k: float(v) if v not in ("", None) else None for k, v in row.items()}
+                for row in csv.DictReader(fh)
+            ]
     return CellResult(obj, weights, losses, meta["health"], meta["info"])

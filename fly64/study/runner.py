@@ -36,18 +36,36 @@ def _spec(study: Study, stage: str, job_id: str, params: dict, entries: dict, **
 
 def simulate_spec(study: Study, dose: float, repeat: int = 0, entries=ENTRIES) -> JobSpec:
     """Simulate one dose for one repeat (job ``simulate-d1e3``, or ``simulate-d1e3-r2`` for repeat 2)."""
-    return _spec(study, "simulate", f"simulate-d{dose_tag(dose)}{repeat_tag(repeat)}",
-                 {"dose": dose, "repeat": repeat}, entries)
+    return _spec(
+        study,
+        "simulate",
+        f"simulate-d{dose_tag(dose)}{repeat_tag(repeat)}",
+        {"dose": dose, "repeat": repeat},
+        entries,
+    )
 
 
 def overlap_spec(study: Study, dose: float, view: str, needs=(), entries=ENTRIES) -> JobSpec:
-    return _spec(study, "overlap", f"overlap-d{dose_tag(dose)}-{view}",
-                 {"dose": dose, "view": view}, entries, needs=tuple(needs))
+    return _spec(
+        study,
+        "overlap",
+        f"overlap-d{dose_tag(dose)}-{view}",
+        {"dose": dose, "view": view},
+        entries,
+        needs=tuple(needs),
+    )
 
 
 def cell_spec(study: Study, cell: Cell, needs=(), entries=ENTRIES) -> JobSpec:
-    return _spec(study, cell.stage, cell.job_id, {"cell": asdict(cell)}, entries,
-                 needs=tuple(needs), gpu=True)
+    return _spec(
+        study,
+        cell.stage,
+        cell.job_id,
+        {"cell": asdict(cell)},
+        entries,
+        needs=tuple(needs),
+        gpu=True,
+    )
 
 
 def compare_spec(study: Study, after=(), entries=ENTRIES) -> JobSpec:
@@ -57,20 +75,27 @@ def compare_spec(study: Study, after=(), entries=ENTRIES) -> JobSpec:
 def cell_up_to_date(registry: Registry, study: Study, cell: Cell) -> bool:
     """The cell's result exists, made with the study's current settings for its stage."""
     status = registry.get(cell.job_id)
-    return (status is not None and status.state == JobState.DONE
-            and status.settings_hash == study.settings_hash(cell.stage))
+    return (
+        status is not None
+        and status.state == JobState.DONE
+        and status.settings_hash == study.settings_hash(cell.stage)
+    )
 
 
 def compare_up_to_date(registry: Registry, study: Study) -> bool:
     """The comparison covers exactly the finished cells of the store, with current settings."""
     status = registry.get(COMPARE)
-    return (status is not None and status.state == JobState.DONE
-            and status.settings_hash == study.settings_hash("evaluate")
-            and (status.summary or {}).get("cells") == cell_finish_times(registry))
+    return (
+        status is not None
+        and status.state == JobState.DONE
+        and status.settings_hash == study.settings_hash("evaluate")
+        and (status.summary or {}).get("cells") == cell_finish_times(registry)
+    )
 
 
-def plan_jobs(study: Study, store: Store, cells: Sequence[Cell], *, compare: bool,
-              entries: dict = ENTRIES) -> list[JobSpec]:
+def plan_jobs(
+    study: Study, store: Store, cells: Sequence[Cell], *, compare: bool, entries: dict = ENTRIES
+) -> list[JobSpec]:
     """The jobs that bring ``cells`` (and, with ``compare``, the comparison) up to date, in order.
 
     ``entries`` maps job kinds to the functions they run (default :data:`ENTRIES`).
@@ -81,7 +106,11 @@ def plan_jobs(study: Study, store: Store, cells: Sequence[Cell], *, compare: boo
     registry = Registry(store)
     todo = [c for c in cells if not cell_up_to_date(registry, study, c)]
     specs, upstream = [], {}
-    cuts = [(d, v) for d, v in dict.fromkeys((c.dose, c.view) for c in todo) if not is_cut(store, study, d, v)]
+    cuts = [
+        (d, v)
+        for d, v in dict.fromkeys((c.dose, c.view) for c in todo)
+        if not is_cut(store, study, d, v)
+    ]
     # each cell's repeat, and repeat 0 of every dose a view is cut from (the views read its scan)
     datasets = dict.fromkeys([(c.dose, c.seed) for c in todo] + [(d, 0) for d, _ in cuts])
     for dose, repeat in datasets:
@@ -119,28 +148,51 @@ class StudyRunner:
     later (or in another process) reads the same jobs.
     """
 
-    def __init__(self, store: str | Path | Store, study: Study, executor: str | Executor = "local",
-                 *, workers: int | None = None, scheduler: str | None = None, force: bool = False,
-                 kill_after: float = 10.0, entries: dict | None = None):
+    def __init__(
+        self,
+        store: str | Path | Store,
+        study: Study,
+        executor: str | Executor = "local",
+        *,
+        workers: int | None = None,
+        scheduler: str | None = None,
+        force: bool = False,
+        kill_after: float = 10.0,
+        entries: dict | None = None,
+    ):
         root = Path(store.root if isinstance(store, Store) else store)
         if force and (root / MARKER).exists():
             live = [j.job_id for j in Registry(Store(root)).all() if not j.terminal]
             if live:
-                raise StudyError(f"--force would archive jobs that have not ended ({live}); "
-                                 "cancel them first (`fly64 status` lists them)")
+                raise StudyError(
+                    f"--force would archive jobs that have not ended ({live}); "
+                    "cancel them first (`fly64 status` lists them)"
+                )
         self.study = study
         self.store = prepare_store(root, study, force=force)
         self.registry = Registry(self.store)
         self._owns_executor = not isinstance(executor, Executor)
-        self.executor = make_executor(
-            executor, self.store, workers=workers, scheduler=scheduler, kill_after=kill_after
-        ) if self._owns_executor else executor
+        self.executor = (
+            make_executor(
+                executor, self.store, workers=workers, scheduler=scheduler, kill_after=kill_after
+            )
+            if self._owns_executor
+            else executor
+        )
         self.entries = {**ENTRIES, **(entries or {})}
         self._owner = process_identity()
 
     # ----------------------------------------------------------------- submitting
-    def submit_grid(self, *, doses=(), views=(), methods=(), gridsizes=(), compare: bool = True,
-                    kinds: Sequence[str] = ()) -> list[str]:
+    def submit_grid(
+        self,
+        *,
+        doses=(),
+        views=(),
+        methods=(),
+        gridsizes=(),
+        compare: bool = True,
+        kinds: Sequence[str] = (),
+    ) -> list[str]:
         """Submit every cell matching the filters (plus upstream jobs and the comparison).
 
         kinds : submit only the planned jobs of these kinds (e.g. ``("simulate", "overlap")``
@@ -148,14 +200,18 @@ class StudyRunner:
         Returns the ids of the jobs to follow (empty when everything is up to date); an
         empty filter match raises :class:`~fly64.study.model.StudyError`.
         """
-        cells = select_cells(self.study, doses=doses, views=views, methods=methods, gridsizes=gridsizes)
+        cells = select_cells(
+            self.study, doses=doses, views=views, methods=methods, gridsizes=gridsizes
+        )
         return self.submit_cells(cells, compare=compare, kinds=kinds)
 
     def submit_cell(self, cell: Cell, compare: bool = False) -> list[str]:
         """Submit one cell (and what it needs); the ids of the jobs to follow."""
         return self.submit_cells([cell], compare=compare)
 
-    def submit_cells(self, cells: Sequence[Cell], compare: bool = False, kinds: Sequence[str] = ()) -> list[str]:
+    def submit_cells(
+        self, cells: Sequence[Cell], compare: bool = False, kinds: Sequence[str] = ()
+    ) -> list[str]:
         """Submit cells that are not up to date; a job another live process owns is followed, not rerun.
 
         kinds : submit only the planned jobs of these kinds (see :meth:`submit_grid`); empty: all.
@@ -164,8 +220,11 @@ class StudyRunner:
         ``archive/<timestamp>-damaged/`` first: the damaged cells among ``cells`` are in the
         plan (not up to date); others then read as never run.
         """
-        specs = [s for s in plan_jobs(self.study, self.store, cells, compare=compare, entries=self.entries)
-                 if not kinds or s.kind in kinds]
+        specs = [
+            s
+            for s in plan_jobs(self.study, self.store, cells, compare=compare, entries=self.entries)
+            if not kinds or s.kind in kinds
+        ]
         claimed = []
         with store_lock(self.store):
             damaged = [j.job_id for j in self.registry.all() if j.state == JobState.DAMAGED]

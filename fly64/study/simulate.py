@@ -91,12 +91,20 @@ def noise_seed(simulation_seed: int, repeat: int) -> int:
 
 
 def simulate_dose(
-    study: Study, dose: float, scene: Scene | None = None, progress: Callable | None = None, repeat: int = 0
+    study: Study,
+    dose: float,
+    scene: Scene | None = None,
+    progress: Callable | None = None,
+    repeat: int = 0,
 ) -> xr.Dataset:
     """The dataset of one dose and repeat: Poisson counts with ``dose`` expected photons per pattern."""
     scene = scene or make_scene(study)
     counts, probe = simulate_counts(
-        scene.object, scene.probe, scene.positions, dose, noise_seed(study.simulation_seed, repeat),
+        scene.object,
+        scene.probe,
+        scene.positions,
+        dose,
+        noise_seed(study.simulation_seed, repeat),
         progress=progress,
     )
     attrs = {

@@ -14,7 +14,9 @@ from fly64.study.cells import Cell
 from fly64.study.model import Study
 
 
-def simulate_job(study: Study, store: Store, params: dict, reporter: Reporter, job_dir: Path) -> dict:
+def simulate_job(
+    study: Study, store: Store, params: dict, reporter: Reporter, job_dir: Path
+) -> dict:
     """The simulate stage for ``params["dose"]`` and repeat ``params["repeat"]`` (0 when absent)."""
     from fly64.study.simulate import simulate_study
 
@@ -22,12 +24,15 @@ def simulate_job(study: Study, store: Store, params: dict, reporter: Reporter, j
         reporter.progress(done / total, f"{done}/{total} patterns")
         reporter.check_cancel()
 
-    [(_, path, skipped)] = simulate_study(study, store, doses=[params["dose"]], progress=tick,
-                                          repeats=[params.get("repeat", 0)])
+    [(_, path, skipped)] = simulate_study(
+        study, store, doses=[params["dose"]], progress=tick, repeats=[params.get("repeat", 0)]
+    )
     return {"path": str(path), "skipped": skipped}
 
 
-def overlap_job(study: Study, store: Store, params: dict, reporter: Reporter, job_dir: Path) -> dict:
+def overlap_job(
+    study: Study, store: Store, params: dict, reporter: Reporter, job_dir: Path
+) -> dict:
     """The overlap stage for ``params["dose"]`` and ``params["view"]``; see :func:`view_summary`."""
     from fly64.study.overlap import cut_views
 
@@ -49,7 +54,9 @@ def reconstruct_job(study: Study, store: Store, params: dict, reporter: Reporter
     return reconstruct_cell(study, store, Cell(**params["cell"]), reporter, job_dir)
 
 
-def compare_job(study: Study, store: Store, params: dict, reporter: Reporter, job_dir: Path) -> dict:
+def compare_job(
+    study: Study, store: Store, params: dict, reporter: Reporter, job_dir: Path
+) -> dict:
     """The evaluate stage over every finished cell of the store.
 
     The summary's ``cells`` (job id → finish time of each result compared) tells the
@@ -60,8 +67,13 @@ def compare_job(study: Study, store: Store, params: dict, reporter: Reporter, jo
 
     cells = cell_finish_times(Registry(store))
     comparison = compare_study(study, store, reporter)
-    return {"cells": cells, "scored": comparison.cells, "not_scored": comparison.failed,
-            "cube": str(comparison.cube), "figures": [str(p) for p in comparison.figures]}
+    return {
+        "cells": cells,
+        "scored": comparison.cells,
+        "not_scored": comparison.failed,
+        "cube": str(comparison.cube),
+        "figures": [str(p) for p in comparison.figures],
+    }
 
 
 def view_summary(record) -> dict:

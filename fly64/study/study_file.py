@@ -41,11 +41,15 @@ def parse_settings(data: bytes, path: str | Path, fmt: str | None = None) -> dic
     YAML/JSON, or holds something other than a mapping.
     """
     if not data.strip():
-        raise StudyError(f"study file {path} is empty; write the settings in it (e.g. `preset: quick`)")
+        raise StudyError(
+            f"study file {path} is empty; write the settings in it (e.g. `preset: quick`)"
+        )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise StudyError(f"study file {path} is not UTF-8 text (byte {exc.start}); save it as UTF-8") from exc
+        raise StudyError(
+            f"study file {path} is not UTF-8 text (byte {exc.start}); save it as UTF-8"
+        ) from exc
     fmt = fmt or ("json" if Path(path).suffix == ".json" else "yaml")
     try:
         settings = json.loads(text) if fmt == "json" else yaml.load(text, Loader=_SettingsLoader)
@@ -54,14 +58,20 @@ def parse_settings(data: bytes, path: str | Path, fmt: str | None = None) -> dic
     except yaml.YAMLError as exc:
         raise StudyError(f"study file {path} is not valid YAML ({_yaml_problem(exc)})") from exc
     if not isinstance(settings, dict):
-        raise StudyError(f"study file {path} must hold a mapping of settings, not a {type(settings).__name__}")
+        raise StudyError(
+            f"study file {path} must hold a mapping of settings, not a {type(settings).__name__}"
+        )
     return settings
 
 
 def _yaml_problem(exc: yaml.YAMLError) -> str:
     """A YAML error on one line: where and what."""
     mark, problem = getattr(exc, "problem_mark", None), getattr(exc, "problem", None) or str(exc)
-    return f"line {mark.line + 1}, column {mark.column + 1}: {problem}" if mark else problem.replace("\n", " ")
+    return (
+        f"line {mark.line + 1}, column {mark.column + 1}: {problem}"
+        if mark
+        else problem.replace("\n", " ")
+    )
 
 
 class StudyFile:
@@ -73,8 +83,10 @@ class StudyFile:
         text = yaml.safe_dump(self.to_dict(), sort_keys=True)
         if not hashed:
             return text
-        return (f"# fly64 settings {self.settings_hash()}: the settings of this store's results "
-                "(to change them, pass a copy with --config)\n" + text)
+        return (
+            f"# fly64 settings {self.settings_hash()}: the settings of this store's results "
+            "(to change them, pass a copy with --config)\n" + text
+        )
 
     @classmethod
     def from_yaml(cls, text: str, path: str | Path = "<text>") -> Self:
@@ -112,7 +124,11 @@ class StudyFile:
             Naming ``path``: an empty, non-UTF-8, unparsable, invalid or (``whole``) incomplete file.
         """
         settings = parse_settings(data, path, fmt)
-        upgraded = {new: settings[old] for new, old in RENAMED.items() if new not in settings and old in settings}
+        upgraded = {
+            new: settings[old]
+            for new, old in RENAMED.items()
+            if new not in settings and old in settings
+        }
         settings = {**settings, **upgraded}
         missing = sorted(set(cls.setting_names()) - set(settings)) if whole else []
         if missing:
@@ -123,8 +139,10 @@ class StudyFile:
             raise StudyError(f"{path}: {exc}") from exc
         recorded = HASH_LINE.match(data) if whole and not upgraded else None
         if recorded and recorded[1].decode() != study.settings_hash():
-            raise StudyError(f"study file {path} holds settings of hash {study.settings_hash()}, but "
-                             f"was written with {recorded[1].decode()} (cut short or edited?)")
+            raise StudyError(
+                f"study file {path} holds settings of hash {study.settings_hash()}, but "
+                f"was written with {recorded[1].decode()} (cut short or edited?)"
+            )
         return study
 
     def save(self, path: str | Path) -> Path:

@@ -73,7 +73,12 @@ class CellData:
         support = model.physics.support.cpu().numpy()
         positions = self.positions[self.test_indices]
         if stitching == "synchronised":
-            windows = windows * np.exp(-1j * synchronise_levels(windows, positions, probe, support))[:, None, None]
+            windows = (
+                windows
+                * np.exp(-1j * synchronise_levels(windows, positions, probe, support))[
+                    :, None, None
+                ]
+            )
         obj, weights = stitch(windows, positions, probe, self.truth.shape, support)
         return {"object": obj, "weights": weights}
 
@@ -92,20 +97,32 @@ def prepare_cell(study: Study, store: Store, cell: Cell) -> CellData:
     test_indices = view.indices["test"]
     test_groups = anchored_groups(test_indices, view.groups["test"][gridsize])
     train_groups = view.groups["train"][gridsize]
-    reader = PatternReader(ds["counts"], np.concatenate([train_groups.ravel(), test_groups.ravel()]))
+    reader = PatternReader(
+        ds["counts"], np.concatenate([train_groups.ravel(), test_groups.ravel()])
+    )
     scale = amplitude_scale(float(ds.attrs["dose"]), probe.shape[-1])
     train, validation = split_validation(
-        GroupSet.from_groups(train_groups, positions, reader, scale), study.validation_fraction, cell.seed
+        GroupSet.from_groups(train_groups, positions, reader, scale),
+        study.validation_fraction,
+        cell.seed,
     )
     test = GroupSet.from_groups(test_groups, positions, reader, scale)
-    return CellData(train, validation, test, positions, probe, ds["object"].values, test_indices, scale)
+    return CellData(
+        train, validation, test, positions, probe, ds["object"].values, test_indices, scale
+    )
 
 
 def build_model(study: Study, data: CellData, gridsize: int, seed: int) -> PINN:
     """The cell's PINN, initialised from ``seed`` (same seed, same weights), its flat field
     taken from the training groups."""
     torch.manual_seed(seed)
-    model = PINN(torch.from_numpy(data.probe), gridsize, study.model_width, study.model_depth, study.train_probe)
+    model = PINN(
+        torch.from_numpy(data.probe),
+        gridsize,
+        study.model_width,
+        study.model_depth,
+        study.train_probe,
+    )
     model.net.set_flat_field(*flat_field(data.train))
     return model
 
@@ -127,7 +144,9 @@ def train_cell(
     losses, health flags and info (epochs, seconds, group and position counts, device).
     """
     if cell.method != "pinn":
-        raise StudyError(f"train_cell trains PINN cells; got method {cell.method!r} ({cell.job_id})")
+        raise StudyError(
+            f"train_cell trains PINN cells; got method {cell.method!r} ({cell.job_id})"
+        )
     reporter = reporter or Reporter()
     started = time.perf_counter()
     data = prepare_cell(study, store, cell)
@@ -135,8 +154,15 @@ def train_cell(
     model = build_model(study, data, cell.gridsize, cell.seed)
     train, validation = data.train, data.validation
     reporter.progress(0.0, f"training {cell.label} on {len(train)} groups ({device})")
-    result = fit(model, train, validation, train_options(study, cell), reporter, device,
-                 lambda: data.reconstruct(model, device, study.stitching))
+    result = fit(
+        model,
+        train,
+        validation,
+        train_options(study, cell),
+        reporter,
+        device,
+        lambda: data.reconstruct(model, device, study.stitching),
+    )
     job_dir = Path(job_dir)
     job_dir.mkdir(parents=True, exist_ok=True)
     save_checkpoint(model, job_dir / CHECKPOINT)
@@ -144,7 +170,11 @@ def train_cell(
     final = data.reconstruct(model, device, study.stitching)
     inference_seconds = time.perf_counter() - inference_started
     health = health_checks(  # masked like the evaluation: lit at ≥ mask_threshold of the probe peak
-        result.losses, final["object"], final["weights"], data.truth, mask_threshold=study.mask_threshold,
+        result.losses,
+        final["object"],
+        final["weights"],
+        data.truth,
+        mask_threshold=study.mask_threshold,
         illumination_unit=float((model.probe.detach().abs() ** 2).max()),
         noise_floor=noise_floor_ratio(model, validation or train, device),
     )
@@ -153,7 +183,9 @@ def train_cell(
         "best_epoch": result.best_epoch,
         "stopped_early": result.stopped_early,
         "seconds": time.perf_counter() - started,
-        **timing(sum(row["seconds"] for row in result.losses), inference_seconds, len(data.test_indices)),
+        **timing(
+            sum(row["seconds"] for row in result.losses), inference_seconds, len(data.test_indices)
+        ),
         "n_train_groups": len(train),
         "n_validation_groups": len(validation) if validation else 0,
         "n_test_positions": len(data.test_indices),

@@ -89,8 +89,12 @@ class DoseSummary:
         """Mean, std, min, median, max of photons per pattern and the mean over the nominal dose."""
         c = self.counts_per_pattern
         return {
-            "nominal": self.dose, "mean": float(c.mean()), "std": float(c.std()),
-            "min": float(c.min()), "median": float(np.median(c)), "max": float(c.max()),
+            "nominal": self.dose,
+            "mean": float(c.mean()),
+            "std": float(c.std()),
+            "min": float(c.min()),
+            "median": float(np.median(c)),
+            "max": float(c.max()),
             "mean / nominal": float(c.mean() / self.dose),
         }
 
@@ -103,8 +107,11 @@ def _summary_cached(path: str, stamp: int) -> DoseSummary:
     mean = counts.mean(axis=0, dtype=np.float64)
     per_pattern, mean = dask.compute(per_pattern, mean, scheduler="synchronous")
     return DoseSummary(
-        float(ds.attrs["dose"]), ds["probe"].values, float(ds.attrs["footprint_px"]),
-        np.asarray(mean), np.asarray(per_pattern),
+        float(ds.attrs["dose"]),
+        ds["probe"].values,
+        float(ds.attrs["footprint_px"]),
+        np.asarray(mean),
+        np.asarray(per_pattern),
     )
 
 
@@ -147,22 +154,38 @@ class SceneSummary:
         return 1.0 / (2.0 * self.footprint_px)
 
 
-def summarise_scene(source: str, probe: np.ndarray, obj: np.ndarray, footprint: float) -> SceneSummary:
+def summarise_scene(
+    source: str, probe: np.ndarray, obj: np.ndarray, footprint: float
+) -> SceneSummary:
     """Footprints and support of a probe (N, N) of any scale, statistics and phase spectrum of an
     object (H, W), against the footprint D₉₀ (pixels)."""
     frequency, power = phase_power_spectrum(obj)
     return SceneSummary(
-        source, probe.shape[0], footprint, footprint_diameter(probe, 0.99), support_fraction(probe), obj,
-        object_statistics(obj, footprint), frequency, power,
+        source,
+        probe.shape[0],
+        footprint,
+        footprint_diameter(probe, 0.99),
+        support_fraction(probe),
+        obj,
+        object_statistics(obj, footprint),
+        frequency,
+        power,
     )
 
 
 @functools.lru_cache(maxsize=8)
 def _scene_cached(path: str, stamp: int) -> SceneSummary:
     ds = _open_cached(path, stamp)
-    probe, obj = ds["probe"].values, ds["object"].values  # footprints are scale-free: photons are fine
-    return summarise_scene(str(ds.attrs.get("object_source", "not recorded")), probe, obj,
-                           float(ds.attrs["footprint_px"]))
+    probe, obj = (
+        ds["probe"].values,
+        ds["object"].values,
+    )  # footprints are scale-free: photons are fine
+    return summarise_scene(
+        str(ds.attrs.get("object_source", "not recorded")),
+        probe,
+        obj,
+        float(ds.attrs["footprint_px"]),
+    )
 
 
 def scene_summary(store: Store, dose: float) -> SceneSummary:
@@ -219,9 +242,16 @@ def overlap_summary(store: Store, dose: float, view: str, split: str) -> Overlap
     diag = record.diagnostics[split]
     positions = ds["positions"].values[record.indices[split]]
     return OverlapSummary(
-        dose, view, split, float(record.spacing), float(ds.attrs["footprint_px"]), positions,
-        np.asarray(diag["base_positions"]), np.asarray(diag["acceptance_mask"], bool),
-        np.abs(ds["object"].values).astype(np.float32), diag,
+        dose,
+        view,
+        split,
+        float(record.spacing),
+        float(ds.attrs["footprint_px"]),
+        positions,
+        np.asarray(diag["base_positions"]),
+        np.asarray(diag["acceptance_mask"], bool),
+        np.abs(ds["object"].values).astype(np.float32),
+        diag,
     )
 
 

@@ -16,9 +16,15 @@ from pathlib import Path
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--no-first-run", "--disable-quic",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
 ]
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
@@ -39,10 +45,30 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}/app"
         self.log = open(store.parent / f"panel-{self.port}.log", "wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "panel", "serve", "app/", "--port", str(self.port),
-             "--address", "127.0.0.1", "--allow-websocket-origin", f"127.0.0.1:{self.port}",
-             "--args", "--store", str(store), "--preset", preset, "--poll-ms", str(poll_ms)],
-            cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "panel",
+                "serve",
+                "app/",
+                "--port",
+                str(self.port),
+                "--address",
+                "127.0.0.1",
+                "--allow-websocket-origin",
+                f"127.0.0.1:{self.port}",
+                "--args",
+                "--store",
+                str(store),
+                "--preset",
+                preset,
+                "--poll-ms",
+                str(poll_ms),
+            ],
+            cwd=ROOT,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         deadline = time.monotonic() + 60
         while True:

@@ -11,8 +11,15 @@ from fly64.study.registry import Registry
 from fly64.study.workspace import prepare_store
 from tests.app.served import stop_jobs
 
-STUDY = Study.preset("quick", patch_size=16, object_size=160, scan_step=4.0, spacing_basis="window",
-                     doses=[1e3], gridsizes=[1])
+STUDY = Study.preset(
+    "quick",
+    patch_size=16,
+    object_size=160,
+    scan_step=4.0,
+    spacing_basis="window",
+    doses=[1e3],
+    gridsizes=[1],
+)
 
 
 def run(coroutine):

@@ -124,13 +124,19 @@ def test_run_one_cell_live_and_cancel_another(served, browser_context):
     set_field(page, "epochs", "4")  # the quick preset, shortened: the test watches a whole run
     page.wait_for_timeout(1000)
     grid_row(page, FIRST).locator('[tabulator-field="run"]').click()
-    wait_for(lambda: page.locator(".pipeline-table .tabulator-row", has_text="simulate-d1e3").count(), 30,
-             "the simulate job in the pipeline table")
+    wait_for(
+        lambda: page.locator(".pipeline-table .tabulator-row", has_text="simulate-d1e3").count(),
+        30,
+        "the simulate job in the pipeline table",
+    )
     tab(page, "Live reconstructions")
     monitor = page.locator(f".monitor-{FIRST}")
     progress = monitor.locator("progress")
-    wait_for(lambda: progress.count() and int(progress.get_attribute("value") or 0) > 0, 120,
-             "training progress")
+    wait_for(
+        lambda: progress.count() and int(progress.get_attribute("value") or 0) > 0,
+        120,
+        "training progress",
+    )
     first_value = int(progress.get_attribute("value"))
     shot(page, "live-running")
     loss = monitor.locator(".loss-plot canvas").first
@@ -141,7 +147,9 @@ def test_run_one_cell_live_and_cancel_another(served, browser_context):
     wait_for(lambda: cell_text(page, SECOND, "state") == "running", 60, "the second job to run")
     wait_for(lambda: cell_text(page, SECOND, "cancel"), 10, "its cancel button")
     grid_row(page, SECOND).locator('[tabulator-field="cancel"]').click()
-    wait_for(lambda: cell_text(page, SECOND, "state") == "cancelled", 60, "the second job cancelled")
+    wait_for(
+        lambda: cell_text(page, SECOND, "state") == "cancelled", 60, "the second job cancelled"
+    )
     assert cell_text(page, FIRST, "state") in ("running", "done")
 
     tab(page, "Live reconstructions")
@@ -180,8 +188,11 @@ def test_run_filtered_compares_and_every_page_renders_offline(served, browser_co
     for name, value in (("doses", "1000"), ("views", "dense"), ("methods", "pinn_gs1")):
         choose(page, name, value)
     page.get_by_role("button", name="Run filtered").click()
-    wait_for(lambda: page.locator(".pipeline-table .tabulator-row", has_text="compare").count(), 30,
-             "the compare job")
+    wait_for(
+        lambda: page.locator(".pipeline-table .tabulator-row", has_text="compare").count(),
+        30,
+        "the compare job",
+    )
     shot(page, "study")
     tab(page, "Diffraction")
     assert_plots_rendered(page.locator(".diffraction-page"), minimum=3)
@@ -198,8 +209,12 @@ def test_run_filtered_compares_and_every_page_renders_offline(served, browser_co
     results = page.locator(".results-page")
     wait_for(lambda: results.locator(".heatmaps canvas").count(), 120, "the comparison's heatmaps")
     assert_plots_rendered(results, minimum=4)
-    assert_plots_rendered(results.locator(".quality-time"), minimum=1)  # the cell trained above, timed
-    timing = results.locator(".timing-table table").inner_text()  # the table is in the pane's shadow root
+    assert_plots_rendered(
+        results.locator(".quality-time"), minimum=1
+    )  # the cell trained above, timed
+    timing = results.locator(
+        ".timing-table table"
+    ).inner_text()  # the table is in the pane's shadow root
     assert "inference s" in timing and "pinn_gs1" in timing and "NaN" not in timing
     shot(page, "results")
     compare = Registry(Store(served.store)).get("compare")

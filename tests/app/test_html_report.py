@@ -14,7 +14,9 @@ def test_the_report_renders_offline_with_every_figure(chromium, compared, tmp_pa
         page = context.new_page()
         page.goto(path.as_uri())
         page.wait_for_load_state("load")
-        images = page.evaluate("[...document.images].map(i => [i.alt, i.complete && i.naturalWidth > 0])")
+        images = page.evaluate(
+            "[...document.images].map(i => [i.alt, i.complete && i.naturalWidth > 0])"
+        )
         headings = page.locator("h2").all_inner_texts()
     finally:
         context.close()

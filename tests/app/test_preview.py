@@ -56,11 +56,16 @@ def enter(page, field: str, value: str) -> None:
 
 
 def assert_nothing_written(server) -> None:
-    assert not server.store.exists() or not any(server.store.rglob("*")), list(server.store.rglob("*"))
+    assert not server.store.exists() or not any(server.store.rglob("*")), list(
+        server.store.rglob("*")
+    )
 
 
 def test_the_pupil_and_a_view_s_overlap_update_the_preview_within_2_s(served, page):
-    scene, views = page.locator(".preview-scene table"), page.locator(".preview-views table")  # in shadow roots
+    scene, views = (
+        page.locator(".preview-scene table"),
+        page.locator(".preview-views table"),
+    )  # in shadow roots
     assert "D₉₀" in scene.inner_text() and "dense" in views.inner_text()
     page.get_by_text("Simulate", exact=True).click()
     before = scene.inner_text(), views.inner_text()
@@ -97,7 +102,9 @@ def test_a_dense_view_at_f_0_3_warns_no_ptychographic_overlap_until_fixed(served
     assert_nothing_written(served)
 
 
-def test_empty_store_previews_the_data_pages_estimates_run_all_and_simulates_only_the_data(served, page):
+def test_empty_store_previews_the_data_pages_estimates_run_all_and_simulates_only_the_data(
+    served, page
+):
     """Last in the module: its button writes the store."""
     estimate = page.locator(".run-estimate p")  # in the pane's shadow root
     deadline = time.monotonic() + 10
@@ -105,7 +112,10 @@ def test_empty_store_previews_the_data_pages_estimates_run_all_and_simulates_onl
         assert time.monotonic() < deadline, estimate.inner_text()
         time.sleep(0.2)
     assert "for 28 jobs" in estimate.inner_text()
-    for name, css, figures in (("Diffraction", ".diffraction-page", 2 + 3 + 3), ("Scan & overlap", ".overlap-page", 2)):
+    for name, css, figures in (
+        ("Diffraction", ".diffraction-page", 2 + 3 + 3),
+        ("Scan & overlap", ".overlap-page", 2),
+    ):
         page.get_by_text(name, exact=True).first.click()
         body = page.locator(css)
         body.get_by_text("yet.").first.wait_for(timeout=5_000)  # the notice says what is missing
@@ -120,7 +130,9 @@ def test_empty_store_previews_the_data_pages_estimates_run_all_and_simulates_onl
     page.get_by_role("button", name="Simulate and cut views").click()
     rows = page.locator(".pipeline-table .tabulator-row")
     deadline = time.monotonic() + 60
-    while rows.filter(has_text="done").count() < 3 + 6:  # a simulate job per dose, an overlap job per view
+    while (
+        rows.filter(has_text="done").count() < 3 + 6
+    ):  # a simulate job per dose, an overlap job per view
         assert time.monotonic() < deadline, rows.all_inner_texts()
         time.sleep(0.5)
     assert rows.count() == 9 and not rows.filter(has_text="compare").count()
@@ -128,4 +140,6 @@ def test_empty_store_previews_the_data_pages_estimates_run_all_and_simulates_onl
     assert set(states) == {"not run"}  # no cell started
     page.locator(".simulate-views").wait_for(state="hidden", timeout=5_000)
     page.get_by_text("Diffraction", exact=True).first.click()
-    page.locator(".diffraction-page .object-table").wait_for(timeout=30_000)  # the data replaced the preview
+    page.locator(".diffraction-page .object-table").wait_for(
+        timeout=30_000
+    )  # the data replaced the preview

@@ -28,7 +28,9 @@ def test_a_cell_finished_after_the_comparison_shows_a_warning(tmp_path):
     data = collect(page, store)
     assert data["results"].stale == []
     page.apply(data)
-    assert not any(isinstance(o, pn.pane.Alert) and "out of date" in o.object for o in page.body.objects)
+    assert not any(
+        isinstance(o, pn.pane.Alert) and "out of date" in o.object for o in page.body.objects
+    )
     assert collect(page, store) is UNCHANGED  # nothing changed on disk: nothing to apply
     finish(store, later, truth, weights)  # a job's result: no file of the comparison changes
     data = collect(page, store)
@@ -41,7 +43,9 @@ def test_a_cell_finished_after_the_comparison_shows_a_warning(tmp_path):
 
 
 def test_metric_against_dose_shows_the_spread_over_repeats(tmp_path):
-    study, store, truth, weights = simulated_store(tmp_path / "store", methods=["lsqml"], repeats=[0, 1])
+    study, store, truth, weights = simulated_store(
+        tmp_path / "store", methods=["lsqml"], repeats=[0, 1]
+    )
     rng = np.random.default_rng(0)
     for seed, noise in ((0, 0.05), (1, 0.3)):  # two repeats of one cell, scored differently
         noisy = truth * np.exp(1j * noise * rng.standard_normal(truth.shape))
@@ -58,8 +62,9 @@ def test_metric_against_dose_shows_the_spread_over_repeats(tmp_path):
 
 
 def test_differences_show_their_spread_and_the_study_report_downloads(tmp_path):
-    study, store, truth, weights = simulated_store(tmp_path / "store", methods=["pinn", "lsqml"], gridsizes=[1],
-                                                   repeats=[0, 1])
+    study, store, truth, weights = simulated_store(
+        tmp_path / "store", methods=["pinn", "lsqml"], gridsizes=[1], repeats=[0, 1]
+    )
     rng = np.random.default_rng(0)
     for seed in (0, 1):
         for method, noise in (("pinn", 0.4 + 0.3 * seed), ("lsqml", 0.1)):
@@ -70,9 +75,19 @@ def test_differences_show_their_spread_and_the_study_report_downloads(tmp_path):
     collected = collect(page, store)
     page.apply(collected)
     data = collected["results"]
-    (heat,) = [pane.object for pane in page._differences(data.differences, data.cube, "ssim", "phase")]
+    (heat,) = [
+        pane.object for pane in page._differences(data.differences, data.cube, "ssim", "phase")
+    ]
     frame = heat.dframe()
-    assert frame["n"].tolist() == [2] and float(frame["std"].iloc[0]) > 0 and frame["difference"].iloc[0] < 0
-    (button,) = [w for w in page.body.select(pn.widgets.FileDownload) if w.filename == "fly64-study-report.html"]
+    assert (
+        frame["n"].tolist() == [2]
+        and float(frame["std"].iloc[0]) > 0
+        and frame["difference"].iloc[0] < 0
+    )
+    (button,) = [
+        w
+        for w in page.body.select(pn.widgets.FileDownload)
+        if w.filename == "fly64-study-report.html"
+    ]
     text = open(button.callback()).read()
     assert text.startswith("<!DOCTYPE html>") and study.settings_hash() in text

@@ -15,7 +15,9 @@ def test_a_focused_probe_with_pinn_cells_warns_under_probe_until_set_back():
     assert probe.warning.visible and probe.warning.object.startswith("probe: only")
     assert not probe.message.visible and form.warnings == [probe.warning.object]
     assert form.cards[form.section_of["probe"]].collapsed is False
-    assert probe.warning.styles["color"] != probe.message.styles["color"]  # amber, not the error red
+    assert (
+        probe.warning.styles["color"] != probe.message.styles["color"]
+    )  # amber, not the error red
     assert not form.warning_banner.visible  # it names its field
     form.fields["methods"].widget.value = ["lsqml"]  # no PINN cells: nothing to warn about
     assert form.warnings == [] and not probe.warning.visible

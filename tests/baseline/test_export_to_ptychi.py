@@ -28,10 +28,14 @@ def ptychi_from_npz(path, epochs: int, batch_size: int, seed: int) -> np.ndarray
     data = np.load(path)
     intensity = data["diffraction"].astype(np.float64) ** 2
     probe, n = data["probeGuess"], data["probeGuess"].shape[0]
-    unit = intensity.mean()  # work near one photon per pixel (pty-chi's Poisson step has an absolute ε)
+    unit = (
+        intensity.mean()
+    )  # work near one photon per pixel (pty-chi's Poisson step has an absolute ε)
     options = api.LSQMLOptions()
     options.data_options.fft_shift = True
-    options.object_options.determine_position_origin_coords_by = api.ObjectPosOriginCoordsMethods.SPECIFIED
+    options.object_options.determine_position_origin_coords_by = (
+        api.ObjectPosOriginCoordsMethods.SPECIFIED
+    )
     options.object_options.position_origin_coords = np.full(2, (n - 1) / 2)
     options.object_options.remove_object_probe_ambiguity.enabled = False
     options.probe_options.optimizable = False
@@ -56,22 +60,58 @@ def ptychi_from_npz(path, epochs: int, batch_size: int, seed: int) -> np.ndarray
 
 
 def test_an_exported_cell_reconstructed_by_ptychi_scores_as_fly64s_own(tmp_path):
-    study = Study.preset("quick", doses=[1e4], object_size=96, views={"dense": 0.7}, methods=["lsqml"])
+    study = Study.preset(
+        "quick", doses=[1e4], object_size=96, views={"dense": 0.7}, methods=["lsqml"]
+    )
     store = prepare_store(tmp_path / "store", study)
     assert main(["reconstruct", "--store", str(store.root), "--workers", "1"]) == 0
     assert main(["compare", "--store", str(store.root)]) == 0
-    ours = float(load_cube(store).sel({"dose": 1e4, "view": "dense", "method": "lsqml", "seed": 0,
-                                       "part": "phase", "metric": "correlation"}))
+    ours = float(
+        load_cube(store).sel(
+            {
+                "dose": 1e4,
+                "view": "dense",
+                "method": "lsqml",
+                "seed": 0,
+                "part": "phase",
+                "metric": "correlation",
+            }
+        )
+    )
     npz = tmp_path / "cell.npz"
-    assert main(["export", "--store", str(store.root), "--dose", "1e4", "--view", "dense", "--split", "test",
-                 "--output", str(npz)]) == 0
+    assert (
+        main(
+            [
+                "export",
+                "--store",
+                str(store.root),
+                "--dose",
+                "1e4",
+                "--view",
+                "dense",
+                "--split",
+                "test",
+                "--output",
+                str(npz),
+            ]
+        )
+        == 0
+    )
     with preserved_process_state():
         theirs = ptychi_from_npz(npz, study.baseline_epochs, study.baseline_batch_size, seed=0)
     ds = open_dose_dataset(store.dose_path(1e4))
     result = load_result(store.job_dir(Cell(1e4, "dense", "lsqml", 1, 0).job_id))
     theirs[result.weights <= 0] = 0
-    score = evaluate(ds["object"].values, theirs, result.weights, mask_threshold=study.mask_threshold,
-                     illumination_unit=float(np.abs(ds["probe"].values).max() ** 2), ramp=study.phase_ramp)
-    print(f"phase correlation: fly64's cell {ours:.4f}, pty-chi on the export {score.phase.correlation:.4f}")
+    score = evaluate(
+        ds["object"].values,
+        theirs,
+        result.weights,
+        mask_threshold=study.mask_threshold,
+        illumination_unit=float(np.abs(ds["probe"].values).max() ** 2),
+        ramp=study.phase_ramp,
+    )
+    print(
+        f"phase correlation: fly64's cell {ours:.4f}, pty-chi on the export {score.phase.correlation:.4f}"
+    )
     assert ours > 0.5
     assert abs(score.phase.correlation - ours) <= 0.02, (score.phase.correlation, ours)

@@ -44,7 +44,9 @@ def test_ptychi_predicts_our_intensities_from_the_true_object(size):
     obj = make_test_object((64, 64))
     probe = make_probe(16)[:size, :size] * 30
     positions = raster_scan(obj.shape, size, 9.0, jitter=1.0, seed=2)[:12]
-    ours = expected_intensity(torch.as_tensor(obj), torch.as_tensor(probe), torch.as_tensor(positions))
+    ours = expected_intensity(
+        torch.as_tensor(obj), torch.as_tensor(probe), torch.as_tensor(positions)
+    )
     counts = ours.numpy()
     with preserved_process_state():
         built = build_task(counts, positions, probe, SolverSettings())
@@ -74,7 +76,9 @@ def test_chunks_emit_loss_events_progress_and_snapshots(scene):
     settings = SolverSettings(epochs=5, chunk=2, snapshot_every=2, batch_size=16)
     result = reconstruct(counts, positions, probe, obj.shape, settings, reporter)
     assert [row["epoch"] for _, row in reporter.events] == [2, 4, 5]
-    assert all(kind == "loss" and row["cost"] > 0 and row["seconds"] > 0 for kind, row in reporter.events)
+    assert all(
+        kind == "loss" and row["cost"] > 0 and row["seconds"] > 0 for kind, row in reporter.events
+    )
     assert reporter.fractions == pytest.approx([0.4, 0.8, 1.0])
     assert len(reporter.snapshots) == 1 and reporter.snapshots[0]["object"].shape == obj.shape
     assert [row["epoch"] for row in result.losses] == [1, 2, 3, 4, 5]
@@ -88,7 +92,9 @@ def test_cancel_takes_effect_between_chunks(scene):
     obj, probe, positions, counts = scene
     reporter = Recorder(cancel_after=1)
     with pytest.raises(Cancelled):
-        reconstruct(counts, positions, probe, obj.shape, SolverSettings(epochs=6, chunk=2), reporter)
+        reconstruct(
+            counts, positions, probe, obj.shape, SolverSettings(epochs=6, chunk=2), reporter
+        )
     assert [row["epoch"] for _, row in reporter.events] == [2]
 
 
@@ -118,7 +124,9 @@ def test_same_seed_same_reconstruction(scene):
 @pytest.mark.parametrize("algorithm", ["epie", "rpie"])
 def test_pie_family_runs_and_improves_the_cost(scene, algorithm):
     obj, probe, positions, counts = scene
-    result = reconstruct(counts, positions, probe, obj.shape, SolverSettings(algorithm=algorithm, epochs=4))
+    result = reconstruct(
+        counts, positions, probe, obj.shape, SolverSettings(algorithm=algorithm, epochs=4)
+    )
     assert result.losses[-1]["cost"] < result.losses[0]["cost"]
 
 

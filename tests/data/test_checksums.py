@@ -24,7 +24,10 @@ def test_intact_dataset_has_no_problems(written):
 def test_added_and_missing_files_are_named(written):
     (written / "counts" / "stray").write_bytes(b"x")
     (written / "positions" / "zarr.json").unlink()
-    assert checksum_problems(written) == ["positions/zarr.json is missing", "counts/stray was not written with the data"]
+    assert checksum_problems(written) == [
+        "positions/zarr.json is missing",
+        "counts/stray was not written with the data",
+    ]
 
 
 def test_deleted_manifest_is_damage(written):

@@ -12,7 +12,9 @@ from fly64.study.simulate import simulate_dose
 
 @pytest.fixture(scope="module")
 def dataset():
-    study = Study.preset("quick", object_size=96, scan_step=8.0, spacing_basis="window", doses=[1e4])
+    study = Study.preset(
+        "quick", object_size=96, scan_step=8.0, spacing_basis="window", doses=[1e4]
+    )
     return simulate_dose(study, 1e4)
 
 
@@ -22,7 +24,8 @@ def good_arrays(n=4, size=16):
         diffraction=rng.random((n, size, size)).astype(np.float32),
         probeGuess=np.ones((size, size), np.complex64),
         objectGuess=np.ones((64, 64), np.complex64),
-        xcoords=np.full(n, 30.0), ycoords=np.full(n, 30.0),
+        xcoords=np.full(n, 30.0),
+        ycoords=np.full(n, 30.0),
     )
 
 
@@ -38,10 +41,14 @@ def test_export_import_round_trip(dataset, tmp_path):
 
 def test_user_object_and_probe_drive_the_simulation(tmp_path):
     arrays = good_arrays(size=32)
-    arrays["objectGuess"] = (np.exp(0.2j * np.random.default_rng(1).random((96, 96)))).astype(np.complex64)
+    arrays["objectGuess"] = (np.exp(0.2j * np.random.default_rng(1).random((96, 96)))).astype(
+        np.complex64
+    )
     arrays["diffraction"] = np.ones((4, 32, 32), np.float32)
     np.savez(tmp_path / "mine.npz", **arrays)
-    study = Study.preset("quick", object_npz=str(tmp_path / "mine.npz"), scan_step=8.0, spacing_basis="window")
+    study = Study.preset(
+        "quick", object_npz=str(tmp_path / "mine.npz"), scan_step=8.0, spacing_basis="window"
+    )
     ds = simulate_dose(study, 1e3)
     assert np.array_equal(ds["object"].values, arrays["objectGuess"])
     assert ds.attrs["object_source"] == "npz:mine.npz"
@@ -57,16 +64,19 @@ def bad(**changes):
     return arrays
 
 
-@pytest.mark.parametrize("arrays, match", [
-    (bad(probeGuess=None), "lacks required keys"),
-    (bad(diffraction=np.ones((4, 16, 16), np.complex64)), "diffraction must be real"),
-    (bad(objectGuess=np.ones((64, 64), np.float32)), "objectGuess must be complex"),
-    (bad(xcoords=np.zeros(3)), "lengths"),
-    (bad(diffraction=np.full((4, 16, 16), np.nan, np.float32)), "NaN"),
-    (bad(diffraction=-np.ones((4, 16, 16), np.float32)), "negative"),
-    (bad(objectGuess=np.ones((8, 8), np.complex64)), "larger than objectGuess"),
-    (bad(probeGuess=np.ones((8, 8), np.complex64)), "differ"),
-])
+@pytest.mark.parametrize(
+    "arrays, match",
+    [
+        (bad(probeGuess=None), "lacks required keys"),
+        (bad(diffraction=np.ones((4, 16, 16), np.complex64)), "diffraction must be real"),
+        (bad(objectGuess=np.ones((64, 64), np.float32)), "objectGuess must be complex"),
+        (bad(xcoords=np.zeros(3)), "lengths"),
+        (bad(diffraction=np.full((4, 16, 16), np.nan, np.float32)), "NaN"),
+        (bad(diffraction=-np.ones((4, 16, 16), np.float32)), "negative"),
+        (bad(objectGuess=np.ones((8, 8), np.complex64)), "larger than objectGuess"),
+        (bad(probeGuess=np.ones((8, 8), np.complex64)), "differ"),
+    ],
+)
 def test_bad_npz_is_named(tmp_path, arrays, match):
     np.savez(tmp_path / "bad.npz", **arrays)
     with pytest.raises(NPZContractError, match=match):

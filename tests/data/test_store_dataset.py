@@ -20,14 +20,22 @@ from fly64.data import (
 def small_dataset(n=6, size=16, height=48):
     rng = np.random.default_rng(0)
     pos = np.stack([rng.integers(8, height - 8, n), rng.integers(8, 40, n)], axis=1)
-    attrs = dict(dose=1e3, simulation_seed=1, footprint_px=9.0, patch_size=size, settings_hash="abc")
+    attrs = dict(
+        dose=1e3, simulation_seed=1, footprint_px=9.0, patch_size=size, settings_hash="abc"
+    )
     return build_dose_dataset(
-        rng.poisson(2.0, (n, size, size)), pos, np.arange(n) % 2,
-        np.ones((size, size), np.complex64), np.ones((height, 48), np.complex64), attrs,
+        rng.poisson(2.0, (n, size, size)),
+        pos,
+        np.arange(n) % 2,
+        np.ones((size, size), np.complex64),
+        np.ones((height, 48), np.complex64),
+        attrs,
     )
 
 
-@pytest.mark.parametrize("dose, tag", [(1e3, "1e3"), (1e4, "1e4"), (2.5e4, "2.5e4"), (1e9, "1e9"), (512, "512")])
+@pytest.mark.parametrize(
+    "dose, tag", [(1e3, "1e3"), (1e4, "1e4"), (2.5e4, "2.5e4"), (1e9, "1e9"), (512, "512")]
+)
 def test_dose_tags(dose, tag):
     assert dose_tag(dose) == tag
 
@@ -66,12 +74,15 @@ def test_dataset_round_trip_is_lazy_and_exact(tmp_path):
     assert back.attrs["dose"] == 1e3 and "units" in back.attrs
 
 
-@pytest.mark.parametrize("mutate, match", [
-    (lambda ds: ds.drop_vars("probe"), "probe"),
-    (lambda ds: ds.assign(split=ds["split"] * 3), "split"),
-    (lambda ds: ds.assign(positions=ds["positions"] + 100), "outside"),
-    (lambda ds: ds.assign(counts=ds["counts"].astype("float64")), "dtype"),
-])
+@pytest.mark.parametrize(
+    "mutate, match",
+    [
+        (lambda ds: ds.drop_vars("probe"), "probe"),
+        (lambda ds: ds.assign(split=ds["split"] * 3), "split"),
+        (lambda ds: ds.assign(positions=ds["positions"] + 100), "outside"),
+        (lambda ds: ds.assign(counts=ds["counts"].astype("float64")), "dtype"),
+    ],
+)
 def test_contract_violations_are_named(mutate, match):
     from fly64.data import validate_dose_dataset
 

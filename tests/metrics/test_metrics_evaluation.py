@@ -238,8 +238,12 @@ def test_mask_threshold_can_refer_to_one_probe_peak():
     assert per_probe.sum() > relative.sum()
     assert per_probe[weights >= 0.5].all() and not per_probe[weights < 0.5].any()
     with pytest.raises(ValueError, match="illumination_unit"):
-        evaluate(_fourier_shift(np.ones((N, N), complex), (0, 0)), np.ones((N, N), complex), weights,
-                 illumination_unit=0.0)
+        evaluate(
+            _fourier_shift(np.ones((N, N), complex), (0, 0)),
+            np.ones((N, N), complex),
+            weights,
+            illumination_unit=0.0,
+        )
 
 
 def test_register_ignores_what_lies_outside_the_mask(truth, weights):
@@ -302,7 +306,9 @@ def test_frc_resolution_interpolates_and_defaults_to_nyquist():
     assert frc_resolution(freq, np.ones(5), 0.5) == (0.5, 2.0)
     assert frc_resolution(freq, np.zeros(5), 0.5) == (0.1, 10.0)
     # rings before the curve first reaches the threshold (no power there) are skipped
-    assert frc_resolution(freq, np.array([0.1, 0.2, 0.9, 0.6, 0.4]), 0.5) == pytest.approx((0.45, 1 / 0.45))
+    assert frc_resolution(freq, np.array([0.1, 0.2, 0.9, 0.6, 0.4]), 0.5) == pytest.approx(
+        (0.45, 1 / 0.45)
+    )
     threshold = np.array([0.5, 0.5, 0.5, 0.9, 0.9])
     assert frc_resolution(freq, np.full(5, 0.8), threshold) == pytest.approx((0.375, 1 / 0.375))
 

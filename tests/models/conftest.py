@@ -43,8 +43,19 @@ def nearest_groups(positions: np.ndarray, members: np.ndarray, size: int) -> np.
 @pytest.fixture(scope="session")
 def tiny_study() -> Study:
     return Study.preset(
-        "quick", patch_size=N, object_size=64, scan_step=4.0, spacing_basis="window", doses=[1e4], views={"dense": 0.7},
-        epochs=3, batch_size=8, model_width=4, model_depth=2, snapshot_every=1, patience=5,
+        "quick",
+        patch_size=N,
+        object_size=64,
+        scan_step=4.0,
+        spacing_basis="window",
+        doses=[1e4],
+        views={"dense": 0.7},
+        epochs=3,
+        batch_size=8,
+        model_width=4,
+        model_depth=2,
+        snapshot_every=1,
+        patience=5,
     )
 
 
@@ -55,7 +66,9 @@ def tiny_store(tmp_path_factory, tiny_study) -> Store:
     simulate_study(tiny_study, store)
     ds = open_dose_dataset(store.dose_path(1e4))
     positions, split = ds["positions"].values, ds["split"].values
-    record = ViewRecord(1e4, "dense", tiny_study.spacing("dense"), tiny_study.settings_hash("overlap"), {})
+    record = ViewRecord(
+        1e4, "dense", tiny_study.spacing("dense"), tiny_study.settings_hash("overlap"), {}
+    )
     for name, label in (("train", 0), ("test", 1)):
         members = np.flatnonzero(split == label)
         record.indices[name] = members

@@ -28,7 +28,9 @@ def test_reader_refuses_patterns_it_was_not_given(counts):
 
 def test_batch_holds_normalised_amplitudes_counts_and_offsets(counts):
     positions = np.array([[10, 10], [10, 14], [30, 12]] + [[0, 0]] * (counts.shape[0] - 3))
-    groups = GroupSet.from_groups(np.array([[0, 1, 2]]), positions, PatternReader(counts, [0, 1, 2]), 2.0)
+    groups = GroupSet.from_groups(
+        np.array([[0, 1, 2]]), positions, PatternReader(counts, [0, 1, 2]), 2.0
+    )
     batch = groups.batch(np.array([0]), torch.device("cpu"))
     np.testing.assert_array_equal(batch.offsets[0].numpy(), [[0, 0], [0, 4], [20, 2]])
     torch.testing.assert_close(batch.amplitudes, batch.counts.sqrt() / 2.0)
@@ -45,7 +47,9 @@ def test_anchored_groups_give_one_group_per_position_in_order():
 
 def test_flat_field_is_the_mean_amplitude_with_a_unit_contrast_gain(counts):
     indices = np.arange(40).reshape(20, 2)
-    groups = GroupSet.from_groups(indices, np.zeros((counts.shape[0], 2), int), PatternReader(counts, indices), 3.0)
+    groups = GroupSet.from_groups(
+        indices, np.zeros((counts.shape[0], 2), int), PatternReader(counts, indices), 3.0
+    )
     reference, gain = flat_field(groups, batch_size=7)  # batches that do not divide the set
     amplitudes = np.sqrt(counts.values[:40].astype(np.float64)) / 3.0
     np.testing.assert_allclose(reference, amplitudes.mean(axis=0), rtol=1e-5)

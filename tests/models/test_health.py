@@ -11,7 +11,9 @@ def losses(values):
 
 def test_good_run_is_healthy(scene):
     weights = np.ones(scene.object.shape, np.float32)
-    noisy = scene.object * np.exp(1j * (0.4 + 0.05 * np.random.default_rng(0).standard_normal(scene.object.shape)))
+    noisy = scene.object * np.exp(
+        1j * (0.4 + 0.05 * np.random.default_rng(0).standard_normal(scene.object.shape))
+    )
     health = health_checks(losses([10, 5, 2, 1]), noisy, weights, scene.object)
     assert not health["flat_loss"] and not health["collapsed"]
     assert health["phase_correlation"] > 0.9  # the global phase offset 0.4 does not matter
@@ -33,14 +35,19 @@ def test_constant_or_unrelated_phase_is_collapsed(scene):
 
 
 def test_nothing_lit_is_collapsed(scene):
-    health = health_checks(losses([3, 2, 1]), scene.object, np.zeros(scene.object.shape), scene.object)
+    health = health_checks(
+        losses([3, 2, 1]), scene.object, np.zeros(scene.object.shape), scene.object
+    )
     assert health["collapsed"] and health["phase_std"] is None
 
 
 def test_underfit_is_judged_against_the_noise_floor_without_ground_truth(scene):
     weights = np.ones(scene.object.shape, np.float32)
     args = (losses([3, 2, 1]), scene.object, weights, scene.object)
-    assert health_checks(*args)["underfit"] is False and health_checks(*args)["nll_to_noise_floor"] is None
+    assert (
+        health_checks(*args)["underfit"] is False
+        and health_checks(*args)["nll_to_noise_floor"] is None
+    )
     fitted = health_checks(*args, noise_floor={"nll": 0.52, "floor": 0.5, "ratio": 1.04})
     assert not fitted["underfit"] and fitted["nll_to_noise_floor"] == 1.04
     assert health_checks(*args, noise_floor={"nll": 2.4, "floor": 0.5, "ratio": 4.8})["underfit"]

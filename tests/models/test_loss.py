@@ -21,14 +21,18 @@ def test_zero_rates_give_finite_loss_and_gradient():
 
 
 def test_amplitude_mae_counts_sqrt_photons():
-    assert abs(float(amplitude_mae(torch.tensor([16.0]), torch.tensor([9.0]), eps=0.0)) - 1.0) < 1e-6
+    assert (
+        abs(float(amplitude_mae(torch.tensor([16.0]), torch.tensor([9.0]), eps=0.0)) - 1.0) < 1e-6
+    )
 
 
 @pytest.mark.parametrize("rate", [0.05, 1.0, 8.0, 29.0, 31.0, 400.0])
 def test_poisson_floor_is_the_nll_of_counts_drawn_from_the_rates(rate):
     rates = torch.full((400_000,), rate)
     counts = torch.poisson(rates, generator=torch.Generator().manual_seed(1))
-    assert float(poisson_floor(rates)) == pytest.approx(float(poisson_nll(rates, counts)), rel=0.02, abs=4e-3)
+    assert float(poisson_floor(rates)) == pytest.approx(
+        float(poisson_nll(rates, counts)), rel=0.02, abs=4e-3
+    )
 
 
 def test_a_wrong_model_sits_far_above_the_floor():

@@ -94,7 +94,7 @@ def test_gradient_reaches_every_parameter(scene, gridsize):
     torch.manual_seed(0)
     model = PINN(torch.as_tensor(scene.probe), gridsize, width=4, depth=2, train_probe=True)
     c = gridsize**2
-    counts = torch.as_tensor(scene.counts[:2 * c], dtype=torch.float32).reshape(2, c, N, N)
+    counts = torch.as_tensor(scene.counts[: 2 * c], dtype=torch.float32).reshape(2, c, N, N)
     offsets = torch.tensor([[0, 0], [0, 4], [4, 0], [4, 4]])[:c].expand(2, c, 2)
     rates, _ = model(counts.sqrt(), offsets)
     poisson_nll(rates, counts).backward()

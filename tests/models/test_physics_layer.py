@@ -28,7 +28,9 @@ def test_gridsize2_consistent_patches_give_the_simulation_counts(scene):
     probe = torch.as_tensor(scene.probe) * support  # a probe that lives inside the support
     groups = torch.tensor([[0, 1, 13, 14], [20, 21, 33, 34]])  # raster neighbours (13 per row)
     pos = torch.as_tensor(scene.positions)[groups]  # (2, 4, 2)
-    patches = extract_windows(obj, pos.reshape(-1, 2), N).reshape(2, 4, N, N) * support  # as predicted
+    patches = (
+        extract_windows(obj, pos.reshape(-1, 2), N).reshape(2, 4, N, N) * support
+    )  # as predicted
     rates, _ = ForwardModel(probe)(patches, pos - pos[:, :1])
     expected = expected_intensity(obj, probe, pos.reshape(-1, 2)).reshape(2, 4, N, N)
     torch.testing.assert_close(rates, expected, rtol=1e-5, atol=1e-4 * float(expected.max()))
@@ -64,7 +66,9 @@ def test_reassembly_averages_only_the_supports_that_cover_a_pixel():
 
 def test_offsets_of_the_wrong_shape_are_refused():
     with pytest.raises(ValueError, match="offsets must have shape"):
-        reassemble(torch.zeros(2, 4, N, N, dtype=torch.complex64), torch.zeros(2, 4, dtype=torch.int64))
+        reassemble(
+            torch.zeros(2, 4, N, N, dtype=torch.complex64), torch.zeros(2, 4, dtype=torch.int64)
+        )
 
 
 @pytest.mark.parametrize("trainable", [False, True])

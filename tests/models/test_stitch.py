@@ -12,7 +12,9 @@ from .conftest import N
 
 
 def test_true_windows_stitch_back_to_the_object(scene):
-    windows = extract_windows(torch.as_tensor(scene.object), torch.as_tensor(scene.positions), N).numpy()
+    windows = extract_windows(
+        torch.as_tensor(scene.object), torch.as_tensor(scene.positions), N
+    ).numpy()
     obj, weights = stitch(windows, scene.positions, scene.probe, scene.object.shape)
     assert obj.dtype == np.complex64 and weights.dtype == np.float32
     lit = weights > 0
@@ -29,7 +31,9 @@ def test_weights_are_probe_intensity_and_unlit_pixels_are_zero(scene):
 
 
 def test_patch_count_must_equal_position_count(scene):
-    with pytest.raises(ValueError, match="one patch per position: got 159 patches for 5088 positions"):
+    with pytest.raises(
+        ValueError, match="one patch per position: got 159 patches for 5088 positions"
+    ):
         stitch(np.zeros((159, N, N), np.complex64), np.zeros((5088, 2), int), scene.probe, (64, 64))
 
 
@@ -39,7 +43,9 @@ def test_windows_outside_the_canvas_are_refused(scene):
 
 
 def test_synchronised_stitching_removes_known_patch_levels(scene):
-    windows = extract_windows(torch.as_tensor(scene.object), torch.as_tensor(scene.positions), N).numpy()
+    windows = extract_windows(
+        torch.as_tensor(scene.object), torch.as_tensor(scene.positions), N
+    ).numpy()
     support = support_mask(N).numpy()
     windows = windows * support  # what the network predicts: nothing outside the support
     levels = np.random.default_rng(3).uniform(-np.pi, np.pi, len(windows))
@@ -47,8 +53,13 @@ def test_synchronised_stitching_removes_known_patch_levels(scene):
     found = synchronise_levels(shifted, scene.positions, scene.probe, support)
     residual = np.angle(np.exp(1j * (levels - found)))
     assert np.ptp(np.unwrap(residual)) < 1e-3  # the levels, up to one common constant
-    fixed, _ = stitch(shifted * np.exp(-1j * found)[:, None, None], scene.positions, scene.probe,
-                      scene.object.shape, support)
+    fixed, _ = stitch(
+        shifted * np.exp(-1j * found)[:, None, None],
+        scene.positions,
+        scene.probe,
+        scene.object.shape,
+        support,
+    )
     raw, weights = stitch(shifted, scene.positions, scene.probe, scene.object.shape, support)
     lit = weights > 0.1 * weights.max()
     common = np.exp(1j * residual[0])

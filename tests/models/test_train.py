@@ -25,7 +25,9 @@ def groups(scene):
     counts = xr.DataArray(scene.counts, dims=("pattern", "ky", "kx"))
     members = np.arange(0, 48, 3)  # 16 single-pattern groups
     reader = PatternReader(counts, members)
-    return GroupSet.from_groups(members[:, None], scene.positions, reader, amplitude_scale(scene.dose, N))
+    return GroupSet.from_groups(
+        members[:, None], scene.positions, reader, amplitude_scale(scene.dose, N)
+    )
 
 
 def new_model(scene, seed=0):
@@ -49,9 +51,13 @@ class Recorder(Reporter):
 
 
 def test_overfitting_a_tiny_set_drives_the_loss_down(scene, groups):
-    options = TrainOptions(epochs=25, batch_size=4, learning_rate=3e-3, patience=25, snapshot_every=10)
+    options = TrainOptions(
+        epochs=25, batch_size=4, learning_rate=3e-3, patience=25, snapshot_every=10
+    )
     reporter = Recorder()
-    result = fit(new_model(scene), groups, None, options, reporter, snapshot=lambda: {"object": np.zeros(1)})
+    result = fit(
+        new_model(scene), groups, None, options, reporter, snapshot=lambda: {"object": np.zeros(1)}
+    )
     train = [row["train"] for row in result.losses]
     assert train[-1] < 0.2 * train[0], train
     assert [kind for kind, _ in reporter.events] == ["loss"] * 25
@@ -73,7 +79,9 @@ def test_same_seed_same_losses_and_weights(scene, groups):
     def run():
         model = new_model(scene)
         validation = groups.subset(np.arange(4))
-        result = fit(model, groups.subset(np.arange(4, 16)), validation, TrainOptions(epochs=3, batch_size=4))
+        result = fit(
+            model, groups.subset(np.arange(4, 16)), validation, TrainOptions(epochs=3, batch_size=4)
+        )
         return [(r["train"], r["validation"], r["lr"]) for r in result.losses], model.state_dict()
 
     (losses_a, state_a), (losses_b, state_b) = run(), run()

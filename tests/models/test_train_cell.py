@@ -15,7 +15,9 @@ from .test_train import Recorder
 @pytest.mark.parametrize("gridsize", [1, 2])
 def test_train_cell_returns_a_stitched_reconstruction(tiny_study, tiny_store, tmp_path, gridsize):
     reporter = Recorder()
-    result = train_cell(tiny_study, tiny_store, Cell(1e4, "dense", "pinn", gridsize, 0), reporter, tmp_path)
+    result = train_cell(
+        tiny_study, tiny_store, Cell(1e4, "dense", "pinn", gridsize, 0), reporter, tmp_path
+    )
     truth = open_dose_dataset(tiny_store.dose_path(1e4))["object"].values
     view = load_view(tiny_store.view_path(1e4, "dense"))
     assert result.object.shape == truth.shape and result.object.dtype == np.complex64
@@ -23,14 +25,18 @@ def test_train_cell_returns_a_stitched_reconstruction(tiny_study, tiny_store, tm
     assert np.all(result.object[result.weights == 0] == 0)
     assert len(result.losses) == result.info["epochs_run"] == tiny_study.epochs
     assert result.info["n_test_positions"] == len(view.indices["test"])
-    assert result.info["n_train_groups"] + result.info["n_validation_groups"] == len(view.groups["train"][gridsize])
+    assert result.info["n_train_groups"] + result.info["n_validation_groups"] == len(
+        view.groups["train"][gridsize]
+    )
     assert len(reporter.snapshots) == tiny_study.epochs
     assert {"flat_loss", "collapsed", "phase_correlation", "underfit"} <= set(result.health)
     assert result.health["nll_to_noise_floor"] > 0.5  # judged on held-out groups, no ground truth
     assert (tmp_path / "checkpoint.pt").is_file()
     info = result.info
     assert info["training_seconds"] > 0 and 0 < info["inference_seconds"] < info["training_seconds"]
-    assert info["patterns_per_second"] == pytest.approx(info["n_test_positions"] / info["inference_seconds"])
+    assert info["patterns_per_second"] == pytest.approx(
+        info["n_test_positions"] / info["inference_seconds"]
+    )
     assert info["stitching"] == tiny_study.stitching
 
 

@@ -28,7 +28,9 @@ def scene():
 def test_parseval_far_field_keeps_energy():
     psi = torch.randn(5, N, N, dtype=torch.complex64)
     f = far_field(psi)
-    assert torch.allclose(f.abs().square().sum((-2, -1)), psi.abs().square().sum((-2, -1)), rtol=1e-5)
+    assert torch.allclose(
+        f.abs().square().sum((-2, -1)), psi.abs().square().sum((-2, -1)), rtol=1e-5
+    )
 
 
 def test_dc_sits_at_the_centre_pixel():
@@ -40,7 +42,7 @@ def test_dc_sits_at_the_centre_pixel():
 @pytest.mark.parametrize("size", [16, 15])
 def test_expected_intensity_is_the_shifted_far_field(size):
     obj = torch.as_tensor(make_test_object((64, 64)))
-    probe = torch.as_tensor(make_probe(16))[: size, : size]
+    probe = torch.as_tensor(make_probe(16))[:size, :size]
     pos = torch.tensor([[20, 30], [40, 41]])
     direct = far_field(probe * extract_windows(obj, pos, size)).abs().square()
     assert torch.allclose(expected_intensity(obj, probe, pos), direct, rtol=1e-4, atol=1e-9)
@@ -65,7 +67,9 @@ def test_mean_counts_match_dose_within_poisson_bound(scene, dose):
 def test_scaled_probe_reproduces_expected_counts(scene):
     obj, probe, positions = scene
     counts, probe_photons = simulate_counts(obj, probe, positions, 1e9, seed=1)
-    rates = expected_intensity(torch.as_tensor(obj), torch.as_tensor(probe_photons), torch.as_tensor(positions))
+    rates = expected_intensity(
+        torch.as_tensor(obj), torch.as_tensor(probe_photons), torch.as_tensor(positions)
+    )
     relative = np.abs(counts - rates.numpy()).sum() / rates.numpy().sum()
     assert relative < 2e-3  # Poisson noise at 1e9 photons per pattern
 

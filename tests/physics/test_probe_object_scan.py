@@ -37,7 +37,9 @@ def test_default_probe_is_compact_and_fits_half_the_window(n):
     assert 0.33 * n < footprint_diameter(probe) < 0.4 * n
     assert support_fraction(probe) >= 0.99  # PtychoPINN's N/2 support holds
     assert footprint_diameter(probe, 0.99) <= n / 2 + 0.5
-    assert np.ptp(np.angle(probe[intensity > 0.1 * intensity.max()])) > 1.0  # defocused: curved wavefront
+    assert (
+        np.ptp(np.angle(probe[intensity > 0.1 * intensity.max()])) > 1.0
+    )  # defocused: curved wavefront
     pupil = np.abs(np.fft.fft2(np.fft.ifftshift(probe))) ** 2  # the probe's own far field
     assert (pupil > 0.1 * pupil.max()).mean() > 0.3  # spread over a large part of the detector
 
@@ -57,7 +59,9 @@ def test_support_fraction_of_a_flat_disc():
     yy, xx = np.indices((64, 64))
     disc = (((yy - 32) ** 2 + (xx - 32) ** 2) <= 10**2).astype(np.complex64)
     assert support_fraction(disc) == pytest.approx(1.0)
-    assert support_fraction(disc, 10) == pytest.approx(np.sum(np.hypot(yy - 32, xx - 32) <= 5) / disc.real.sum())
+    assert support_fraction(disc, 10) == pytest.approx(
+        np.sum(np.hypot(yy - 32, xx - 32) <= 5) / disc.real.sum()
+    )
     with pytest.raises(ValueError, match="diameter"):
         support_fraction(disc, 0)
 
@@ -93,7 +97,11 @@ def test_default_object_lives_at_the_probe_scale_with_independent_amplitude(scal
     phase = np.angle(obj)
     # no flat plateau many footprints wide: the phase varies inside every 2D × 2D tile
     tile = int(2 * scale)
-    stds = [phase[y:y + tile, x:x + tile].std() for y in range(0, 384 - tile, tile) for x in range(0, 384 - tile, tile)]
+    stds = [
+        phase[y : y + tile, x : x + tile].std()
+        for y in range(0, 384 - tile, tile)
+        for x in range(0, 384 - tile, tile)
+    ]
     assert min(stds) > 0.1 * phase.std()
 
 
@@ -136,9 +144,14 @@ def test_raster_positions_keep_windows_inside():
     assert pos[:, 1].min() >= 16 and pos[:, 1].max() <= 140 - 32 + 16
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(step=0), "step"), (dict(step=4, jitter=-1), "jitter"), (dict(step=4, jitter=1), "seed"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(step=0), "step"),
+        (dict(step=4, jitter=-1), "jitter"),
+        (dict(step=4, jitter=1), "seed"),
+    ],
+)
 def test_bad_scan_settings(kwargs, match):
     with pytest.raises(ValueError, match=match):
         raster_scan((100, 100), 32, **kwargs)

@@ -11,15 +11,23 @@ def run_cli(capsys, *argv) -> str:
     """Run ``fly64 argv``; its stderr, after checking exit code 2 and that no traceback was shown."""
     assert main(list(argv)) == 2
     err = capsys.readouterr().err
-    assert "Traceback" not in err and err.startswith(f"fly64 {argv[0]}: error:") and err.count("\n") == 1
+    assert (
+        "Traceback" not in err
+        and err.startswith(f"fly64 {argv[0]}: error:")
+        and err.count("\n") == 1
+    )
     return err
 
 
 def write_npz(path, kind):
     """An NPZ that breaks the contract: a pickled array, an empty file or a bare .npy."""
     if kind == "pickled":
-        arrays = dict(probeGuess=np.ones((32, 32), np.complex64), objectGuess=np.ones((96, 96), np.complex64),
-                      xcoords=np.zeros(1), ycoords=np.zeros(1))
+        arrays = dict(
+            probeGuess=np.ones((32, 32), np.complex64),
+            objectGuess=np.ones((96, 96), np.complex64),
+            xcoords=np.zeros(1),
+            ycoords=np.zeros(1),
+        )
         np.savez(path, diffraction=np.array([{"a": 1}], dtype=object), **arrays)
     elif kind == "empty":
         path.write_bytes(b"")
@@ -52,7 +60,9 @@ def test_bad_config_file(tmp_path, capsys, text):
 def test_non_utf8_config(tmp_path, capsys):
     config = tmp_path / "cfg.yaml"
     config.write_bytes("preset: quick\nobject: 'é'\n".encode("latin-1"))
-    assert "is not UTF-8" in run_cli(capsys, "simulate", "--config", str(config), "--store", str(tmp_path / "s"))
+    assert "is not UTF-8" in run_cli(
+        capsys, "simulate", "--config", str(config), "--store", str(tmp_path / "s")
+    )
 
 
 @pytest.mark.parametrize("kind", ["pickled", "empty", "npy"])

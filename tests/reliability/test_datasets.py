@@ -21,12 +21,16 @@ def counts(root):
 def test_missing_counts_chunk_is_named_and_rerun_resimulates_it(store, capsys):
     intact = counts(store)
     (store / DOSE / "counts/c/0/0/0").unlink()  # read back as zeros by zarr
-    with pytest.raises(DoseDatasetError, match=r"counts/c/0/0/0 is missing.*fly64 simulate --store .* --dose 1e3"):
+    with pytest.raises(
+        DoseDatasetError, match=r"counts/c/0/0/0 is missing.*fly64 simulate --store .* --dose 1e3"
+    ):
         open_dose_dataset(store / DOSE)
     assert main(["compare", "--store", str(store)]) == 2
     err = capsys.readouterr().err
     assert "counts/c/0/0/0 is missing" in err and "Traceback" not in err
-    shutil.rmtree(store / "jobs" / CELLS[0])  # the repro: re-run one cell on the damaged data
+    shutil.rmtree(
+        store / "jobs" / CELLS[0]
+    )  # the repro: re-run one cell on the damaged data
     ran = run_grid(store)
     assert ran["simulate-d1e3"].state == "done" and ran[CELLS[0]].state == "done"
     assert np.array_equal(counts(store), intact)
@@ -51,11 +55,15 @@ def test_simulate_repairs_a_damaged_dose(store, capsys):
     open_dose_dataset(store / DOSE)
 
 
-@pytest.mark.parametrize("damage", [lambda b: b[: len(b) // 2], lambda b: b"", lambda b: b[:-40] + b"\0" * 40])
+@pytest.mark.parametrize(
+    "damage", [lambda b: b[: len(b) // 2], lambda b: b"", lambda b: b[:-40] + b"\0" * 40]
+)
 def test_damaged_view_is_named(store, damage):
     path = store / VIEW
     path.write_bytes(damage(path.read_bytes()))
-    with pytest.raises(ViewError, match=r"dense.npz is damaged.*fly64 overlap --store .* --dose 1e3 --view dense"):
+    with pytest.raises(
+        ViewError, match=r"dense.npz is damaged.*fly64 overlap --store .* --dose 1e3 --view dense"
+    ):
         load_view(path)
 
 

@@ -13,15 +13,25 @@ from fly64.study.workspace import prepare_store
 
 
 def test_a_full_disk_mid_write_leaves_no_dataset_and_a_rerun_completes(tmp_path, monkeypatch):
-    study = Study.preset("quick", patch_size=16, object_size=64, scan_step=4.0, spacing_basis="window",
-                         doses=[1e3], views={"dense": 0.7}, repeats=[0, 1])
+    study = Study.preset(
+        "quick",
+        patch_size=16,
+        object_size=64,
+        scan_step=4.0,
+        spacing_basis="window",
+        doses=[1e3],
+        views={"dense": 0.7},
+        repeats=[0, 1],
+    )
     store = prepare_store(tmp_path / "store", study)
 
     def full(path):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
     with monkeypatch.context() as patch:
-        patch.setattr(dataset, "record_checksums", full)  # the chunks are written, then the disk fills
+        patch.setattr(
+            dataset, "record_checksums", full
+        )  # the chunks are written, then the disk fills
         with pytest.raises(OSError, match="No space left"):
             simulate_study(study, store)
     doses_dir = store.dose_path(1e3).parent
@@ -31,5 +41,7 @@ def test_a_full_disk_mid_write_leaves_no_dataset_and_a_rerun_completes(tmp_path,
     clean = prepare_store(tmp_path / "clean", study)
     simulate_study(study, clean)
     for repeat in (0, 1):
-        np.testing.assert_array_equal(open_dose_dataset(store.dose_path(1e3, repeat))["counts"].values,
-                                      open_dose_dataset(clean.dose_path(1e3, repeat))["counts"].values)
+        np.testing.assert_array_equal(
+            open_dose_dataset(store.dose_path(1e3, repeat))["counts"].values,
+            open_dose_dataset(clean.dose_path(1e3, repeat))["counts"].values,
+        )

@@ -10,7 +10,9 @@ from fly64.study.cli import main
 @pytest.mark.parametrize("fault", ["probe of another size", "missing object", "not an npz"])
 def test_force_with_bad_inputs_archives_nothing(store, tmp_path, capsys, fault):
     npz = tmp_path / "object.npz"
-    if fault == "probe of another size":  # the store's 16 px probe under the quick preset's patch_size 32
+    if (
+        fault == "probe of another size"
+    ):  # the store's 16 px probe under the quick preset's patch_size 32
         export_npz(open_dose_dataset(store / "doses/dose-1e3.zarr"), npz)
     elif fault == "not an npz":
         npz.write_text("not an npz")

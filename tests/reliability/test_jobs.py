@@ -29,7 +29,8 @@ DAMAGE = {
     "job.json cut short": lambda d: (d / "job.json").write_text('{"kind"'),
     "reconstruction.npz deleted": lambda d: (d / "reconstruction.npz").unlink(),
     "reconstruction.npz cut short": lambda d: (d / "reconstruction.npz").write_bytes(
-        (d / "reconstruction.npz").read_bytes()[:50]),
+        (d / "reconstruction.npz").read_bytes()[:50]
+    ),
     "result.json not UTF-8": lambda d: (d / "result.json").write_bytes(b"\xff\xfe"),
 }
 
@@ -71,10 +72,16 @@ def test_a_damaged_cell_is_not_finished_and_makes_the_comparison_stale(store, na
     """A comparison made while the cell was intact is flagged, naming the damaged job."""
     root, cell = Store.open(store), next(c for c in iter_cells(STUDY) if c.job_id == CELL)
     assert cell in finished_cells(STUDY, root)
-    cube = xr.DataArray(0.0, attrs={"settings_hash": STUDY.settings_hash("evaluate"),
-                                    "results": json.dumps({CELL: result_stamp(root, cell)})})
+    cube = xr.DataArray(
+        0.0,
+        attrs={
+            "settings_hash": STUDY.settings_hash("evaluate"),
+            "results": json.dumps({CELL: result_stamp(root, cell)}),
+        },
+    )
     assert stale_reasons(STUDY, root, cube) == [f"1 cell(s) finished after it: {CELLS[1]}"]
     DAMAGE[name](store / "jobs" / CELL)
     assert cell not in finished_cells(STUDY, root)
     assert stale_reasons(STUDY, root, cube)[-1] == (
-        f"1 cell(s) are damaged (`fly64 run` archives the job and runs it again): {CELL}")
+        f"1 cell(s) are damaged (`fly64 run` archives the job and runs it again): {CELL}"
+    )

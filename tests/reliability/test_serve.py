@@ -8,7 +8,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_make_serve_binds_loopback():
-    dry = subprocess.run(["make", "-n", "serve", "PORT=5999"], cwd=ROOT, capture_output=True, text=True, check=True)
+    dry = subprocess.run(
+        ["make", "-n", "serve", "PORT=5999"], cwd=ROOT, capture_output=True, text=True, check=True
+    )
     commands = dry.stdout.replace("\\\n", " ").splitlines()  # join continued lines
     line = next(line for line in commands if "panel serve app/" in line)
     argv = shlex.split(line)

@@ -11,8 +11,17 @@ from fly64.study.model import Study, StudyError
 from fly64.study.workspace import prepare_store, read_store_study, save_store_study
 from tests.reliability.tinystore import STUDY
 
-OTHER = Study.preset("quick", patch_size=16, object_size=160, scan_step=4.0, spacing_basis="window",
-                     doses=[1e3], views={"dense": 0.7}, gridsizes=[1], simulation_seed=7)
+OTHER = Study.preset(
+    "quick",
+    patch_size=16,
+    object_size=160,
+    scan_step=4.0,
+    spacing_basis="window",
+    doses=[1e3],
+    views={"dense": 0.7},
+    gridsizes=[1],
+    simulation_seed=7,
+)
 
 
 def test_study_file_is_rewritten_only_when_it_changes(tmp_path):
@@ -48,7 +57,9 @@ DAMAGE = {
     "empty": lambda text: b"",
     "cut short": lambda text: text[: len(text) // 2],
     "last value cut": lambda text: text.rstrip()[:-1],
-    "not UTF-8": lambda text: text.replace(b"quick", b"\xff\xfe") if b"quick" in text else b"\xff" + text,
+    "not UTF-8": lambda text: (
+        text.replace(b"quick", b"\xff\xfe") if b"quick" in text else b"\xff" + text
+    ),
 }
 
 

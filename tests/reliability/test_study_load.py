@@ -10,13 +10,16 @@ from fly64.study.model import Study, StudyError
 QUICK = Study.preset("quick", doses=[1e3])
 
 
-@pytest.mark.parametrize(("data", "problem"), [
-    (b"", "is empty"),
-    (b"  \n", "is empty"),
-    (b"preset: quick\nobject_kind: \xff\xfe\n", "not UTF-8"),
-    (b"preset: quick\ndoses: [1e3, 1e4\n", "not valid YAML"),
-    (b"- 1e3\n", "must hold a mapping"),
-])
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        (b"", "is empty"),
+        (b"  \n", "is empty"),
+        (b"preset: quick\nobject_kind: \xff\xfe\n", "not UTF-8"),
+        (b"preset: quick\ndoses: [1e3, 1e4\n", "not valid YAML"),
+        (b"- 1e3\n", "must hold a mapping"),
+    ],
+)
 def test_damaged_file_is_named_by_load(tmp_path, data, problem):
     path = tmp_path / "study.yaml"
     path.write_bytes(data)

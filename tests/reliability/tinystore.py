@@ -7,8 +7,16 @@ Simulate and overlap run for real; train, reconstruct and compare are the fast s
 from fly64.study.model import Study
 from fly64.study.runner import StudyRunner
 
-STUDY = Study.preset("quick", patch_size=16, object_size=160, scan_step=4.0, spacing_basis="window",
-                     doses=[1e3], views={"dense": 0.7}, gridsizes=[1])
+STUDY = Study.preset(
+    "quick",
+    patch_size=16,
+    object_size=160,
+    scan_step=4.0,
+    spacing_basis="window",
+    doses=[1e3],
+    views={"dense": 0.7},
+    gridsizes=[1],
+)
 FAKES = {
     "train": "tests.study.jobkinds:cell_job",
     "reconstruct": "tests.study.jobkinds:cell_job",

@@ -31,8 +31,13 @@ def sleep_job(study, store, params, reporter, job_dir):
         time.sleep(seconds / steps)
     if "result" in params:
         value = params["result"]
-        return CellResult(np.full((4, 4), value, np.complex64), np.ones((4, 4), np.float32),
-                          [{"epoch": 0, "train": 1.0}], {"collapsed": False}, {"value": value})
+        return CellResult(
+            np.full((4, 4), value, np.complex64),
+            np.ones((4, 4), np.float32),
+            [{"epoch": 0, "train": 1.0}],
+            {"collapsed": False},
+            {"value": value},
+        )
     return {"slept": seconds}
 
 
@@ -50,7 +55,9 @@ def cell_job(study, store, params, reporter, job_dir):
         reporter.progress((step + 1) / 4)
         reporter.check_cancel()
         time.sleep(0.2)
-    rng = np.random.default_rng([int(cell["dose"]), cell["gridsize"], cell["seed"], len(cell["view"])])
+    rng = np.random.default_rng(
+        [int(cell["dose"]), cell["gridsize"], cell["seed"], len(cell["view"])]
+    )
     obj = (rng.random((8, 8)) + 1j * rng.random((8, 8))).astype(np.complex64)
     return CellResult(obj, np.ones((8, 8), np.float32), [{"epoch": 0, "train": 0.5}], {}, {})
 

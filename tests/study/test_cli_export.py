@@ -17,7 +17,9 @@ from fly64.study.workspace import prepare_store
 
 @pytest.fixture(scope="module")
 def cut_store(tmp_path_factory):
-    study = Study.preset("quick", doses=[1e3], object_size=96, views={"dense": 0.7}, methods=["lsqml"])
+    study = Study.preset(
+        "quick", doses=[1e3], object_size=96, views={"dense": 0.7}, methods=["lsqml"]
+    )
     store = prepare_store(tmp_path_factory.mktemp("export") / "store", study)
     simulate_study(study, store)
     cut_views(study, store)
@@ -26,7 +28,9 @@ def cut_store(tmp_path_factory):
 
 def test_export_every_pattern_round_trips(cut_store, tmp_path, capsys):
     out = tmp_path / "all"
-    assert main(["export", "--store", str(cut_store.root), "--dose", "1e3", "--output", str(out)]) == 0
+    assert (
+        main(["export", "--store", str(cut_store.root), "--dose", "1e3", "--output", str(out)]) == 0
+    )
     assert "wrote" in capsys.readouterr().out
     ds = open_dose_dataset(cut_store.dose_path(1e3))
     data = load_npz(tmp_path / "all.npz")
@@ -37,8 +41,24 @@ def test_export_every_pattern_round_trips(cut_store, tmp_path, capsys):
 
 def test_export_a_views_split_keeps_its_patterns_in_order(cut_store, tmp_path):
     out = tmp_path / "test.npz"
-    assert main(["export", "--store", str(cut_store.root), "--dose", "1e3", "--view", "dense",
-                 "--split", "test", "--output", str(out)]) == 0
+    assert (
+        main(
+            [
+                "export",
+                "--store",
+                str(cut_store.root),
+                "--dose",
+                "1e3",
+                "--view",
+                "dense",
+                "--split",
+                "test",
+                "--output",
+                str(out),
+            ]
+        )
+        == 0
+    )
     indices = load_view(cut_store.view_path(1e3, "dense")).indices["test"]
     ds = open_dose_dataset(cut_store.dose_path(1e3))
     data = load_npz(out)
@@ -49,14 +69,22 @@ def test_export_a_views_split_keeps_its_patterns_in_order(cut_store, tmp_path):
         assert set(json.loads(str(raw["_metadata"]))["split"]) == {1}  # test patterns only
 
 
-@pytest.mark.parametrize("flags, message", [
-    (["--dose", "5"], "not a dose of the study"),
-    (["--dose", "1e3", "--split", "test"], "--split needs --view"),
-    (["--dose", "1e3", "--view", "nope"], "no view 'nope'"),
-    (["--dose", "1e3", "--repeat", "3"], "not a repeat of the study"),
-])
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--dose", "5"], "not a dose of the study"),
+        (["--dose", "1e3", "--split", "test"], "--split needs --view"),
+        (["--dose", "1e3", "--view", "nope"], "no view 'nope'"),
+        (["--dose", "1e3", "--repeat", "3"], "not a repeat of the study"),
+    ],
+)
 def test_bad_export_requests_are_one_line_errors(cut_store, tmp_path, capsys, flags, message):
-    assert main(["export", "--store", str(cut_store.root), *flags, "--output", str(tmp_path / "x.npz")]) == 2
+    assert (
+        main(
+            ["export", "--store", str(cut_store.root), *flags, "--output", str(tmp_path / "x.npz")]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "x.npz").exists()

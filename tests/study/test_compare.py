@@ -35,12 +35,22 @@ from fly64.study.workspace import prepare_store
 
 DOSES = [1e3, 1e4]
 #: (training s, inference s, test patterns) of the done cells that record their timing, by label and dose
-TIMES = {("pinn_gs1", 1e3): (30.0, 0.5, 100), ("lsqml", 1e3): (0.0, 20.0, 100), ("lsqml", 1e4): (0.0, 8.0, 40)}
+TIMES = {
+    ("pinn_gs1", 1e3): (30.0, 0.5, 100),
+    ("lsqml", 1e3): (0.0, 20.0, 100),
+    ("lsqml", 1e4): (0.0, 8.0, 40),
+}
 
 
 def small_study() -> Study:
-    return Study.preset("quick", doses=DOSES, object_size=96, views={"dense": 0.7, "sparse": 0.2},
-                        methods=["pinn", "lsqml"], gridsizes=[1, 2])
+    return Study.preset(
+        "quick",
+        doses=DOSES,
+        object_size=96,
+        views={"dense": 0.7, "sparse": 0.2},
+        methods=["pinn", "lsqml"],
+        gridsizes=[1, 2],
+    )
 
 
 def job_files(store, cell: Cell, state="done"):
@@ -53,8 +63,10 @@ def job_files(store, cell: Cell, state="done"):
 
 
 def finish(store, cell: Cell, obj, weights, state="done", info=None):
-    save_result(job_files(store, cell, state), CellResult(
-        obj.astype(np.complex64), weights, [{"epoch": 1, "cost": 1.0}], info=info or {}))
+    save_result(
+        job_files(store, cell, state),
+        CellResult(obj.astype(np.complex64), weights, [{"epoch": 1, "cost": 1.0}], info=info or {}),
+    )
 
 
 def simulated_store(root, **settings):
@@ -88,12 +100,20 @@ def graded(tmp_path_factory):
     rng = np.random.default_rng(0)
     noisy = lambda s: truth * np.exp(1j * s * rng.standard_normal(truth.shape))  # noqa: E731
     done = [
-        Cell(1e3, "dense", "pinn", 1, 0), Cell(1e3, "dense", "pinn", 2, 0),
-        Cell(1e3, "dense", "lsqml", 1, 0), Cell(1e4, "sparse", "lsqml", 1, 0),
+        Cell(1e3, "dense", "pinn", 1, 0),
+        Cell(1e3, "dense", "pinn", 2, 0),
+        Cell(1e3, "dense", "lsqml", 1, 0),
+        Cell(1e4, "sparse", "lsqml", 1, 0),
     ]
     for i, cell in enumerate(done):
         times = TIMES.get((cell.label, cell.dose))
-        finish(store, cell, noisy(0.05 * (i + 1)), weights, info=timing(*times) if times else {"epochs": 3})
+        finish(
+            store,
+            cell,
+            noisy(0.05 * (i + 1)),
+            weights,
+            info=timing(*times) if times else {"epochs": 3},
+        )
     finish(store, Cell(1e4, "dense", "lsqml", 1, 0), truth, weights, state="running")
     finish(store, Cell(1e4, "dense", "pinn", 1, 0), truth, weights, state="failed")
     job_files(store, Cell(1e4, "sparse", "pinn", 1, 0))  # done, but its result files are gone
@@ -116,39 +136,74 @@ def test_cube_has_an_entry_per_finished_cell_and_nan_elsewhere(graded):
     assert sorted(comparison.cells) == sorted(c.job_id for c in done)
     assert set(comparison.failed) == {broken.job_id}
     # noisier phase → lower phase correlation, so the values are the cells' own
-    phase_corr = [float(cube.loc[{"dose": c.dose, "view": c.view, "method": c.label, "seed": 0,
-                                  "part": "phase", "metric": "correlation"}]) for c in done[:3]]
+    phase_corr = [
+        float(
+            cube.loc[
+                {
+                    "dose": c.dose,
+                    "view": c.view,
+                    "method": c.label,
+                    "seed": 0,
+                    "part": "phase",
+                    "metric": "correlation",
+                }
+            ]
+        )
+        for c in done[:3]
+    ]
     assert phase_corr == sorted(phase_corr, reverse=True)
     # the timing rides along per cell: as recorded, NaN for a result without it and for unscored cells
     assert cube["inference_seconds"].dims == ("dose", "view", "method", "seed")
     for cell in done:
         at = {"dose": cell.dose, "view": cell.view, "method": cell.label, "seed": cell.seed}
-        expected = timing(*TIMES[(cell.label, cell.dose)]) if (cell.label, cell.dose) in TIMES else {}
+        expected = (
+            timing(*TIMES[(cell.label, cell.dose)]) if (cell.label, cell.dose) in TIMES else {}
+        )
         for name in TIMING_FIELDS:
-            assert float(cube[name].loc[at]) == pytest.approx(expected.get(name, math.nan), nan_ok=True)
+            assert float(cube[name].loc[at]) == pytest.approx(
+                expected.get(name, math.nan), nan_ok=True
+            )
     assert int(cube["training_seconds"].notnull().sum()) == len(TIMES)
 
 
 def test_tidy_table_frc_and_per_cell_metrics(graded):
     store, study, done, broken, comparison = graded
     table = pd.read_csv(store.results_dir / TABLE)
-    assert list(table.columns) == ["dose", "view", "gridsize", "method", "seed", "part", "metric", "value"]
+    assert list(table.columns) == [
+        "dose",
+        "view",
+        "gridsize",
+        "method",
+        "seed",
+        "part",
+        "metric",
+        "value",
+    ]
     assert len(table) == len(done) * (len(PARTS) * len(CUBE_METRICS) + len(TIMING_FIELDS))
-    times = table[table["part"] == "time"].set_index(["method", "dose", "metric"]).sort_index()["value"]
+    times = (
+        table[table["part"] == "time"].set_index(["method", "dose", "metric"]).sort_index()["value"]
+    )
     assert times[("pinn_gs1", 1e3, "patterns_per_second")] == pytest.approx(100 / 0.5)
     assert times[("lsqml", 1e4, "inference_seconds")] == 8.0
     assert times.loc[("pinn_gs2", 1e3)].isna().all()  # its result predates the timing fields
     assert set(table.loc[table["method"] == "pinn_gs2", "gridsize"]) == {2}
     frc = pd.read_csv(store.results_dir / FRC_TABLE)
-    assert set(zip(frc["method"], frc["dose"], frc["view"], strict=True)) == {(c.label, c.dose, c.view) for c in done}
+    assert set(zip(frc["method"], frc["dose"], frc["view"], strict=True)) == {
+        (c.label, c.dose, c.view) for c in done
+    }
     for cell in done:
         record = json.loads((store.job_dir(cell.job_id) / "metrics.json").read_text())
         assert record["method"] == cell.label and "frc" in record["phase"]
     assert "error" in json.loads((store.job_dir(broken.job_id) / "metrics.json").read_text())
     assert not (store.job_dir(Cell(1e4, "dense", "lsqml", 1, 0).job_id) / "metrics.json").exists()
     names = {p.name for p in comparison.figures}
-    assert {"phase_vs_dose.png", "amplitude_vs_dose.png", "frc_phase.png", "cell_d1e3_dense.png",
-            "quality_vs_time.png"} <= names
+    assert {
+        "phase_vs_dose.png",
+        "amplitude_vs_dose.png",
+        "frc_phase.png",
+        "cell_d1e3_dense.png",
+        "quality_vs_time.png",
+    } <= names
     assert all(p.stat().st_size > 1000 for p in comparison.figures)
 
 
@@ -159,13 +214,20 @@ def test_report_prints_metrics_and_pinn_minus_baseline(graded, capsys):
     assert {row["method"] for row in out["metrics"]} == {"pinn_gs1", "pinn_gs2", "lsqml"}
     diffs = out["differences"]
     assert {(row["gridsize"], row["baseline"], row["dose"], row["view"]) for row in diffs} == {
-        (1, "lsqml", 1e3, "dense"), (2, "lsqml", 1e3, "dense")}
+        (1, "lsqml", 1e3, "dense"),
+        (2, "lsqml", 1e3, "dense"),
+    }
     row = next(r for r in diffs if r["metric"] == "correlation" and r["part"] == "phase")
     assert row["difference"] == pytest.approx(row["pinn"] - row["baseline_value"])
     assert {r["part"] for r in diffs} == set(PARTS)  # timing is no difference: it is a speed-up
     # pinn_gs2 has no timing: the speed-up over LSQML is known for gridsize 1 only
     (speedup,) = out["speedups"]
-    assert (speedup["dose"], speedup["view"], speedup["gridsize"], speedup["baseline"]) == (1e3, "dense", 1, "lsqml")
+    assert (speedup["dose"], speedup["view"], speedup["gridsize"], speedup["baseline"]) == (
+        1e3,
+        "dense",
+        1,
+        "lsqml",
+    )
     assert speedup["speedup"] == pytest.approx(20.0 / 0.5)
     assert {r["metric"] for r in out["metrics"] if r["part"] == "time"} == set(TIMING_FIELDS)
     assert main(["report", "--store", str(store.root)]) == 0
@@ -173,7 +235,9 @@ def test_report_prints_metrics_and_pinn_minus_baseline(graded, capsys):
     assert "PINN − baseline" in text
     timing_block = text.split("\ntiming")[1].split("\nPINN − baseline")[0]
     assert all(name in timing_block for name in ("training s", "inference s", "patterns/s"))
-    assert "200" in timing_block and "pinn_gs2" in timing_block  # 100 patterns in 0.5 s; gs2 untimed (NaN)
+    assert (
+        "200" in timing_block and "pinn_gs2" in timing_block
+    )  # 100 patterns in 0.5 s; gs2 untimed (NaN)
     assert "speed-up" in text and " 40" in text.split("speed-up")[1]
 
 

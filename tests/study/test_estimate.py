@@ -23,8 +23,12 @@ def test_finished_jobs_of_current_settings_scale_their_kind(tmp_path):
     study, store = Study.preset("quick"), Store(tmp_path)
     modelled = estimate_run(study, store, workers=2)
     job_dir = prepare_job(store, simulate_spec(study, 1e3), study, process_identity())
-    write_final_status(job_dir, JobState.DONE, "done", started=time.time() - 100)  # a simulation of 100 s
+    write_final_status(
+        job_dir, JobState.DONE, "done", started=time.time() - 100
+    )  # a simulation of 100 s
     measured = estimate_run(study, store, workers=2)
     assert measured.measured == ("simulate",)
     assert measured.jobs == modelled.jobs  # the dose's data is not in the store: it still runs
-    assert measured.seconds > modelled.seconds + 3 * 90 / 2  # three doses, ≈ 100 s each, on 2 workers
+    assert (
+        measured.seconds > modelled.seconds + 3 * 90 / 2
+    )  # three doses, ≈ 100 s each, on 2 workers

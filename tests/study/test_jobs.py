@@ -121,7 +121,10 @@ def test_a_job_that_ignores_cancel_is_killed_after_the_timeout(store):
     started = time.monotonic()
     status = finish(job, kill_after=0.5)
     assert time.monotonic() - started < 5
-    assert status.state == "cancelled" and status.message == "ended (exit code -9) after the cancel request"
+    assert (
+        status.state == "cancelled"
+        and status.message == "ended (exit code -9) after the cancel request"
+    )
 
 
 def test_a_half_written_result_is_never_read_as_finished(store):
@@ -134,8 +137,17 @@ def test_a_half_written_result_is_never_read_as_finished(store):
 
 
 def test_done_without_result_file_reads_damaged(store):
-    finish(submit(store, JobSpec("cell", "train", "tests.study.jobkinds:sleep_job",
-                                 {"cell": {"dose": 1e3, "view": "dense"}, "seconds": 0.05, "result": 1.0})))
+    finish(
+        submit(
+            store,
+            JobSpec(
+                "cell",
+                "train",
+                "tests.study.jobkinds:sleep_job",
+                {"cell": {"dose": 1e3, "view": "dense"}, "seconds": 0.05, "result": 1.0},
+            ),
+        )
+    )
     assert read_job(store.job_dir("cell")).state == "done"
     (store.job_dir("cell") / "result.json").unlink()
     status = read_job(store.job_dir("cell"))
@@ -190,7 +202,9 @@ def test_events_reader_leaves_a_partial_last_line_for_later(tmp_path):
 
 def test_reporter_throttles_status_writes(tmp_path, monkeypatch):
     writes = []
-    monkeypatch.setattr(job_process, "write_json_atomic", lambda path, obj: writes.append(dict(obj)))
+    monkeypatch.setattr(
+        job_process, "write_json_atomic", lambda path, obj: writes.append(dict(obj))
+    )
     reporter = JobReporter(tmp_path, min_interval=0.25)
     reporter.start()
     for k in range(1, 2001):
@@ -208,6 +222,9 @@ def test_a_status_naming_an_unknown_state_reads_damaged(store):
 
 
 def test_health_text_names_the_raised_flags():
-    assert health_text({"collapsed": True, "flat_loss": True, "drift": False}) == "collapsed, flat_loss"
+    assert (
+        health_text({"collapsed": True, "flat_loss": True, "drift": False})
+        == "collapsed, flat_loss"
+    )
     assert health_text({"collapsed": False}) == "ok" and health_text({}) == ""
     assert health_text({"collapsed": False}, healthy="") == ""

@@ -15,8 +15,9 @@ STUDY = Study.preset("quick")
 
 
 def spec(job_id, needs=(), after=(), entry="sleep_job", **params) -> JobSpec:
-    return JobSpec(job_id, "sleep", f"tests.study.jobkinds:{entry}", params, "h",
-                   tuple(needs), tuple(after))
+    return JobSpec(
+        job_id, "sleep", f"tests.study.jobkinds:{entry}", params, "h", tuple(needs), tuple(after)
+    )
 
 
 @pytest.fixture
@@ -41,10 +42,16 @@ def wait_for(executor, job_id, state, timeout=20.0):
 
 def test_local_respects_dependencies_and_the_worker_limit(store):
     with LocalExecutor(store, workers=2, gpus=0) as executor:
-        ids = submit_all(executor, [
-            spec("a", seconds=0.6), spec("b", seconds=0.6), spec("c", seconds=0.3),
-            spec("d", needs=["a", "b"], seconds=0.2), spec("e", after=["d"], seconds=0.1),
-        ])
+        ids = submit_all(
+            executor,
+            [
+                spec("a", seconds=0.6),
+                spec("b", seconds=0.6),
+                spec("c", seconds=0.3),
+                spec("d", needs=["a", "b"], seconds=0.2),
+                spec("e", after=["d"], seconds=0.1),
+            ],
+        )
         jobs = {s.job_id: s for s in executor.wait(ids, timeout=60)}
     assert all(s.state == "done" for s in jobs.values())
     assert jobs["d"].started >= max(jobs["a"].finished, jobs["b"].finished)
@@ -55,11 +62,16 @@ def test_local_respects_dependencies_and_the_worker_limit(store):
 
 def test_a_failing_job_fails_alone_and_blocks_only_its_dependents(store):
     with LocalExecutor(store, workers=2, gpus=0) as executor:
-        ids = submit_all(executor, [
-            spec("bad", fail=True, seconds=0.1), spec("good", seconds=0.2),
-            spec("after-bad", needs=["bad"]), spec("after-good", needs=["good"], seconds=0.1),
-            spec("compare", after=["after-bad", "after-good"], seconds=0.1),
-        ])
+        ids = submit_all(
+            executor,
+            [
+                spec("bad", fail=True, seconds=0.1),
+                spec("good", seconds=0.2),
+                spec("after-bad", needs=["bad"]),
+                spec("after-good", needs=["good"], seconds=0.1),
+                spec("compare", after=["after-bad", "after-good"], seconds=0.1),
+            ],
+        )
         states = {s.job_id: s for s in executor.wait(ids, timeout=60)}
     assert states["bad"].state == "failed" and "NaN" in states["bad"].message
     assert states["after-bad"].state == "failed"
@@ -70,10 +82,14 @@ def test_a_failing_job_fails_alone_and_blocks_only_its_dependents(store):
 
 def test_cancelling_one_job_leaves_the_others_running(store):
     with LocalExecutor(store, workers=2, gpus=0) as executor:
-        ids = submit_all(executor, [
-            spec("x", seconds=30, steps=300), spec("y", seconds=3, steps=30),
-            spec("waiting", seconds=0.1),
-        ])
+        ids = submit_all(
+            executor,
+            [
+                spec("x", seconds=30, steps=300),
+                spec("y", seconds=3, steps=30),
+                spec("waiting", seconds=0.1),
+            ],
+        )
         wait_for(executor, "x", "running")
         wait_for(executor, "y", "running")
         executor.cancel("x")
@@ -98,13 +114,23 @@ def test_closing_the_executor_cancels_jobs_that_did_not_start(store):
 def test_dask_local_cluster_runs_cancels_and_orders_jobs(store):
     with DaskExecutor(store, workers=2, kill_after=2.0) as executor:
         assert executor.address.startswith("tcp://127.0.0.1:")
-        ids = submit_all(executor, [
-            spec("a", seconds=0.3), spec("b", needs=["a"], seconds=0.1),
-            spec("bad", fail=True), spec("long", seconds=30, steps=300),
-        ])
+        ids = submit_all(
+            executor,
+            [
+                spec("a", seconds=0.3),
+                spec("b", needs=["a"], seconds=0.1),
+                spec("bad", fail=True),
+                spec("long", seconds=30, steps=300),
+            ],
+        )
         wait_for(executor, "long", "running", timeout=60)
         executor.cancel("long")
         states = {s.job_id: s for s in executor.wait(ids, timeout=60)}
-    assert [states[j].state for j in ("a", "b", "bad", "long")] == ["done", "done", "failed", "cancelled"]
+    assert [states[j].state for j in ("a", "b", "bad", "long")] == [
+        "done",
+        "done",
+        "failed",
+        "cancelled",
+    ]
     assert states["b"].started >= states["a"].finished
     assert states["a"].pid != states["b"].pid  # each job its own process

@@ -23,10 +23,21 @@ def test_seed_faithful_defaults():
     assert (s.probe, s.object, s.spacing_basis) == ("defocused", "probe_scale", "footprint")
 
 
-@pytest.mark.parametrize("options, prefix, names", [
-    (TrainOptions, "", {"epochs", "batch_size", "learning_rate", "patience", "snapshot_every", "mae_weight"}),
-    (SolverSettings, "baseline_", {"epochs", "batch_size", "chunk", "snapshot_every", "free_probe"}),
-])
+@pytest.mark.parametrize(
+    "options, prefix, names",
+    [
+        (
+            TrainOptions,
+            "",
+            {"epochs", "batch_size", "learning_rate", "patience", "snapshot_every", "mae_weight"},
+        ),
+        (
+            SolverSettings,
+            "baseline_",
+            {"epochs", "batch_size", "chunk", "snapshot_every", "free_probe"},
+        ),
+    ],
+)
 def test_stage_options_own_the_defaults_and_docs_of_their_study_settings(options, prefix, names):
     assert composed(Study, options) == {prefix + name: name for name in names}
     docs = {f.name: f.metadata["doc"] for f in fields(options)}
@@ -41,14 +52,27 @@ def test_stage_options_own_the_defaults_and_docs_of_their_study_settings(options
 def test_a_cell_gets_its_stage_options_from_the_study_and_itself():
     study = Study.preset("quick", snapshot_every=3, baseline_snapshot_every=4, mae_weight=0.5)
     trained = train_options(study, Cell(1e3, "dense", "pinn", 1, 2))
-    assert (trained.epochs, trained.snapshot_every, trained.mae_weight, trained.seed) == (12, 3, 0.5, 2)
+    assert (trained.epochs, trained.snapshot_every, trained.mae_weight, trained.seed) == (
+        12,
+        3,
+        0.5,
+        2,
+    )
     solved = solver_settings(study, Cell(1e3, "dense", "epie", 1, 2))
-    assert (solved.algorithm, solved.epochs, solved.snapshot_every, solved.seed) == ("epie", 40, 4, 2)
+    assert (solved.algorithm, solved.epochs, solved.snapshot_every, solved.seed) == (
+        "epie",
+        40,
+        4,
+        2,
+    )
 
 
 def test_the_pinn_and_the_baseline_snapshot_cadences_are_separate_settings():
     a = Study.preset("quick")
-    pinn, baseline = Study.preset("quick", snapshot_every=7), Study.preset("quick", baseline_snapshot_every=7)
+    pinn, baseline = (
+        Study.preset("quick", snapshot_every=7),
+        Study.preset("quick", baseline_snapshot_every=7),
+    )
     assert pinn.settings_hash("train") != a.settings_hash("train")
     assert pinn.settings_hash("reconstruct") == a.settings_hash("reconstruct")
     assert baseline.settings_hash("reconstruct") != a.settings_hash("reconstruct")
@@ -59,10 +83,16 @@ def test_the_pinn_and_the_baseline_snapshot_cadences_are_separate_settings():
 def test_spacing_is_measured_against_the_probe_footprint(name):
     s = Study.preset(name)
     assert s.footprint == pytest.approx(footprint_diameter(make_probe(s.patch_size)))
-    assert s.spacings == {"dense": pytest.approx(0.3 * s.footprint), "sparse": pytest.approx(0.8 * s.footprint)}
+    assert s.spacings == {
+        "dense": pytest.approx(0.3 * s.footprint),
+        "sparse": pytest.approx(0.8 * s.footprint),
+    }
     assert s.base_step == pytest.approx(s.spacing("dense") / 2, abs=1e-3)
     seed_rule = Study.preset(name, spacing_basis="window", probe="focused")
-    assert seed_rule.spacings == {"dense": pytest.approx(0.3 * s.patch_size), "sparse": pytest.approx(0.8 * s.patch_size)}
+    assert seed_rule.spacings == {
+        "dense": pytest.approx(0.3 * s.patch_size),
+        "sparse": pytest.approx(0.8 * s.patch_size),
+    }
     assert Study.preset(name, scan_step=1.5).base_step == 1.5
 
 
@@ -90,26 +120,29 @@ def test_presets_are_valid_and_round_trip(name, tmp_path):
         assert back.settings_hash() == study.settings_hash()
 
 
-@pytest.mark.parametrize("override, field", [
-    (dict(doses=[]), "doses"),
-    (dict(doses=[1e3, -1]), "doses"),
-    (dict(doses=["x"]), "doses"),
-    (dict(views={"dense": 1.0}), "views"),
-    (dict(views={"dense": -0.1}), "views"),
-    (dict(neighbor_count=3), "neighbor_count"),
-    (dict(patch_size=8), "patch_size"),
-    (dict(methods=["magic"]), "methods"),
-    (dict(methods=[]), "methods"),
-    (dict(gridsizes=[3]), "gridsizes"),
-    (dict(scan_step=30.0), "scan_step"),
-    (dict(object_size=40), "object_size"),
-    (dict(learning_rate=5.0), "learning_rate"),
-    (dict(probe_pupil_radius=16.0), "probe_pupil_radius"),
-    (dict(probe="pencil"), "probe"),
-    (dict(object="cat"), "object"),
-    (dict(spacing_basis="probe"), "spacing_basis"),
-    (dict(typo_field=1), "unknown settings"),
-])
+@pytest.mark.parametrize(
+    "override, field",
+    [
+        (dict(doses=[]), "doses"),
+        (dict(doses=[1e3, -1]), "doses"),
+        (dict(doses=["x"]), "doses"),
+        (dict(views={"dense": 1.0}), "views"),
+        (dict(views={"dense": -0.1}), "views"),
+        (dict(neighbor_count=3), "neighbor_count"),
+        (dict(patch_size=8), "patch_size"),
+        (dict(methods=["magic"]), "methods"),
+        (dict(methods=[]), "methods"),
+        (dict(gridsizes=[3]), "gridsizes"),
+        (dict(scan_step=30.0), "scan_step"),
+        (dict(object_size=40), "object_size"),
+        (dict(learning_rate=5.0), "learning_rate"),
+        (dict(probe_pupil_radius=16.0), "probe_pupil_radius"),
+        (dict(probe="pencil"), "probe"),
+        (dict(object="cat"), "object"),
+        (dict(spacing_basis="probe"), "spacing_basis"),
+        (dict(typo_field=1), "unknown settings"),
+    ],
+)
 def test_validation_names_the_field(override, field):
     with pytest.raises(StudyError, match=field):
         Study.preset("quick", **override)
@@ -173,9 +206,13 @@ def test_a_study_file_from_before_the_snapshot_split_loads_with_the_shared_value
     lines = study.to_yaml(hashed=True).splitlines(keepends=True)
     older = "".join(line for line in lines if not line.startswith("baseline_snapshot_every:"))
     path = tmp_path / "study.yaml"
-    path.write_text(older.replace("snapshot_every: 3", "snapshot_every: 4"))  # the hash line no longer fits
+    path.write_text(
+        older.replace("snapshot_every: 3", "snapshot_every: 4")
+    )  # the hash line no longer fits
     loaded = Study.load(path, whole=True)
     assert loaded.snapshot_every == loaded.baseline_snapshot_every == 4
-    path.write_text("".join(lines).replace("baseline_snapshot_every: 3", "baseline_snapshot_every: 4"))
+    path.write_text(
+        "".join(lines).replace("baseline_snapshot_every: 3", "baseline_snapshot_every: 4")
+    )
     with pytest.raises(StudyError, match="cut short or edited"):  # a current file is still checked
         Study.load(path, whole=True)

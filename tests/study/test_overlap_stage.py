@@ -53,9 +53,18 @@ def test_second_cut_reuses_the_stored_views(quick_store):
 
 def test_infeasible_view_names_dose_view_split_and_bound(quick_store):
     _, store = quick_store
-    study = Study.preset("quick", doses=[1e4], views={"dense": 0.7, "sparse": 0.2}, min_positions=60)
+    study = Study.preset(
+        "quick", doses=[1e4], views={"dense": 0.7, "sparse": 0.2}, min_positions=60
+    )
     with pytest.raises(InfeasibleViewError) as err:
         cut_views(study, store, views=["sparse"])
     message = str(err.value)
-    for part in ("dose 10000", "'sparse'", "train split", "bound", "min_positions = 60", "larger object_size"):
+    for part in (
+        "dose 10000",
+        "'sparse'",
+        "train split",
+        "bound",
+        "min_positions = 60",
+        "larger object_size",
+    ):
         assert part in message

@@ -48,7 +48,9 @@ def test_each_view_keeps_positions_at_least_S_apart_within_the_bound(preview):
             assert len(kept) == view.kept[name] <= view.bound[name]
             assert pdist(kept).min() >= view.spacing
     dense, sparse = preview.views["dense"], preview.views["sparse"]
-    assert dense.nominal_overlap == pytest.approx(0.7) and sparse.nominal_overlap == pytest.approx(0.2)
+    assert dense.nominal_overlap == pytest.approx(0.7) and sparse.nominal_overlap == pytest.approx(
+        0.2
+    )
     assert dense.linear_overlap > sparse.linear_overlap and dense.disc_overlap > sparse.disc_overlap
     assert dense.label != NO_OVERLAP and sparse.label == NO_OVERLAP
     assert [row["view"] for row in preview.view_rows()] == ["dense", "sparse"]
@@ -66,7 +68,9 @@ def test_a_changed_view_is_recut_and_the_rest_reused(preview):
 def test_the_preview_and_its_layout_write_nothing(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     layout = preview_layout(preview_study(small(simulation_seed=7)), scale="sqrt")
-    assert isinstance(layout, hv.Layout) and len(layout) == 2 + 3 + 2 + 2  # probe, object, doses, views
+    assert (
+        isinstance(layout, hv.Layout) and len(layout) == 2 + 3 + 2 + 2
+    )  # probe, object, doses, views
     assert os.listdir(tmp_path) == []
     with pytest.raises(ValueError, match="scale"):
         preview_layout(preview_study(small(simulation_seed=7)), scale="cubic")
@@ -75,11 +79,15 @@ def test_the_preview_and_its_layout_write_nothing(tmp_path, monkeypatch):
 def test_no_ptychographic_overlap_in_any_view_warns_under_views_until_fixed():
     (message,) = Study.preset("quick", views={"dense": 0.3, "sparse": 0.2}).warnings()
     assert message.startswith("views: no ptychographic overlap") and "'dense' 30%" in message
-    assert Study.preset("quick", views={"dense": 0.7, "sparse": 0.2}).warnings() == []  # a sparse contrast is expected
+    assert (
+        Study.preset("quick", views={"dense": 0.7, "sparse": 0.2}).warnings() == []
+    )  # a sparse contrast is expected
 
 
 def test_a_view_below_min_positions_and_an_object_without_room_for_both_splits_warn():
     messages = small(min_positions=40).warnings()
-    assert messages and all(m.startswith("views: view 'sparse'") and "min_positions = 40" in m for m in messages)
+    assert messages and all(
+        m.startswith("views: view 'sparse'") and "min_positions = 40" in m for m in messages
+    )
     (message,) = small(object_size=68, guard_rows=8).warnings()
     assert message.startswith("object_size:") and "both splits" in message

@@ -10,15 +10,28 @@ from fly64.study.runner import plan_jobs, simulate_spec
 from fly64.study.simulate import noise_seed, simulate_study
 from fly64.study.workspace import prepare_store
 
-STUDY = dict(patch_size=16, object_size=64, scan_step=4.0, spacing_basis="window", doses=[1e3],
-             views={"dense": 0.7}, gridsizes=[1], methods=["lsqml"], min_positions=10)
+STUDY = dict(
+    patch_size=16,
+    object_size=64,
+    scan_step=4.0,
+    spacing_basis="window",
+    doses=[1e3],
+    views={"dense": 0.7},
+    gridsizes=[1],
+    methods=["lsqml"],
+    min_positions=10,
+)
 
 
 def test_each_repeat_draws_its_own_counts_over_the_same_scene(tmp_path):
     study = Study.preset("quick", **STUDY, repeats=[0, 1, 2])
     store = prepare_store(tmp_path / "store", study)
     report = simulate_study(study, store)
-    assert [path.name for _, path, _ in report] == ["dose-1e3.zarr", "dose-1e3-r1.zarr", "dose-1e3-r2.zarr"]
+    assert [path.name for _, path, _ in report] == [
+        "dose-1e3.zarr",
+        "dose-1e3-r1.zarr",
+        "dose-1e3-r2.zarr",
+    ]
     sets = [open_dose_dataset(store.dose_path(1e3, r)) for r in (0, 1, 2)]
     for ds in sets[1:]:
         for name in ("positions", "split", "probe", "object"):
@@ -26,12 +39,18 @@ def test_each_repeat_draws_its_own_counts_over_the_same_scene(tmp_path):
         assert not np.array_equal(ds["counts"].values, sets[0]["counts"].values)
     assert [ds.attrs["repeat"] for ds in sets] == [0, 1, 2]
     assert len({ds.attrs["noise_seed"] for ds in sets}) == 3
-    single = Study.preset("quick", **STUDY)  # repeat 0 is the single-repeat study's dataset, bit for bit
+    single = Study.preset(
+        "quick", **STUDY
+    )  # repeat 0 is the single-repeat study's dataset, bit for bit
     alone = prepare_store(tmp_path / "alone", single)
     simulate_study(single, alone)
-    np.testing.assert_array_equal(open_dose_dataset(alone.dose_path(1e3))["counts"].values, sets[0]["counts"].values)
+    np.testing.assert_array_equal(
+        open_dose_dataset(alone.dose_path(1e3))["counts"].values, sets[0]["counts"].values
+    )
     assert noise_seed(42, 0) == 42 and noise_seed(42, 1) != noise_seed(43, 1)
-    assert all(skipped for *_, skipped in simulate_study(study, store))  # resumable: nothing to redo
+    assert all(
+        skipped for *_, skipped in simulate_study(study, store)
+    )  # resumable: nothing to redo
 
 
 def test_the_plan_simulates_each_repeat_and_cuts_views_from_repeat_0(tmp_path):
@@ -39,7 +58,11 @@ def test_the_plan_simulates_each_repeat_and_cuts_views_from_repeat_0(tmp_path):
     store = prepare_store(tmp_path / "store", study)
     specs = plan_jobs(study, store, list(iter_cells(study)), compare=False)
     ids = [s.job_id for s in specs]
-    assert ids[:3] == ["simulate-d1e3-r1", "simulate-d1e3-r2", "simulate-d1e3"]  # repeat 0 for the scan
+    assert ids[:3] == [
+        "simulate-d1e3-r1",
+        "simulate-d1e3-r2",
+        "simulate-d1e3",
+    ]  # repeat 0 for the scan
     overlap = next(s for s in specs if s.kind == "overlap")
     assert overlap.needs == ("simulate-d1e3",)
     cells = {s.job_id: s for s in specs if s.kind == "reconstruct"}
@@ -57,7 +80,10 @@ def test_the_baseline_differs_between_repeats(tmp_path):
     with StudyRunner(tmp_path / "store", study, workers=2) as runner:
         ids = runner.submit_grid()
         statuses = runner.wait(ids, timeout=300)
-    assert all(s.state == "done" for s in statuses), [(s.job_id, s.state, s.message) for s in statuses]
-    ssim = load_cube(runner.store).sel({"dose": 1e3, "view": "dense", "method": "lsqml", "part": "phase",
-                                        "metric": "ssim"})  # "method" is also a keyword of sel
+    assert all(s.state == "done" for s in statuses), [
+        (s.job_id, s.state, s.message) for s in statuses
+    ]
+    ssim = load_cube(runner.store).sel(
+        {"dose": 1e3, "view": "dense", "method": "lsqml", "part": "phase", "metric": "ssim"}
+    )  # "method" is also a keyword of sel
     assert np.isfinite(ssim.values).all() and float(ssim.sel(seed=0)) != float(ssim.sel(seed=1))

@@ -15,10 +15,15 @@ from .test_compare import graded  # noqa: F401  (the finished store fixture)
 
 
 def test_aggregate_summarises_each_group_over_its_repeats():
-    table = pd.DataFrame({
-        "dose": [1e3, 1e3, 1e3, 1e4, 1e4], "method": ["lsqml"] * 5, "seed": [0, 1, 2, 0, 1],
-        "metric": ["correlation"] * 5, "value": [0.5, 0.7, np.nan, 0.9, np.inf],
-    })
+    table = pd.DataFrame(
+        {
+            "dose": [1e3, 1e3, 1e3, 1e4, 1e4],
+            "method": ["lsqml"] * 5,
+            "seed": [0, 1, 2, 0, 1],
+            "metric": ["correlation"] * 5,
+            "value": [0.5, 0.7, np.nan, 0.9, np.inf],
+        }
+    )
     out = aggregate(table, "value")
     assert list(out.columns) == ["dose", "method", "metric", "mean", "std", "n"]
     low, high = out.itertuples(index=False)
@@ -28,10 +33,18 @@ def test_aggregate_summarises_each_group_over_its_repeats():
 
 
 def test_aggregate_of_differences_keeps_the_baseline_and_drops_the_paired_values():
-    table = pd.DataFrame({
-        "dose": [1e3, 1e3], "gridsize": [1, 1], "baseline": ["lsqml"] * 2, "seed": [0, 1],
-        "metric": ["ssim"] * 2, "pinn": [0.4, 0.6], "baseline_value": [0.5, 0.5], "difference": [-0.1, 0.1],
-    })
+    table = pd.DataFrame(
+        {
+            "dose": [1e3, 1e3],
+            "gridsize": [1, 1],
+            "baseline": ["lsqml"] * 2,
+            "seed": [0, 1],
+            "metric": ["ssim"] * 2,
+            "pinn": [0.4, 0.6],
+            "baseline_value": [0.5, 0.5],
+            "difference": [-0.1, 0.1],
+        }
+    )
     (row,) = aggregate(table, "difference").to_dict("records")
     assert set(row) == {"dose", "gridsize", "baseline", "metric", "mean", "std", "n"}
     assert row["mean"] == pytest.approx(0.0) and row["n"] == 2
@@ -39,14 +52,44 @@ def test_aggregate_of_differences_keeps_the_baseline_and_drops_the_paired_values
         aggregate(table.drop(columns="seed"), "difference")
 
 
-@pytest.mark.parametrize("flags, columns", [
-    ([], TABLE_COLUMNS),
-    (["--differences"], ["dose", "view", "gridsize", "baseline", "seed", "part", "metric",
-                         "pinn", "baseline_value", "difference"]),
-    (["--speedups"], ["dose", "view", "gridsize", "baseline", "seed", "pinn_seconds",
-                      "baseline_seconds", "speedup"]),
-    (["--aggregate"], ["dose", "view", "gridsize", "method", "part", "metric", "mean", "std", "n"]),
-])
+@pytest.mark.parametrize(
+    "flags, columns",
+    [
+        ([], TABLE_COLUMNS),
+        (
+            ["--differences"],
+            [
+                "dose",
+                "view",
+                "gridsize",
+                "baseline",
+                "seed",
+                "part",
+                "metric",
+                "pinn",
+                "baseline_value",
+                "difference",
+            ],
+        ),
+        (
+            ["--speedups"],
+            [
+                "dose",
+                "view",
+                "gridsize",
+                "baseline",
+                "seed",
+                "pinn_seconds",
+                "baseline_seconds",
+                "speedup",
+            ],
+        ),
+        (
+            ["--aggregate"],
+            ["dose", "view", "gridsize", "method", "part", "metric", "mean", "std", "n"],
+        ),
+    ],
+)
 def test_report_csv_is_one_table(graded, capsys, flags, columns):  # noqa: F811
     store, *_ = graded
     assert main(["report", "--store", str(store.root), "--format", "csv", *flags]) == 0

@@ -27,7 +27,15 @@ from fly64.study.results import load_result
 from fly64.study.runner import StudyRunner
 
 ROOT = Path(__file__).resolve().parents[2]
-STUDY = Study.preset("quick", patch_size=16, object_size=160, scan_step=4.0, spacing_basis="window", doses=[1e3], gridsizes=[1])
+STUDY = Study.preset(
+    "quick",
+    patch_size=16,
+    object_size=160,
+    scan_step=4.0,
+    spacing_basis="window",
+    doses=[1e3],
+    gridsizes=[1],
+)
 FAKES = {
     "train": "tests.study.jobkinds:cell_job",
     "reconstruct": "tests.study.jobkinds:cell_job",
@@ -58,20 +66,29 @@ def data_copy(reference_root: Path, target: Path) -> Path:
 
 def objects(root: Path) -> dict:
     registry = Registry(StudyRunner(root, STUDY, workers=1).store)
-    return {j.job_id: load_result(registry.store.job_dir(j.job_id)).object
-            for j in registry.all() if j.cell is not None}
+    return {
+        j.job_id: load_result(registry.store.job_dir(j.job_id)).object
+        for j in registry.all()
+        if j.cell is not None
+    }
 
 
 def launch_runner_parent(root, entries: dict, then: str, **popen) -> subprocess.Popen:
     """Another process that makes a 1-worker StudyRunner ``r`` on ``root`` and runs ``then``."""
     # Ctrl-C as at a terminal, even where this test runs in a non-interactive shell's background
     # job (POSIX: such a job and its children start with SIGINT ignored)
-    code = ("import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
-            "import sys, json; from fly64.study.model import Study; from fly64.study.runner import StudyRunner; "
-            "r = StudyRunner(sys.argv[1], Study.from_json(sys.argv[2]), workers=1, "
-            "entries=json.loads(sys.argv[3])); " + then)
-    return subprocess.Popen([sys.executable, "-c", code, str(root), STUDY.to_json(), json.dumps(entries)],
-                            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, **popen)
+    code = (
+        "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        "import sys, json; from fly64.study.model import Study; from fly64.study.runner import StudyRunner; "
+        "r = StudyRunner(sys.argv[1], Study.from_json(sys.argv[2]), workers=1, "
+        "entries=json.loads(sys.argv[3])); " + then
+    )
+    return subprocess.Popen(
+        [sys.executable, "-c", code, str(root), STUDY.to_json(), json.dumps(entries)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        **popen,
+    )
 
 
 def wait_for(parent: subprocess.Popen, condition, seconds: float = 60) -> None:
@@ -86,7 +103,7 @@ def wait_for(parent: subprocess.Popen, condition, seconds: float = 60) -> None:
 def test_grid_runs_every_stage_in_order_and_a_rerun_skips_it_all(reference, capsys):
     root, ids, statuses = reference
     kinds = [s.kind for s in statuses]
-    assert kinds == ["simulate", "overlap", "overlap"] + kinds[3:3 + CELLS] + ["compare"]
+    assert kinds == ["simulate", "overlap", "overlap"] + kinds[3 : 3 + CELLS] + ["compare"]
     assert all(s.state == "done" for s in statuses)
     by_id = {s.job_id: s for s in statuses}
     for status in statuses[3:-1]:
@@ -103,7 +120,9 @@ def test_grid_runs_every_stage_in_order_and_a_rerun_skips_it_all(reference, caps
 
 
 @pytest.mark.slow
-def test_killing_the_parent_mid_grid_then_rerunning_recomputes_nothing_finished(reference, tmp_path):
+def test_killing_the_parent_mid_grid_then_rerunning_recomputes_nothing_finished(
+    reference, tmp_path
+):
     root = data_copy(reference[0], tmp_path / "store")
     parent = launch_runner_parent(root, FAKES, "r.wait(r.submit_grid(), timeout=120)")
     registry = Registry(StudyRunner(root, STUDY, workers=1).store)
@@ -129,9 +148,13 @@ def test_ctrl_c_cancels_the_running_and_waiting_jobs_and_exits_130(reference, tm
     root = data_copy(reference[0], tmp_path / "store")
     entries = {**FAKES, "train": "tests.study.jobkinds:long_cell_job"}
     parent = launch_runner_parent(
-        root, entries, "from fly64.study.commands.run import follow; "
+        root,
+        entries,
+        "from fly64.study.commands.run import follow; "
         "sys.exit(follow(r, r.submit_grid(), poll=0.1))",
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     registry = Registry(StudyRunner(root, STUDY, workers=1).store)
     wait_for(parent, lambda: any(j.state == "running" for j in registry.all()))
@@ -164,7 +187,9 @@ def test_a_store_of_other_settings_is_refused_unless_forced(reference, tmp_path)
     with pytest.raises(StudyError, match="other settings"):
         StudyRunner(root, other, workers=1)
     store = StudyRunner(root, STUDY, workers=1).store
-    prepare_job(store, JobSpec("live", "sleep", "tests.study.jobkinds:sleep_job"), STUDY, process_identity())
+    prepare_job(
+        store, JobSpec("live", "sleep", "tests.study.jobkinds:sleep_job"), STUDY, process_identity()
+    )
     with pytest.raises(StudyError, match=r"jobs that have not ended \(\['live'\]\)"):
         StudyRunner(root, other, workers=1, force=True)
     request_cancel(store.job_dir("live"))
@@ -179,11 +204,16 @@ def test_force_archives_only_what_the_changed_settings_touch(reference, tmp_path
     shutil.copytree(reference[0], root)
     other = Study.from_dict({**STUDY.to_dict(), "epochs": 3})  # a train-stage setting
     _, ids, statuses = run_grid(root, other, force=True)
-    assert sorted(ids) == sorted(["train-d1e3-dense-pinn_gs1-s0", "train-d1e3-sparse-pinn_gs1-s0", "compare"])
+    assert sorted(ids) == sorted(
+        ["train-d1e3-dense-pinn_gs1-s0", "train-d1e3-sparse-pinn_gs1-s0", "compare"]
+    )
     assert all(s.state == "done" for s in statuses)
     (archive,) = (root / "archive").iterdir()
     assert sorted(p.name for p in (archive / "jobs").iterdir()) == sorted(ids)
-    assert not (archive / "doses").exists() and (root / "jobs" / "reconstruct-d1e3-dense-lsqml-s0").is_dir()
+    assert (
+        not (archive / "doses").exists()
+        and (root / "jobs" / "reconstruct-d1e3-dense-lsqml-s0").is_dir()
+    )
     # extending the grid is no change of settings: no refusal, no archive
     StudyRunner(root, Study.from_dict({**other.to_dict(), "doses": [1e3, 1e4]}), workers=1).close()
     assert len(list((root / "archive").iterdir())) == 1
@@ -195,12 +225,16 @@ def test_run_command_rejects_an_empty_selection(reference, tmp_path, capsys):
     assert "matches no cell" in capsys.readouterr().err
 
 
-def test_overlap_command_prints_each_view_and_refuses_an_infeasible_one(reference, tmp_path, capsys):
+def test_overlap_command_prints_each_view_and_refuses_an_infeasible_one(
+    reference, tmp_path, capsys
+):
     root = data_copy(reference[0], tmp_path / "store")
     assert main(["overlap", "--store", str(root)]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 2 and all(line.endswith("(up to date)") for line in lines)
-    assert lines[1].startswith("dose 1e3 sparse  S = 12.8 px: train ") and "median spacing" in lines[1]
+    assert (
+        lines[1].startswith("dose 1e3 sparse  S = 12.8 px: train ") and "median spacing" in lines[1]
+    )
     config = tmp_path / "strict.json"
     config.write_text(json.dumps({**STUDY.to_dict(), "min_positions": 60}))
     assert main(["overlap", "--config", str(config), "--store", str(tmp_path / "strict")]) == 2

@@ -18,7 +18,9 @@ def register(sub) -> None:
 
 def format_view(summary: dict, reused: bool) -> str:
     """One line: positions kept per split, median spacing, measured overlap."""
-    parts = [f"dose {dose_tag(summary['dose'])} {summary['view']:<7} S = {summary['spacing']:.1f} px:"]
+    parts = [
+        f"dose {dose_tag(summary['dose'])} {summary['view']:<7} S = {summary['spacing']:.1f} px:"
+    ]
     for split in ("train", "test"):
         s = summary[split]
         parts.append(

@@ -41,18 +41,33 @@ from fly64.study.workspace import load_store_study
 
 def register(sub) -> None:
     parser = sub.add_parser(
-        "report", help="print the metrics and timing, PINN − baseline differences and the PINN's speed-up")
+        "report",
+        help="print the metrics and timing, PINN − baseline differences and the PINN's speed-up",
+    )
     add_store_arg(parser)
     parser.add_argument("--format", choices=("table", "csv", "json", "html"), default="table")
-    parser.add_argument("--output", type=Path, metavar="FILE.html",
-                        help="html: where to write the study report (required with --format html)")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        metavar="FILE.html",
+        help="html: where to write the study report (required with --format html)",
+    )
     which = parser.add_mutually_exclusive_group()
-    which.add_argument("--differences", action="store_true",
-                       help="csv: the PINN − baseline table (paired per repeat) instead of the metrics")
-    which.add_argument("--speedups", action="store_true",
-                       help="csv: the PINN's inference speed-up over each baseline instead of the metrics")
-    parser.add_argument("--aggregate", action="store_true",
-                        help="mean, std and n over the repeats instead of one row per seed")
+    which.add_argument(
+        "--differences",
+        action="store_true",
+        help="csv: the PINN − baseline table (paired per repeat) instead of the metrics",
+    )
+    which.add_argument(
+        "--speedups",
+        action="store_true",
+        help="csv: the PINN's inference speed-up over each baseline instead of the metrics",
+    )
+    parser.add_argument(
+        "--aggregate",
+        action="store_true",
+        help="mean, std and n over the repeats instead of one row per seed",
+    )
     parser.set_defaults(func=run)
 
 
@@ -79,7 +94,9 @@ def _records(frame: pd.DataFrame) -> list[dict]:
 
 def run(args) -> int:
     if (args.format == "html") != (args.output is not None):
-        raise StudyError("--format html writes a file: give both --format html and --output FILE.html")
+        raise StudyError(
+            "--format html writes a file: give both --format html and --output FILE.html"
+        )
     store, study = load_store_study(args.store)
     if not finished_cells(study, store):
         raise NoResultsError(
@@ -97,8 +114,11 @@ def run(args) -> int:
         tables = {name: aggregate(frame, VALUES[name]) for name, frame in tables.items()}
     stale = stale_reasons(study, store, cube)
     if stale:  # on stderr, so csv and json output stay parseable
-        print(f"warning: the comparison is out of date ({'; '.join(stale)}); "
-              f"run `fly64 compare --store {store.root}` to refresh it", file=sys.stderr)
+        print(
+            f"warning: the comparison is out of date ({'; '.join(stale)}); "
+            f"run `fly64 compare --store {store.root}` to refresh it",
+            file=sys.stderr,
+        )
     if args.format == "html":
         path = write_study_report(study, store, args.output)
         print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
@@ -120,28 +140,46 @@ def _short(value: float) -> str:
 
 def _print_tables(store, table, timing, diff, speedup) -> None:
     quality = table[table["part"] != TIME_PART]
-    timing = timing.rename(columns={"training_seconds": "training s", "inference_seconds": "inference s",
-                                    "patterns_per_second": "patterns/s"})
+    timing = timing.rename(
+        columns={
+            "training_seconds": "training s",
+            "inference_seconds": "inference s",
+            "patterns_per_second": "patterns/s",
+        }
+    )
     with pd.option_context("display.max_rows", None, "display.width", 200):
         print(f"metrics ({len(quality)} rows, store {store.root})")
         print(quality.to_string(index=False))
         print("\ntiming (inference: the whole test split)")
-        print(timing.to_string(index=False, float_format=_short, formatters={"dose": "{:g}".format}))
+        print(
+            timing.to_string(index=False, float_format=_short, formatters={"dose": "{:g}".format})
+        )
         if timing[["training s", "inference s"]].isna().all(axis=None):
-            print(f"(no timing recorded: run `fly64 compare --store {store.root}` again; cells run before "
-                  "timing was recorded need a re-run)")
+            print(
+                f"(no timing recorded: run `fly64 compare --store {store.root}` again; cells run before "
+                "timing was recorded need a re-run)"
+            )
         print("\nPINN − baseline" + ("" if len(diff) else ": no dose and view has both"))
         if len(diff):
             print(diff.to_string(index=False))
-        print("\nPINN inference speed-up (baseline seconds / PINN seconds)"
-              + ("" if len(speedup) else ": no dose and view has both timed"))
+        print(
+            "\nPINN inference speed-up (baseline seconds / PINN seconds)"
+            + ("" if len(speedup) else ": no dose and view has both timed")
+        )
         if len(speedup):
-            print(speedup.to_string(index=False, float_format=_short, formatters={"dose": "{:g}".format}))
+            print(
+                speedup.to_string(
+                    index=False, float_format=_short, formatters={"dose": "{:g}".format}
+                )
+            )
 
 
 def _print_aggregates(store, tables: dict[str, pd.DataFrame]) -> None:
-    titles = {"metrics": "metrics", "differences": "PINN − baseline (paired per repeat)",
-              "speedups": "PINN inference speed-up"}
+    titles = {
+        "metrics": "metrics",
+        "differences": "PINN − baseline (paired per repeat)",
+        "speedups": "PINN inference speed-up",
+    }
     with pd.option_context("display.max_rows", None, "display.width", 200):
         for name, frame in tables.items():
             print(f"{titles[name]}: mean, std, n over the repeats (store {store.root})")

@@ -22,7 +22,9 @@ from fly64.study.runner import StudyRunner
 
 
 def register(sub) -> None:
-    parser = sub.add_parser("run", help="run the grid's jobs (simulate → overlap → train/reconstruct → compare)")
+    parser = sub.add_parser(
+        "run", help="run the grid's jobs (simulate → overlap → train/reconstruct → compare)"
+    )
     add_study_args(parser)
     add_filter_args(parser, "dose", "view", "method", "gridsize")
     add_executor_args(parser)
@@ -37,19 +39,33 @@ def _positive_int(text: str) -> int:
 
 
 def add_executor_args(parser) -> None:
-    parser.add_argument("--executor", choices=EXECUTORS,
-                        help="local processes (default) or a dask cluster")
-    parser.add_argument("--scheduler", help="dask scheduler address (implies --executor dask; "
-                        "without it, dask starts a local cluster)")
-    parser.add_argument("--workers", type=_positive_int, help="jobs at once (default: one per CPU core)")
+    parser.add_argument(
+        "--executor", choices=EXECUTORS, help="local processes (default) or a dask cluster"
+    )
+    parser.add_argument(
+        "--scheduler",
+        help="dask scheduler address (implies --executor dask; "
+        "without it, dask starts a local cluster)",
+    )
+    parser.add_argument(
+        "--workers", type=_positive_int, help="jobs at once (default: one per CPU core)"
+    )
 
 
 def make_runner(args, study: Study) -> StudyRunner:
     if args.scheduler and args.executor == "local":
-        raise StudyError("--scheduler names a dask scheduler; it does not apply to --executor local")
+        raise StudyError(
+            "--scheduler names a dask scheduler; it does not apply to --executor local"
+        )
     executor = args.executor or ("dask" if args.scheduler else "local")
-    return StudyRunner(args.store, study, executor, workers=args.workers,
-                       scheduler=args.scheduler, force=args.force)
+    return StudyRunner(
+        args.store,
+        study,
+        executor,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        force=args.force,
+    )
 
 
 def print_warnings(study: Study) -> None:
@@ -95,7 +111,12 @@ def follow(runner: StudyRunner, job_ids: list[str], poll: float = 0.5) -> int:
     in_main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _interrupt) if in_main else None
     t0, seen, interrupted = time.monotonic(), {}, False
-    bar = tqdm(total=len(job_ids), desc="jobs", unit="job", bar_format="{l_bar}{bar}| {n:.1f}/{total} [{elapsed}<{remaining}]")
+    bar = tqdm(
+        total=len(job_ids),
+        desc="jobs",
+        unit="job",
+        bar_format="{l_bar}{bar}| {n:.1f}/{total} [{elapsed}<{remaining}]",
+    )
     statuses: list[JobStatus] = []
     try:
         while True:
@@ -130,14 +151,20 @@ def follow(runner: StudyRunner, job_ids: list[str], poll: float = 0.5) -> int:
 def _summary(statuses: list[JobStatus], seconds: float, interrupted: bool) -> int:
     ended = (JobState.DONE, JobState.FAILED, JobState.CANCELLED)
     counts = [sum(1 for s in statuses if s is not None and s.state == state) for state in ended]
-    print(", ".join(f"{n} {state}" for n, state in zip(counts, ended, strict=True))
-          + f" of {len(statuses)} jobs in {seconds:.1f} s")
-    bad = [s for s in statuses if s is not None and s.state in (JobState.FAILED, JobState.CANCELLED)]
+    print(
+        ", ".join(f"{n} {state}" for n, state in zip(counts, ended, strict=True))
+        + f" of {len(statuses)} jobs in {seconds:.1f} s"
+    )
+    bad = [
+        s for s in statuses if s is not None and s.state in (JobState.FAILED, JobState.CANCELLED)
+    ]
     for status in bad:
         print(f"  {status.job_id} {status.state}: {status.message}", file=sys.stderr)
     if any(s.traceback for s in bad):
-        print("  (tracebacks: status.json in each job directory; `fly64 status` lists all jobs)",
-              file=sys.stderr)
+        print(
+            "  (tracebacks: status.json in each job directory; `fly64 status` lists all jobs)",
+            file=sys.stderr,
+        )
     if interrupted:
         return 130
     return 1 if bad else 0

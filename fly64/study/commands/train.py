@@ -18,7 +18,8 @@ def register(sub) -> None:
 def run(args) -> int:
     study = study_from_args(args)
     print_warnings(study)
-    cells = select_cells(study, doses=args.doses, views=args.views, methods=["pinn"],
-                         gridsizes=args.gridsizes)
+    cells = select_cells(
+        study, doses=args.doses, views=args.views, methods=["pinn"], gridsizes=args.gridsizes
+    )
     with make_runner(args, study) as runner:
         return follow(runner, runner.submit_cells(cells))
