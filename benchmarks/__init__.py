@@ -1,1 +1,3 @@
-"""Benchmarks: each module prints figures measured side by side in one run (`make bench` runs all)."""
+"""Benchmarks: each module prints figures measured side by side in one run
+(`make bench` runs all).
+"""

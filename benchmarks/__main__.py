@@ -1,4 +1,6 @@
-"""Run every benchmark module in this folder, one after another: ``python -m benchmarks [name ...]``."""
+"""Run every benchmark module in this folder, one after another:
+``python -m benchmarks [name ...]``.
+"""
 
 import importlib
 import pkgutil

@@ -91,7 +91,10 @@ def start_training(store: Path, study: Study) -> tuple[StudyRunner, list[str]]:
 def summary(values) -> str:
     ms = sorted(1000 * v for v in values)
     p90 = ms[min(len(ms) - 1, int(round(0.9 * (len(ms) - 1))))]
-    return f"median {statistics.median(ms):7.0f} ms   p90 {p90:7.0f} ms   max {ms[-1]:7.0f} ms   (n={len(ms)})"
+    return (
+        f"median {statistics.median(ms):7.0f} ms   p90 {p90:7.0f} ms   "
+        f"max {ms[-1]:7.0f} ms   (n={len(ms)})"
+    )
 
 
 def main(argv=None) -> int:

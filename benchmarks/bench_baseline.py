@@ -90,14 +90,16 @@ def main() -> None:
         inside.append(in_run)
     for w, i, p in zip(wrapped, inside, plain, strict=True):
         print(
-            f"  wrapper {1e3 * w / EPOCHS:7.1f} ms/epoch ({100 * (w - i) / i:4.1f} % outside task.run)"
+            f"  wrapper {1e3 * w / EPOCHS:7.1f} ms/epoch "
+            f"({100 * (w - i) / i:4.1f} % outside task.run)"
             f"   direct {1e3 * p / EPOCHS:7.1f} ms/epoch"
         )
     best = min(wrapped) / min(plain) - 1
     own = statistics.median((w - i) / i for w, i in zip(wrapped, inside, strict=True))
     print(
         f"fastest wrapper vs fastest direct: {100 * best:+.1f} %; wrapper's own work: "
-        f"{100 * own:.1f} % of pty-chi time (target ≤ 10 %): {'ok' if max(best, own) <= 0.10 else 'OVER'}"
+        f"{100 * own:.1f} % of pty-chi time (target ≤ 10 %): "
+        f"{'ok' if max(best, own) <= 0.10 else 'OVER'}"
     )
 
 

@@ -32,7 +32,8 @@ def main() -> None:
     print(f"  of which Poisson draws alone: {t_poisson * 1e3:.1f} ms")
     ratio = t_sim / t_fft
     print(
-        f"ratio simulation / bare FFT: {ratio:.2f} (target ≤ 3) -> {'OK' if ratio <= 3 else 'ABOVE TARGET'}"
+        f"ratio simulation / bare FFT: {ratio:.2f} (target ≤ 3) -> "
+        f"{'OK' if ratio <= 3 else 'ABOVE TARGET'}"
     )
     print(f"ratio without Poisson: {(t_sim - t_poisson) / t_fft:.2f}")
     np.testing.assert_equal(n, N_PATTERNS)

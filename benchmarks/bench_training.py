@@ -122,12 +122,14 @@ def main() -> None:
         study, store = make_store(root)
         print(
             f"standard preset network: N={study.patch_size}, width={study.model_width}, "
-            f"depth={study.model_depth}, batch={study.batch_size}, snapshot_every={study.snapshot_every}"
+            f"depth={study.model_depth}, batch={study.batch_size}, "
+            f"snapshot_every={study.snapshot_every}"
         )
         for gridsize in (1, 2):
             r = measure(study, store, gridsize, device)
             print(
-                f"gridsize {gridsize}: {r['groups']} train groups, {r['patterns']} patterns over {r['epochs']} epochs"
+                f"gridsize {gridsize}: {r['groups']} train groups, "
+                f"{r['patterns']} patterns over {r['epochs']} epochs"
             )
             for kind in ("bare", "loop", "loop + snapshots"):
                 print(f"  {kind:17s} {r[kind]:7.2f} s  {r['patterns'] / r[kind]:7.1f} patterns/s")

@@ -4,7 +4,9 @@ import time
 
 
 def best_of(fn, repeats: int = 3, *, warmup: bool = False) -> float:
-    """Fastest of ``repeats`` calls of ``fn()`` in seconds (after one untimed call if ``warmup``)."""
+    """Fastest of ``repeats`` calls of ``fn()`` in seconds
+    (after one untimed call if ``warmup``).
+    """
     if warmup:
         fn()
     times = []

@@ -1,11 +1,13 @@
-"""How well could a patch-wise method (one pattern or one group at a time) do on a study's test split?
+"""How well could a patch-wise method
+(one pattern or one group at a time) do on a study's test split?
 
-The measurement behind issue 4's block (see the session-3 closing note). No network: the amplitude and
-phase of every test patch are free pixels, started flat (1, 0), fitted by Adam to the Poisson NLL of
-the measured counts through the PINN's own forward model (for gridsize 2 its in-group reassembly),
-then stitched like the PINN and scored like the health check (test split, mask × probe peak) three
-ways: raw; with the patches' phase levels fixed from their overlaps (eigenvector synchronisation);
-and with each level taken from the truth (an oracle, sizing what the levels alone are worth).
+The measurement behind issue 4's block (see the session-3 closing note). No network: the amplitude
+and phase of every test patch are free pixels, started flat (1, 0), fitted by Adam to the Poisson
+NLL of the measured counts through the PINN's own forward model (for gridsize 2 its in-group
+reassembly), then stitched like the PINN and scored like the health check (test split, mask × probe
+peak) three ways: raw; with the patches' phase levels fixed from their overlaps (eigenvector
+synchronisation); and with each level taken from the truth (an oracle, sizing what the levels alone
+are worth).
 
 Usage: ``.venv/bin/python notes/pinn_ceiling.py STORE [--view dense] [--gridsize 1] [--steps 100]``
 (STORE simulated and cut, e.g. by ``fly64 overlap``). Prints one line per dose.

@@ -1,4 +1,5 @@
-"""Train one PINN cell of a finished store's study with chosen settings and score it like the comparison.
+"""Train one PINN cell of a finished store's study with chosen settings and score it like the
+comparison.
 
 The measurement behind the PINN's preset (issue 18): epochs, batch, learning rate and width
 are picked from these runs. Prints one line per epoch (train / validation loss, learning rate,
@@ -48,7 +49,8 @@ def main() -> None:
     trained = time.perf_counter() - started
     for row in result.losses:
         print(
-            f"epoch {row['epoch']:3d}  train {row['train']:.4f}  val {row['validation'] or float('nan'):.4f}"
+            f"epoch {row['epoch']:3d}  train {row['train']:.4f}  "
+            f"val {row['validation'] or float('nan'):.4f}"
             f"  lr {row['lr']:.1e}  {row['seconds']:.1f} s"
         )
     for stitching in STITCHING:
@@ -67,9 +69,11 @@ def main() -> None:
         floor = noise_floor_ratio(model, data.validation or data.train, device)
         print(
             f"{args.view} gs{args.gridsize} dose {args.dose:g} {' '.join(args.set)} [{stitching}]: "
-            f"phase corr {ev.phase.correlation:.3f} local {local['phase']:.3f} ssim {ev.phase.ssim:.3f} | "
+            f"phase corr {ev.phase.correlation:.3f} local {local['phase']:.3f} "
+            f"ssim {ev.phase.ssim:.3f} | "
             f"amplitude corr {ev.amplitude.correlation:.3f} local {local['amplitude']:.3f} | "
-            f"NLL/floor {floor['ratio']:.2f} | best epoch {result.best_epoch}/{len(result.losses)}, "
+            f"NLL/floor {floor['ratio']:.2f} | "
+            f"best epoch {result.best_epoch}/{len(result.losses)}, "
             f"train {trained:.0f} s, inference {inferred:.2f} s "
             f"({len(data.test_indices)} test positions, {len(data.train)} train groups)",
             flush=True,

@@ -1,4 +1,6 @@
-"""Command-line settings of the served app: ``panel serve app/ --args --store DIR --preset NAME``."""
+"""Command-line settings of the served app:
+``panel serve app/ --args --store DIR --preset NAME``.
+"""
 
 import argparse
 from dataclasses import dataclass
@@ -20,7 +22,9 @@ class AppConfig:
 
 
 def parse_args(argv) -> AppConfig:
-    """Read ``--store`` (default ``./fly64-study``), ``--preset`` (default ``standard``), ``--poll-ms``."""
+    """Read ``--store`` (default ``./fly64-study``), ``--preset`` (default ``standard``),
+    ``--poll-ms``.
+    """
     parser = argparse.ArgumentParser(prog="panel serve app/ --args")
     parser.add_argument("--store", default=DEFAULT_STORE, help="study store directory")
     parser.add_argument(

@@ -1,4 +1,6 @@
-"""Diffraction page: patterns per dose on one colour scale, mean pattern, probe, object, photons per pattern."""
+"""Diffraction page: patterns per dose on one colour scale, mean pattern, probe, object,
+photons per pattern.
+"""
 
 import functools
 

@@ -1,4 +1,6 @@
-"""Scan & overlap page: a view's positions over the object, acceptance, spacing, coverage, overlap."""
+"""Scan & overlap page: a view's positions over the object, acceptance, spacing, coverage,
+overlap.
+"""
 
 import holoviews as hv
 import numpy as np

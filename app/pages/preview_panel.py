@@ -26,7 +26,9 @@ POLL_MS = 150
 
 
 def preview_key(study: Study) -> tuple:
-    """What a preview depends on: the simulate and overlap settings (views included) and the doses."""
+    """What a preview depends on: the simulate and overlap settings
+    (views included) and the doses.
+    """
     return study.settings_hash("overlap"), tuple(study.doses)
 
 
@@ -167,7 +169,9 @@ def preview_section(preview: Preview | str, keep: Callable[[str], bool]) -> list
 
 
 def figure_sources(preview: Preview, scale: str) -> dict[str, tuple]:
-    """What each figure of :func:`preview_figures` is drawn from (the preview's cached parts), by name."""
+    """What each figure of :func:`preview_figures` is drawn from
+    (the preview's cached parts), by name.
+    """
     scene = (id(preview.scene),)
     patterns = (tuple(id(p) for p in preview.patterns.values()), scale)
     return {

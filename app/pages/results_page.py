@@ -218,8 +218,8 @@ class ResultsPage(pn.viewable.Viewer):
         timed = table.dropna(subset=["correlation", "inference_seconds"])
         if timed.empty:
             return notice(
-                "No scored cell recorded its timing: cells run before timing was recorded need a re-run, "
-                "then the comparison."
+                "No scored cell recorded its timing: cells run before timing was recorded need a "
+                "re-run, then the comparison."
             )
         plots = []
         for dose, at_dose in timed.groupby("dose"):

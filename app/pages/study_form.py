@@ -60,7 +60,8 @@ def _parse_views(name: str, text: str) -> dict:
             out[key.strip()] = float(value)
         except ValueError:
             raise StudyError(
-                f"{name}: overlap fraction {value.strip()!r} of view {key.strip()!r} is not a number"
+                f"{name}: overlap fraction {value.strip()!r} of view {key.strip()!r} "
+                "is not a number"
             ) from None
     return out
 

@@ -136,7 +136,8 @@ def estimate_text(estimate: RunEstimate) -> str:
     if not estimate.jobs:
         return "**Run all**: nothing to run, every job is done with these settings"
     source = (
-        f"measured from this store's finished {', '.join(estimate.measured)} jobs, the rest modelled"
+        f"measured from this store's finished {', '.join(estimate.measured)} jobs, "
+        "the rest modelled"
         if estimate.measured
         else "modelled from the development machine's timings"
     )
@@ -243,7 +244,9 @@ class StudyPage(pn.viewable.Viewer):
         self._show_simulate_button()
 
     def _show_simulate_button(self):
-        """Offer "Simulate and cut views" while the store holds no dose simulated with these settings."""
+        """Offer "Simulate and cut views" while the store holds no dose
+        simulated with these settings.
+        """
         current = self.form.study.settings_hash("simulate")
         self.simulate_views.visible = not any(
             j.kind == "simulate" and j.state == JobState.DONE and j.settings_hash == current

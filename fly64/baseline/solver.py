@@ -214,7 +214,8 @@ def reconstruct(
             reporter.event("loss", epoch=epoch, cost=losses[-1]["cost"], seconds=seconds)
             reporter.progress(
                 epoch / settings.epochs,
-                f"{settings.algorithm} epoch {epoch}/{settings.epochs} cost {losses[-1]['cost']:.4g}",
+                f"{settings.algorithm} epoch {epoch}/{settings.epochs} "
+                f"cost {losses[-1]['cost']:.4g}",
             )
             reporter.check_cancel()
             if chunks % settings.snapshot_every == 0 and epoch < settings.epochs:

@@ -93,7 +93,9 @@ class Store:
         return self.root / "study.yaml"
 
     def dose_path(self, dose: float, repeat: int = 0) -> Path:
-        """The dose dataset of a repeat: ``dose-1e3.zarr`` for repeat 0, ``dose-1e3-r2.zarr`` for 2."""
+        """The dose dataset of a repeat: ``dose-1e3.zarr`` for repeat 0,
+        ``dose-1e3-r2.zarr`` for 2.
+        """
         return self.root / "doses" / f"dose-{dose_tag(dose)}{repeat_tag(repeat)}.zarr"
 
     def view_path(self, dose: float, view: str) -> Path:

@@ -78,7 +78,8 @@ def load_view(path: Path) -> ViewRecord:
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
         raise ViewError(
             f"overlap view {path} is damaged ({type(exc).__name__}: {exc}); cut it again with "
-            f"`fly64 overlap --store {path.parents[2]} --dose {path.parent.name.removeprefix('dose-')} "
+            f"`fly64 overlap --store {path.parents[2]} "
+            f"--dose {path.parent.name.removeprefix('dose-')} "
             f"--view {path.stem}` (`fly64 run` re-cuts it too)"
         ) from exc
 

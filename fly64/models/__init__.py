@@ -1,4 +1,6 @@
-"""The physics-informed network (PINN): network, physics layer, loss, training, stitching, health."""
+"""The physics-informed network (PINN): network, physics layer, loss, training, stitching,
+health.
+"""
 
 from fly64.models.data import GroupSet, PatternReader, amplitude_scale, anchored_groups, flat_field
 from fly64.models.health import health_checks

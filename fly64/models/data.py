@@ -114,7 +114,9 @@ class GroupSet:
         return GroupSet(self.groups[rows], self.offsets[rows], self.reader, self.scale)
 
     def batches(self, batch_size: int, device: torch.device):
-        """Every group once, in order, as consecutive :class:`Batch` es of at most ``batch_size``."""
+        """Every group once, in order,
+        as consecutive :class:`Batch` es of at most ``batch_size``.
+        """
         for start in range(0, len(self), batch_size):
             yield self.batch(np.arange(start, min(start + batch_size, len(self))), device)
 
@@ -174,6 +176,7 @@ def anchored_groups(indices: np.ndarray, groups: np.ndarray | None) -> np.ndarra
     if not found.all():
         raise ValueError(
             f"{int((~found).sum())} of {len(indices)} positions anchor no group "
-            f"(e.g. pattern {int(indices[~found][0])}); re-cut the view so every position has a group"
+            f"(e.g. pattern {int(indices[~found][0])}); "
+            "re-cut the view so every position has a group"
         )
     return np.asarray(groups[order[first]], np.int64)

@@ -1,4 +1,5 @@
-"""The PINN's network: a group's diffraction amplitudes → one object on the group's canvas → member patches.
+"""The PINN's network: a group's diffraction amplitudes → one object on the group's canvas → member
+patches.
 
 Physics first, learning second. Each pattern's **contrast** against the flat field (the
 training set's mean amplitude: what a featureless object gives) is back-propagated through
@@ -46,7 +47,8 @@ def support_mask(size: int) -> torch.Tensor:
 
 
 class BackPropagation(nn.Module):
-    """Contrast in the detector plane (B, C, N, N) → complex object estimate on the support (B, C, N/2, N/2).
+    """Contrast in the detector plane (B, C, N, N) → complex object estimate on the support
+    (B, C, N/2, N/2).
 
     The contrast (amplitude − flat field, in units of its spread) is given the phase of the
     probe's far field, propagated back (the inverse of :func:`fly64.physics.far_field`) and

@@ -109,7 +109,9 @@ def footprint_diameter(probe: np.ndarray, fraction: float = 0.9) -> float:
 
 
 def support_fraction(probe: np.ndarray, diameter: float | None = None) -> float:
-    """Fraction of Σ|P|² inside the disc of ``diameter`` pixels (default N/2) centred on (N//2, N//2)."""
+    """Fraction of Σ|P|² inside the disc of ``diameter`` pixels (default N/2)
+    centred on (N//2, N//2).
+    """
     if diameter is not None and not diameter > 0:
         raise ValueError(f"diameter must be a positive number of pixels, got {diameter!r}")
     radius, cumulative = _radial_cumulative(probe)

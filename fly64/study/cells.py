@@ -23,7 +23,9 @@ class Cell:
 
     @property
     def label(self) -> str:
-        """Method label used in tables and the metrics cube: ``pinn_gs1``, ``pinn_gs2``, ``lsqml``."""
+        """Method label used in tables and the metrics cube: ``pinn_gs1``, ``pinn_gs2``,
+        ``lsqml``.
+        """
         return f"pinn_gs{self.gridsize}" if self.method == "pinn" else self.method
 
     @property

@@ -34,7 +34,8 @@ def check_settings(study: "Study") -> None:
     if "pinn" in study.methods and study.patch_size % 2 ** (study.model_depth + 1):
         raise StudyError(
             f"model_depth: the PINN's U-Net halves the N/2 = {study.patch_size // 2} px support "
-            f"{study.model_depth} times; patch_size must be a multiple of {2 ** (study.model_depth + 1)}"
+            f"{study.model_depth} times; "
+            f"patch_size must be a multiple of {2 ** (study.model_depth + 1)}"
         )
     if not study.object_npz and not (study.probe_pupil_radius or 0) < study.patch_size / 2:
         raise StudyError(
@@ -69,9 +70,9 @@ def setting_warnings(study: "Study") -> list[str]:
         field = "object_npz" if study.object_npz else "probe"
         out.append(
             f"{field}: only {inside:.1%} of |P|² lies inside the central disc of diameter N/2 = "
-            f"{study.patch_size / 2:g} px (D₉₉ = {footprint_diameter(probe, 0.99):.1f} px); the PINN "
-            f"assumes the illuminated object fits there, so its cells will under-sample the exit "
-            f"wave — use the 'defocused' probe or less defocus"
+            f"{study.patch_size / 2:g} px (D₉₉ = {footprint_diameter(probe, 0.99):.1f} px); "
+            f"the PINN assumes the illuminated object fits there, so its cells will under-sample "
+            f"the exit wave — use the 'defocused' probe or less defocus"
         )
     return out + _overlap_warnings(study) + _scan_warnings(study)
 
@@ -107,8 +108,9 @@ def _scan_warnings(study: "Study") -> list[str]:
             accepted, bound = accept_split(study, positions[split == label], study.spacing(view))
             if accepted.sum() < study.min_positions:
                 out.append(
-                    f"views: view {view!r} (S = {study.spacing(view):.1f} px) keeps {accepted.sum()} "
-                    f"{name} positions (geometric bound {bound}) but methods need min_positions = "
+                    f"views: view {view!r} (S = {study.spacing(view):.1f} px) "
+                    f"keeps {accepted.sum()} {name} positions (geometric bound {bound}) "
+                    f"but methods need min_positions = "
                     f"{study.min_positions}; use a larger object_size or a higher overlap fraction"
                 )
     return out

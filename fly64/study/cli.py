@@ -40,7 +40,8 @@ def add_study_args(parser: argparse.ArgumentParser) -> None:
     group = parser.add_mutually_exclusive_group()
     group.add_argument(
         "--preset",
-        help="quick, standard, paper (standard × 3 repeats) or seed (default: the store's study, else standard)",
+        help="quick, standard, paper (standard × 3 repeats) or seed "
+        "(default: the store's study, else standard)",
     )
     group.add_argument("--config", help="a study settings file (YAML or JSON)")
     add_store_arg(parser)

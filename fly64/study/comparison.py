@@ -95,7 +95,9 @@ def empty_cube(study: Study) -> xr.DataArray:
 
 
 def _with_timing(cube: xr.DataArray) -> xr.DataArray:
-    """The cube with every timing coordinate it lacks added as NaN (dims dose, view, method, seed)."""
+    """The cube with every timing coordinate it lacks added as NaN (dims dose,
+    view, method, seed).
+    """
     cell = xr.full_like(cube.isel(part=0, metric=0, drop=True), np.nan).drop_vars(
         ["gridsize", *TIMING_FIELDS], errors="ignore"
     )
@@ -155,7 +157,9 @@ def scored_cells(cube: xr.DataArray) -> pd.DataFrame:
 
 
 def timing_dataset(cube: xr.DataArray) -> xr.Dataset:
-    """The cube's timing coordinates as variables :data:`TIMING_FIELDS` of dims (dose, view, method, seed)."""
+    """The cube's timing coordinates as variables :data:`TIMING_FIELDS` of dims (dose,
+    view, method, seed).
+    """
     return cube.coords.to_dataset().reset_coords(list(TIMING_FIELDS))[list(TIMING_FIELDS)]
 
 

@@ -103,7 +103,9 @@ def _current_hash(study: Study, kind: str) -> str | None:
 
 
 def measured_scales(study: Study, store: Store, preview: Preview) -> dict[str, float]:
-    """Per cost key, measured / modelled seconds of the store's finished jobs of current settings."""
+    """Per cost key, measured / modelled seconds of the store's finished jobs of current
+    settings.
+    """
     seconds, modelled = {}, {}
     for status in Registry(store).all():
         spec = JobSpec(status.job_id, status.kind, "", status.params)

@@ -109,7 +109,8 @@ class Supervised:
                 write_final_status(
                     self.job_dir,
                     JobState.FAILED,
-                    f"process exited with code {code} without a final status; log: {_log_tail(self.job_dir)}",
+                    f"process exited with code {code} without a final status; "
+                    f"log: {_log_tail(self.job_dir)}",
                 )
         return True
 

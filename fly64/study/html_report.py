@@ -189,7 +189,8 @@ def _scene_section(study: Study, store: Store) -> str:
         f"<h2 id='scene'>Probe and object</h2><p>Window N = {scene.patch_size} px, probe footprint "
         f"D₉₀ = {scene.footprint_px:.1f} px, D₉₉ = {scene.footprint_99_px:.1f} px, "
         f"{scene.support_fraction:.1%} of |P|² inside the N/2 support; object "
-        f"{html.escape(scene.object_source)}.</p>{_img(_scene_figure(store, doses[0]), 'probe and object')}"
+        f"{html.escape(scene.object_source)}.</p>"
+        f"{_img(_scene_figure(store, doses[0]), 'probe and object')}"
         f"<h3>Overlap of each view (dose {doses[0]:g})</h3>{overlap}"
     )
 
@@ -249,7 +250,10 @@ def _results_section(study: Study, store: Store) -> str:
     stale = stale_reasons(study, store, cube)
     text = "<h2 id='results'>Results</h2>"
     if stale:
-        text += f"<p class='warning'>The comparison is out of date: {html.escape('; '.join(stale))}.</p>"
+        text += (
+            "<p class='warning'>The comparison is out of date: "
+            f"{html.escape('; '.join(stale))}.</p>"
+        )
     seeds = sorted(int(s) for s in table["seed"].unique())
     text += (
         f"<p>Test split, registered; mean ± standard deviation over {len(seeds)} repeat(s) "
@@ -303,10 +307,12 @@ def study_report(study: Study, store: Store) -> str:
     results = _results_section(study, store)
     stamp = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     return (
-        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>fly64 study report</title>"
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        "<title>fly64 study report</title>"
         f"<style>{STYLE}</style></head><body><h1>fly64 study report</h1>"
         f"<p class='muted'>Store {html.escape(str(store.root))} · written {stamp}</p>"
-        f"{results}{_grid_section(study, store)}{_scene_section(study, store)}{_settings_section(study)}</body></html>"
+        f"{results}{_grid_section(study, store)}{_scene_section(study, store)}"
+        f"{_settings_section(study)}</body></html>"
     )
 
 

@@ -36,7 +36,9 @@ BASELINES = ("lsqml", "epie", "rpie")
 
 @lru_cache(maxsize=32)
 def _cached_probe(size: int, kind: str, radius, defocus, npz: tuple | None) -> np.ndarray:
-    """The study's probe, made (or read) once per distinct setting; ``npz`` = (path, mtime, bytes)."""
+    """The study's probe, made (or read) once per distinct setting; ``npz`` =
+    (path, mtime, bytes).
+    """
     probe = (
         load_npz(npz[0])["probe"]
         if npz
@@ -114,7 +116,8 @@ class Study(StudyFile, param.Parameterized):
     # --- overlap stage
     views = Views(
         {"dense": 0.7, "sparse": 0.2},
-        doc="Linear overlap f per view: minimum centre spacing S = (1 − f)·D, D the probe footprint.",
+        doc="Linear overlap f per view: minimum centre spacing S = (1 − f)·D, "
+        "D the probe footprint.",
     )
     spacing_basis = param.Selector(
         objects=["footprint", "window"],
@@ -142,8 +145,9 @@ class Study(StudyFile, param.Parameterized):
     repeats = param.List(
         [0],
         item_type=int,
-        doc="Repeat seeds (error bars): repeat r is an independent experiment — its own Poisson counts "
-        "at every dose (scan, object and probe shared), its own PINN initialisation and shuffling, "
+        doc="Repeat seeds (error bars): repeat r is an independent experiment — "
+        "its own Poisson counts at every dose (scan, object and probe shared), "
+        "its own PINN initialisation and shuffling, "
         "the baseline run on its data. Adding a repeat runs only its jobs.",
     )
     epochs = option_param(TrainOptions, "epochs", bounds=(1, 10000))
@@ -184,7 +188,7 @@ class Study(StudyFile, param.Parameterized):
     )
     phase_ramp = param.Boolean(False, doc="Also remove a linear phase ramp before scoring.")
 
-    # ----------------------------------------------------------------- derived values
+    # ----------------------------------------------------- derived values
     def make_probe(self) -> np.ndarray:
         """The probe the study simulates with (the NPZ's, or the built-in one): a fresh copy,
         complex64 (N, N), Σ|P|² = 1 for a built-in probe."""
@@ -207,7 +211,9 @@ class Study(StudyFile, param.Parameterized):
         return footprint_diameter(self.make_probe())
 
     def spacing(self, view: str) -> float:
-        """Minimum centre spacing S = (1 − f)·D of a view (or (1 − f)·N on the window basis), pixels."""
+        """Minimum centre spacing S = (1 − f)·D of a view (or
+        (1 − f)·N on the window basis), pixels.
+        """
         if view not in self.views:
             raise StudyError(f"views: no view named {view!r}; the study has {list(self.views)}")
         basis = self.footprint if self.spacing_basis == "footprint" else self.patch_size
@@ -228,7 +234,7 @@ class Study(StudyFile, param.Parameterized):
     def baseline_methods(self) -> list[str]:
         return [m for m in self.methods if m in BASELINES]
 
-    # ----------------------------------------------------------------- validation
+    # ----------------------------------------------------- validation
     def validate(self) -> "Study":
         """Cross-field checks (single fields are checked as they are set). Returns self."""
         check_settings(self)
@@ -239,10 +245,12 @@ class Study(StudyFile, param.Parameterized):
         return setting_warnings(self)
 
     def linear_overlap(self, view: str) -> float:
-        """The overlap 1 − S/D a view's spacing S allows against the footprint D (any spacing basis)."""
+        """The overlap 1 − S/D a view's spacing S allows against the footprint D
+        (any spacing basis).
+        """
         return 1 - self.spacing(view) / self.footprint
 
-    # ----------------------------------------------------------------- (de)serialisation (files: StudyFile)
+    # ----------------------------------------------------- (de)serialisation (files: StudyFile)
     @classmethod
     def setting_names(cls) -> list[str]:
         return [name for name in cls.param if name != "name"]
@@ -253,7 +261,9 @@ class Study(StudyFile, param.Parameterized):
 
     @classmethod
     def from_dict(cls, settings: dict) -> "Study":
-        """A validated study from a mapping; unknown keys are an error (typos never pass silently)."""
+        """A validated study from a mapping; unknown keys are an error
+        (typos never pass silently).
+        """
         if not isinstance(settings, dict):
             raise StudyError(f"study settings must be a mapping, got {type(settings).__name__}")
         unknown = sorted(set(settings) - set(cls.setting_names()) - {"preset"})
@@ -280,7 +290,7 @@ class Study(StudyFile, param.Parameterized):
             raise StudyError(f"preset: unknown preset {name!r}; choose from {sorted(PRESETS)}")
         return cls.from_dict({**PRESETS[name], **overrides})
 
-    # ----------------------------------------------------------------- hashing
+    # ----------------------------------------------------- hashing
     def settings_hash(self, stage: str | None = None) -> str:
         """Stable content hash (16 hex) of all settings, or of those a stage's results depend on.
 

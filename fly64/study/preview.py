@@ -73,7 +73,8 @@ class Preview:
 
     scene : probe footprints and support, object, its statistics and phase spectrum.
     probe : complex64 (N, N), the study's probe (Σ|P|² = 1 for a built-in one).
-    base_positions : int64 (m, 2) the base scan, guard band removed; ``split`` int8 (m,) 0 train / 1 test.
+    base_positions : int64 (m, 2) the base scan, guard band removed; ``split`` int8 (m,) 0 train /
+        1 test.
     pattern_positions : int64 (k, 2) the positions simulated for ``patterns``.
     patterns : {dose: int32 (k, N, N)} Poisson counts, fftshift-ed, the study's simulation seed.
     views : {name: ViewPreview}.
@@ -261,7 +262,9 @@ def _pattern_images(preview: Preview, scale: str) -> dict:
 
 
 def _scan(preview: Preview, view: ViewPreview, colour: str):
-    """The base scan (grey), the view's kept positions and their footprint discs D₉₀, on the object."""
+    """The base scan (grey), the view's kept positions and their footprint discs D₉₀,
+    on the object.
+    """
     import holoviews as hv
 
     base = preview.base_positions + 0.5  # pixel centres
@@ -286,7 +289,8 @@ def _scan(preview: Preview, view: ViewPreview, colour: str):
 def preview_figures(preview: Preview, scale: str = "log") -> dict:
     """The figures of a preview by name (HoloViews, bokeh options): ``probe amplitude``, ``probe
     phase``, ``object phase``, ``object amplitude``, ``spectrum``, ``pattern <dose>`` per dose and
-    ``scan <view>`` per view. ``scale`` is the patterns' display scale: ``log``, ``sqrt`` or ``linear``.
+    ``scan <view>`` per view. ``scale`` is the patterns' display scale: ``log``, ``sqrt`` or
+    ``linear``.
     """
     import holoviews as hv
     import holoviews.plotting.bokeh  # noqa: F401 - registers the bokeh options used below

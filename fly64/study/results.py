@@ -42,7 +42,8 @@ class CellResult:
         pixels), zero where nothing was reconstructed.
     weights : float32 (H, W) illumination / stitching weights (what evaluation masks with).
     losses : one dict per epoch (e.g. epoch, train, validation, lr, seconds).
-    health : flags such as ``{"flat_loss": False, "collapsed": False}`` plus the numbers behind them.
+    health : flags such as ``{"flat_loss": False, "collapsed": False}`` plus the numbers behind
+        them.
     info : anything else worth recording (epochs run, seconds, positions used …).
     """
 
@@ -95,7 +96,9 @@ def save_result(job_dir: Path, result: CellResult) -> None:
 
 
 def _result_meta(job_dir: Path) -> dict:
-    """result.json's content (FileNotFoundError when unfinished, DamagedResultError when unreadable)."""
+    """result.json's content (FileNotFoundError when unfinished, DamagedResultError when
+    unreadable).
+    """
     try:
         meta = json.loads((job_dir / RESULT).read_bytes())
     except ValueError as exc:
@@ -106,8 +109,9 @@ def _result_meta(job_dir: Path) -> dict:
 
 
 def result_problem(job_dir: Path) -> str | None:
-    """Why a finished cell's result cannot be trusted (missing, unreadable or resized file); None when
-    its files are all there with the sizes recorded (the cheap check; :func:`load_result` also checksums).
+    """Why a finished cell's result cannot be trusted (missing, unreadable or resized file); None
+    when its files are all there with the sizes recorded (the cheap check; :func:`load_result`
+    also checksums).
     """
     job_dir = Path(job_dir)
     try:

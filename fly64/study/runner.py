@@ -35,7 +35,9 @@ def _spec(study: Study, stage: str, job_id: str, params: dict, entries: dict, **
 
 
 def simulate_spec(study: Study, dose: float, repeat: int = 0, entries=ENTRIES) -> JobSpec:
-    """Simulate one dose for one repeat (job ``simulate-d1e3``, or ``simulate-d1e3-r2`` for repeat 2)."""
+    """Simulate one dose for one repeat (job ``simulate-d1e3``,
+    or ``simulate-d1e3-r2`` for repeat 2).
+    """
     return _spec(
         study,
         "simulate",
@@ -212,7 +214,8 @@ class StudyRunner:
     def submit_cells(
         self, cells: Sequence[Cell], compare: bool = False, kinds: Sequence[str] = ()
     ) -> list[str]:
-        """Submit cells that are not up to date; a job another live process owns is followed, not rerun.
+        """Submit cells that are not up to date;
+        a job another live process owns is followed, not rerun.
 
         kinds : submit only the planned jobs of these kinds (see :meth:`submit_grid`); empty: all.
 
@@ -241,7 +244,9 @@ class StudyRunner:
 
     # ----------------------------------------------------------------- controlling
     def cancel(self, job_id: str) -> None:
-        """Ask one job to stop (queued: never starts; running: stops, or is killed after a timeout)."""
+        """Ask one job to stop (queued: never starts; running: stops,
+        or is killed after a timeout).
+        """
         self.executor.cancel(job_id)
 
     def cancel_all(self) -> list[str]:

@@ -84,7 +84,8 @@ def base_scan(study: Study, object_shape: tuple[int, int]) -> tuple[np.ndarray, 
 
 def noise_seed(simulation_seed: int, repeat: int) -> int:
     """The Poisson seed of a repeat: ``simulation_seed`` itself for repeat 0 (the datasets of a
-    single-repeat study are unchanged), else drawn from ``SeedSequence([simulation_seed, repeat])``."""
+    single-repeat study are unchanged), else drawn from
+    ``SeedSequence([simulation_seed, repeat])``."""
     if repeat == 0:
         return simulation_seed
     return int(np.random.SeedSequence([simulation_seed, repeat]).generate_state(1)[0])
@@ -97,7 +98,9 @@ def simulate_dose(
     progress: Callable | None = None,
     repeat: int = 0,
 ) -> xr.Dataset:
-    """The dataset of one dose and repeat: Poisson counts with ``dose`` expected photons per pattern."""
+    """The dataset of one dose and repeat:
+    Poisson counts with ``dose`` expected photons per pattern.
+    """
     scene = scene or make_scene(study)
     counts, probe = simulate_counts(
         scene.object,

@@ -15,7 +15,9 @@ from fly64.study.setting_types import StudyError
 
 
 class _SettingsLoader(yaml.SafeLoader):
-    """Safe YAML that reads ``1e3`` and ``1e-3`` as floats (YAML 1.2; YAML 1.1 made them strings)."""
+    """Safe YAML that reads ``1e3`` and ``1e-3`` as floats (YAML 1.2;
+    YAML 1.1 made them strings).
+    """
 
 
 _SettingsLoader.add_implicit_resolver(
@@ -24,7 +26,8 @@ _SettingsLoader.add_implicit_resolver(
     list("-+0123456789."),
 )
 
-#: first line of a study file fly64 wrote whole (:meth:`StudyFile.to_yaml` ``hashed``): the settings' hash
+#: first line of a study file fly64 wrote whole (:meth:`StudyFile.to_yaml` ``hashed``):
+#: the settings' hash
 HASH_LINE = re.compile(rb"# fly64 settings ([0-9a-f]{16})\b")
 
 
@@ -90,7 +93,9 @@ class StudyFile:
 
     @classmethod
     def from_yaml(cls, text: str, path: str | Path = "<text>") -> Self:
-        """The validated study in YAML ``text`` (``1e3`` reads as a float); see :meth:`from_bytes`."""
+        """The validated study in YAML ``text`` (``1e3`` reads as a float);
+        see :meth:`from_bytes`.
+        """
         return cls.from_bytes(text.encode(), path, fmt="yaml")
 
     def to_json(self) -> str:
@@ -121,7 +126,8 @@ class StudyFile:
         Raises
         ------
         StudyError
-            Naming ``path``: an empty, non-UTF-8, unparsable, invalid or (``whole``) incomplete file.
+            Naming ``path``: an empty, non-UTF-8, unparsable, invalid or (``whole``) incomplete
+            file.
         """
         settings = parse_settings(data, path, fmt)
         upgraded = {
@@ -152,7 +158,8 @@ class StudyFile:
 
     @classmethod
     def load(cls, path: str | Path, *, whole: bool = False) -> Self:
-        """The validated study of a settings file (``.json``: JSON, else YAML); see :meth:`from_bytes`.
+        """The validated study of a settings file (``.json``: JSON, else YAML); see
+        :meth:`from_bytes`.
 
         Raises :class:`StudyError` naming the file when it is missing or unreadable too.
         """

@@ -66,7 +66,8 @@ class CellData:
     def reconstruct(self, model: PINN, device: torch.device, stitching: str = "weighted") -> dict:
         """The stitched test-split object and its weights, ``{"object", "weights"}``.
 
-        ``stitching``: ``"weighted"`` or ``"synchronised"`` (patch levels fixed from overlaps first).
+        ``stitching``: ``"weighted"`` or ``"synchronised"`` (patch levels fixed from overlaps
+        first).
         """
         windows = predict_windows(model, self.test, device)
         probe = model.probe.detach().cpu().numpy()

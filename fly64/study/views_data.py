@@ -116,7 +116,9 @@ def _summary_cached(path: str, stamp: int) -> DoseSummary:
 
 
 def dose_summary(store: Store, dose: float) -> DoseSummary:
-    """Probe, footprint, mean pattern and photons per pattern of one dose (reads every pattern once)."""
+    """Probe, footprint, mean pattern and photons per pattern of one dose
+    (reads every pattern once).
+    """
     path = store.dose_path(dose)
     dose_dataset(store, dose)  # clear error when missing
     return _summary_cached(str(path), change_stamp(path))
@@ -150,7 +152,9 @@ class SceneSummary:
 
     @property
     def cutoff_frequency(self) -> float:
-        """1 / (2·D₉₀), cycles per pixel: finer phase detail than this is what single patterns see."""
+        """1 / (2·D₉₀), cycles per pixel:
+        finer phase detail than this is what single patterns see.
+        """
         return 1.0 / (2.0 * self.footprint_px)
 
 
@@ -189,7 +193,9 @@ def _scene_cached(path: str, stamp: int) -> SceneSummary:
 
 
 def scene_summary(store: Store, dose: float) -> SceneSummary:
-    """Probe footprints and support, object statistics and phase spectrum of one dose (no counts read)."""
+    """Probe footprints and support, object statistics and phase spectrum of one dose
+    (no counts read).
+    """
     path = store.dose_path(dose)
     dose_dataset(store, dose)  # clear error when missing
     return _scene_cached(str(path), change_stamp(path))
@@ -234,7 +240,9 @@ class OverlapSummary:
 
 
 def overlap_summary(store: Store, dose: float, view: str, split: str) -> OverlapSummary:
-    """Positions, acceptance and diagnostics of one view and split (FileNotFoundError when not cut)."""
+    """Positions, acceptance and diagnostics of one view and split
+    (FileNotFoundError when not cut).
+    """
     record = load_view(store.view_path(dose, view))
     if split not in record.indices:
         raise KeyError(f"view {view!r} of dose {dose:g} has no split {split!r}")

@@ -100,7 +100,9 @@ def archive_results(store: Store, stages: list[str]) -> Path:
 
 
 def archive_jobs(store: Store, job_ids: list[str], label: str) -> Path:
-    """Move the directories of ``job_ids`` to ``archive/<timestamp>-<label>/jobs/`` (nothing deleted)."""
+    """Move the directories of ``job_ids`` to ``archive/<timestamp>-<label>/jobs/``
+    (nothing deleted).
+    """
     archive = store.archive_dir / f"{time.strftime('%Y%m%d-%H%M%S')}-{label}" / "jobs"
     archive.mkdir(parents=True, exist_ok=True)
     for job_id in job_ids:

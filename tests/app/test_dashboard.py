@@ -86,7 +86,9 @@ def cell_text(page, job_id, field):
 
 
 def assert_plots_rendered(scope, minimum=1):
-    """At least ``minimum`` visible, non-blank canvases in ``scope`` (Bokeh adds blank helper canvases)."""
+    """At least ``minimum`` visible, non-blank canvases in ``scope``
+    (Bokeh adds blank helper canvases).
+    """
     canvases = scope.locator("canvas")
 
     def drawn():

@@ -17,7 +17,8 @@ from fly64.study.workspace import prepare_store
 
 
 def ptychi_from_npz(path, epochs: int, batch_size: int, seed: int) -> np.ndarray:
-    """LSQML on a PtychoPINN NPZ as a pty-chi user would run it; complex (H, W) on objectGuess's grid.
+    """LSQML on a PtychoPINN NPZ as a pty-chi user would run it;
+    complex (H, W) on objectGuess's grid.
 
     The NPZ's ``diffraction`` is √photons with DC at (N//2, N//2) (pty-chi's ``fft_shift``),
     its probe is scaled for an orthonormal FFT (pty-chi's is unnormalised: divide by N), and
@@ -111,7 +112,8 @@ def test_an_exported_cell_reconstructed_by_ptychi_scores_as_fly64s_own(tmp_path)
         ramp=study.phase_ramp,
     )
     print(
-        f"phase correlation: fly64's cell {ours:.4f}, pty-chi on the export {score.phase.correlation:.4f}"
+        f"phase correlation: fly64's cell {ours:.4f}, "
+        f"pty-chi on the export {score.phase.correlation:.4f}"
     )
     assert ours > 0.5
     assert abs(score.phase.correlation - ours) <= 0.02, (score.phase.correlation, ours)

@@ -1,4 +1,6 @@
-"""Checksums of dose datasets: recorded at write time, verified on open; older datasets still open."""
+"""Checksums of dose datasets: recorded at write time, verified on open;
+older datasets still open.
+"""
 
 import json
 

@@ -1,4 +1,6 @@
-"""The network: back-propagation, heads, support, the group canvas, shapes, and gradients to every parameter."""
+"""The network: back-propagation, heads, support, the group canvas, shapes,
+and gradients to every parameter.
+"""
 
 import math
 

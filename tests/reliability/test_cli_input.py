@@ -8,7 +8,9 @@ from fly64.study.model import Study
 
 
 def run_cli(capsys, *argv) -> str:
-    """Run ``fly64 argv``; its stderr, after checking exit code 2 and that no traceback was shown."""
+    """Run ``fly64 argv``; its stderr,
+    after checking exit code 2 and that no traceback was shown.
+    """
     assert main(list(argv)) == 2
     err = capsys.readouterr().err
     assert (

@@ -1,7 +1,8 @@
 """The tiny study the reliability tests damage: one dose, one view, a PINN and a baseline cell.
 
 Simulate and overlap run for real; train, reconstruct and compare are the fast stand-ins of
-``tests/study/jobkinds.py``. ``conftest.py`` makes one finished store; each test damages its own copy.
+``tests/study/jobkinds.py``. ``conftest.py`` makes one finished store; each test damages its own
+copy.
 """
 
 from fly64.study.model import Study

@@ -34,7 +34,8 @@ from fly64.study.simulate import simulate_study
 from fly64.study.workspace import prepare_store
 
 DOSES = [1e3, 1e4]
-#: (training s, inference s, test patterns) of the done cells that record their timing, by label and dose
+#: (training s, inference s, test patterns) of the done cells that record their timing,
+#: by label and dose
 TIMES = {
     ("pinn_gs1", 1e3): (30.0, 0.5, 100),
     ("lsqml", 1e3): (0.0, 20.0, 100),
@@ -152,7 +153,8 @@ def test_cube_has_an_entry_per_finished_cell_and_nan_elsewhere(graded):
         for c in done[:3]
     ]
     assert phase_corr == sorted(phase_corr, reverse=True)
-    # the timing rides along per cell: as recorded, NaN for a result without it and for unscored cells
+    # the timing rides along per cell: as recorded, NaN for a result without it
+    # and for unscored cells
     assert cube["inference_seconds"].dims == ("dose", "view", "method", "seed")
     for cell in done:
         at = {"dose": cell.dose, "view": cell.view, "method": cell.label, "seed": cell.seed}

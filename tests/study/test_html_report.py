@@ -1,4 +1,6 @@
-"""The study report: one self-contained HTML file holding settings, scene, grid, tables and figures."""
+"""The study report: one self-contained HTML file holding settings, scene, grid,
+tables and figures.
+"""
 
 import re
 

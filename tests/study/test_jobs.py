@@ -1,4 +1,6 @@
-"""One job's life: its directory, failure, kill -9, cancel, hard kill, half-written results, readers."""
+"""One job's life: its directory, failure, kill -9, cancel, hard kill,
+half-written results, readers.
+"""
 
 import json
 import os

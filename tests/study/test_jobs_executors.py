@@ -1,4 +1,6 @@
-"""Executors: dependencies, worker limits, failures and cancels that stay local, Dask on loopback."""
+"""Executors: dependencies, worker limits, failures and cancels that stay local,
+Dask on loopback.
+"""
 
 import time
 

@@ -1,4 +1,6 @@
-"""The overlap stage on a quick store: feasible views, stored indices and groups, the infeasible-view error."""
+"""The overlap stage on a quick store: feasible views, stored indices and groups, the
+infeasible-view error.
+"""
 
 import numpy as np
 import pytest

@@ -72,7 +72,9 @@ def test_the_plan_simulates_each_repeat_and_cuts_views_from_repeat_0(tmp_path):
 
 @pytest.mark.slow
 def test_the_baseline_differs_between_repeats(tmp_path):
-    """LSQML on each repeat's own counts: a spread across repeats (it was 0 when only the PINN re-seeded)."""
+    """LSQML on each repeat's own counts: a spread across repeats
+    (it was 0 when only the PINN re-seeded).
+    """
     from fly64.study.comparison import load_cube
     from fly64.study.runner import StudyRunner
 

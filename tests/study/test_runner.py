@@ -79,7 +79,8 @@ def launch_runner_parent(root, entries: dict, then: str, **popen) -> subprocess.
     # job (POSIX: such a job and its children start with SIGINT ignored)
     code = (
         "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
-        "import sys, json; from fly64.study.model import Study; from fly64.study.runner import StudyRunner; "
+        "import sys, json; from fly64.study.model import Study; "
+        "from fly64.study.runner import StudyRunner; "
         "r = StudyRunner(sys.argv[1], Study.from_json(sys.argv[2]), workers=1, "
         "entries=json.loads(sys.argv[3])); " + then
     )

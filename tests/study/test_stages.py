@@ -1,4 +1,6 @@
-"""The stage table: every setting in one stage, upstream stages earlier, entries and commands real."""
+"""The stage table: every setting in one stage, upstream stages earlier,
+entries and commands real.
+"""
 
 from collections import Counter
 

@@ -1,4 +1,5 @@
-"""``fly64 export``: a dose dataset (of one repeat), or one view's split of it, in PtychoPINN's NPZ contract.
+"""``fly64 export``: a dose dataset (of one repeat), or one view's split of it,
+in PtychoPINN's NPZ contract.
 
 The file holds ``diffraction`` (√counts, float32, fftshift-ed), ``probeGuess``,
 ``objectGuess`` (the ground truth), ``xcoords``/``ycoords`` (window centres, object pixels),

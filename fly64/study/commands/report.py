@@ -76,7 +76,9 @@ VALUES = {"metrics": "value", "differences": "difference", "speedups": "speedup"
 
 
 def _load_cube(store):
-    """The comparison's cube; a damaged cube file is a :class:`NoResultsError` saying how to rebuild it."""
+    """The comparison's cube; a damaged cube file is a :class:`NoResultsError`
+    saying how to rebuild it.
+    """
     try:
         return load_cube(store)
     except NoResultsError:
@@ -107,7 +109,8 @@ def run(args) -> int:
     table = tidy_table(cube)
     if table.empty:
         raise NoResultsError(
-            f"the comparison in {store.root} scored no cell: run `fly64 compare --store {store.root}`"
+            f"the comparison in {store.root} scored no cell: "
+            f"run `fly64 compare --store {store.root}`"
         )
     tables = {"metrics": table, "differences": differences(cube), "speedups": speedups(cube)}
     if args.aggregate:
@@ -156,8 +159,8 @@ def _print_tables(store, table, timing, diff, speedup) -> None:
         )
         if timing[["training s", "inference s"]].isna().all(axis=None):
             print(
-                f"(no timing recorded: run `fly64 compare --store {store.root}` again; cells run before "
-                "timing was recorded need a re-run)"
+                f"(no timing recorded: run `fly64 compare --store {store.root}` again; "
+                "cells run before timing was recorded need a re-run)"
             )
         print("\nPINN − baseline" + ("" if len(diff) else ": no dose and view has both"))
         if len(diff):
