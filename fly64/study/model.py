@@ -295,7 +295,9 @@ class Study(StudyFile, param.Parameterized):
         """Stable content hash (16 hex) of all settings, or of those a stage's results depend on.
 
         The grid axes (doses, view names, methods, repeats) are in no stage's hash: a cell's
-        identity carries them, so extending a grid keeps the results already made.
+        identity carries them, so extending a grid keeps the results already made. A stage
+        hash takes the raster pitch actually simulated (:attr:`base_step`) for ``scan_step``:
+        left empty, it follows the views, and views that move it move the simulation too.
         """
         if stage is None:
             names = self.setting_names()
@@ -303,5 +305,9 @@ class Study(StudyFile, param.Parameterized):
             names = hashed_settings(stage)
         else:
             raise StudyError(f"unknown stage {stage!r}; choose from {list(STAGES)}")
-        payload = json.dumps({n: getattr(self, n) for n in names}, sort_keys=True)
+        values = {n: getattr(self, n) for n in names}
+        if stage is not None and "scan_step" in values:
+            # the raster simulated: an empty scan_step follows the densest view's spacing
+            values["scan_step"] = self.base_step
+        payload = json.dumps(values, sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]

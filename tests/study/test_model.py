@@ -216,3 +216,14 @@ def test_a_study_file_from_before_the_snapshot_split_loads_with_the_shared_value
     )
     with pytest.raises(StudyError, match="cut short or edited"):  # a current file is still checked
         Study.load(path, whole=True)
+
+
+def test_views_that_move_the_simulated_raster_change_the_simulation_hash():
+    quick = Study.preset("quick")
+    denser = Study.preset("quick", views={**quick.views, "dense": 0.8})
+    assert denser.base_step != quick.base_step
+    assert denser.settings_hash("simulate") != quick.settings_hash("simulate")
+    pinned = Study.preset("quick", scan_step=1.0)
+    pinned_denser = Study.preset("quick", scan_step=1.0, views={**quick.views, "dense": 0.8})
+    assert pinned.settings_hash("simulate") == pinned_denser.settings_hash("simulate")
+    assert pinned.settings_hash("overlap") != pinned_denser.settings_hash("overlap")
