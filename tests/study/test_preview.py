@@ -9,7 +9,8 @@ from scipy.spatial.distance import pdist
 
 from fly64.data.views import SPLIT_LABEL
 from fly64.study import Study
-from fly64.study.preview import NO_OVERLAP, PATTERN_POSITIONS, preview_layout, preview_study
+from fly64.study.preview import NO_OVERLAP, PATTERN_POSITIONS, preview_study
+from fly64.study.preview_figures import preview_layout
 
 
 def small(**overrides) -> Study:
@@ -57,9 +58,15 @@ def test_each_view_keeps_positions_at_least_S_apart_within_the_bound(preview):
 
 
 def test_a_changed_view_is_recut_and_the_rest_reused(preview):
-    changed = preview_study(small(views={"dense": 0.5, "sparse": 0.2}))
-    assert changed.scene is preview.scene and changed.views["sparse"] is preview.views["sparse"]
-    assert changed.views["dense"].spacing > preview.views["dense"].spacing
+    changed = preview_study(small(views={"dense": 0.7, "sparse": 0.3}))
+    assert changed.scene is preview.scene and changed.views["dense"] is preview.views["dense"]
+    assert changed.views["sparse"].spacing < preview.views["sparse"].spacing
+    sparser = preview_study(small(views={"dense": 0.5, "sparse": 0.2}))  # moves the base raster
+    assert (
+        sparser.scene is not preview.scene
+        and sparser.scene.footprint_px == preview.scene.footprint_px
+    )
+    assert sparser.views["dense"].spacing > preview.views["dense"].spacing
     wider = preview_study(small(probe_pupil_radius=6.0))  # a smaller pupil: a wider beam
     assert wider.scene.footprint_px > preview.scene.footprint_px
     assert wider.views["dense"].spacing > preview.views["dense"].spacing
