@@ -16,7 +16,8 @@ import pandas as pd
 import panel as pn
 
 from fly64.study import Study, StudyError
-from fly64.study.preview import PATTERN_SCALES, Preview, preview_figures, preview_study
+from fly64.study.preview import PATTERN_SCALES, Preview, preview_study
+from fly64.study.preview_figures import preview_figures
 
 from .common import notice, plot
 from .study_form import StudyForm
@@ -152,8 +153,8 @@ def preview_of(study: Study) -> Preview | str:
 
 def preview_section(preview: Preview | str, keep: Callable[[str], bool]) -> list:
     """The data pages' content before the store holds data: the preview figures whose names
-    ``keep`` accepts (see :func:`~fly64.study.preview.preview_figures`), three per row, with a
-    caption; a warning when ``preview`` is the message of :func:`preview_of`.
+    ``keep`` accepts (see :func:`~fly64.study.preview_figures.preview_figures`), three per row,
+    with a caption; a warning when ``preview`` is the message of :func:`preview_of`.
     """
     if isinstance(preview, str):
         return [notice(f"No set-up preview either: {preview}", "warning")]

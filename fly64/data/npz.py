@@ -52,16 +52,8 @@ def _array(data, key: str, path: Path) -> np.ndarray:
         ) from exc
 
 
-def load_npz(path: str | Path) -> dict:
-    """Read and validate a PtychoPINN NPZ.
-
-    Returns
-    -------
-    dict with ``diffraction`` float32 (n, N, N), ``probe`` complex64 (N, N), ``object``
-    complex64 (H, W), ``positions`` float64 (n, 2) as (y, x) centres, ``scan_index`` int64
-    (n,), ``metadata`` dict.
-    """
-    path = Path(path)
+def _read_members(path: Path) -> tuple[dict, np.ndarray | None, dict]:
+    """The required arrays, ``scan_index`` (None when absent) and the metadata of an NPZ file."""
     if not path.is_file():
         raise NPZContractError(f"{path}: no such file")
     try:
@@ -81,7 +73,11 @@ def load_npz(path: str | Path) -> dict:
             raise NPZContractError(f"{path.name} lacks required keys {missing}")
         arrays = {k: _array(data, k, path) for k in REQUIRED_KEYS}
         scan_index = _array(data, "scan_index", path) if "scan_index" in data.files else None
-        metadata = _metadata(data)
+        return arrays, scan_index, _metadata(data)
+
+
+def _check_contract(arrays: dict, scan_index: np.ndarray | None) -> None:
+    """Dtypes, shapes, lengths and finite, non-negative values of the contract's arrays."""
     diffraction, probe, obj = arrays["diffraction"], arrays["probeGuess"], arrays["objectGuess"]
     for key, kind, what in (
         ("diffraction", "f", "real floating"),
@@ -118,11 +114,25 @@ def load_npz(path: str | Path) -> dict:
     for key in ("probeGuess", "objectGuess", "xcoords", "ycoords"):
         if not np.isfinite(arrays[key]).all():
             raise NPZContractError(f"{key} holds NaN or infinite values")
+
+
+def load_npz(path: str | Path) -> dict:
+    """Read and validate a PtychoPINN NPZ.
+
+    Returns
+    -------
+    dict with ``diffraction`` float32 (n, N, N), ``probe`` complex64 (N, N), ``object``
+    complex64 (H, W), ``positions`` float64 (n, 2) as (y, x) centres, ``scan_index`` int64
+    (n,), ``metadata`` dict.
+    """
+    arrays, scan_index, metadata = _read_members(Path(path))
+    _check_contract(arrays, scan_index)
+    diffraction, n = arrays["diffraction"], len(arrays["diffraction"])
     positions = np.stack([arrays["ycoords"], arrays["xcoords"]], axis=1).astype(np.float64)
     return {
         "diffraction": diffraction.astype(np.float32),
-        "probe": probe.astype(np.complex64),
-        "object": obj.astype(np.complex64),
+        "probe": arrays["probeGuess"].astype(np.complex64),
+        "object": arrays["objectGuess"].astype(np.complex64),
         "positions": positions,
         "scan_index": np.arange(n) if scan_index is None else scan_index.astype(np.int64),
         "metadata": metadata,

@@ -9,10 +9,7 @@ Figures are PNGs embedded as ``data:`` URIs (re-encoded with a 256-colour palett
 are inline: the file opens offline and requests nothing.
 """
 
-import base64
 import html
-import importlib.metadata
-import io
 import time
 from pathlib import Path
 
@@ -22,7 +19,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from PIL import Image  # noqa: E402
 
 from fly64.data.atomic import write_bytes_atomic  # noqa: E402
 from fly64.data.store import Store  # noqa: E402
@@ -37,22 +33,17 @@ from fly64.study.comparison import (  # noqa: E402
     stale_reasons,
     tidy_table,
 )
+from fly64.study.html_blocks import (  # noqa: E402
+    STYLE,
+    figure_png,
+    html_table,
+    img_tag,
+    package_versions,
+)
 from fly64.study.model import Study  # noqa: E402
 from fly64.study.registry import read_job  # noqa: E402
 from fly64.study.views_data import dose_dataset, scene_summary  # noqa: E402
 
-#: distributions whose versions the report records
-PACKAGES = (
-    "fly64",
-    "numpy",
-    "scipy",
-    "scikit-image",
-    "torch",
-    "ptychi",
-    "xarray",
-    "zarr",
-    "matplotlib",
-)
 #: (part, metric) pairs summarised in the report's tables
 SUMMARY = (
     ("phase", "correlation"),
@@ -60,52 +51,6 @@ SUMMARY = (
     ("phase", "ssim"),
     ("phase", "local_correlation"),
 )
-STYLE = """
-body { font-family: sans-serif; margin: 2em auto; max-width: 1200px; color: #222; }
-h1 { font-size: 1.6em; } h2 { border-bottom: 1px solid #ccc; padding-top: 0.6em; }
-table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.85em; }
-th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: left; vertical-align: top; }
-th { background: #f3f3f3; }
-img { max-width: 100%; display: block; margin: 0.6em 0; }
-.warning { background: #fff4d6; border: 1px solid #e0b84f; padding: 0.6em; }
-.muted { color: #777; }
-"""
-
-
-def package_versions() -> dict[str, str]:
-    """Installed versions of :data:`PACKAGES` ("not installed" where missing)."""
-    versions = {}
-    for name in PACKAGES:
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
-
-
-def png_data_uri(png: bytes) -> str:
-    """A PNG as a ``data:`` URI, re-encoded with a 256-colour palette (about 2–3× smaller)."""
-    image = (
-        Image.open(io.BytesIO(png)).convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT)
-    )
-    out = io.BytesIO()
-    image.save(out, "PNG", optimize=True)
-    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode("ascii")
-
-
-def _figure_png(fig) -> bytes:
-    out = io.BytesIO()
-    fig.savefig(out, format="png", dpi=90, bbox_inches="tight")
-    plt.close(fig)
-    return out.getvalue()
-
-
-def _img(png: bytes, alt: str) -> str:
-    return f'<img alt="{html.escape(alt)}" src="{png_data_uri(png)}">'
-
-
-def _table(frame: pd.DataFrame, **options) -> str:
-    return frame.to_html(index=False, border=0, na_rep="–", **options)
 
 
 def _settings_section(study: Study) -> str:
@@ -153,7 +98,7 @@ def _scene_figure(store: Store, dose: float) -> bytes:
                 plt.Circle((centre, centre), diameter / 2, fill=False, color=colour, label=label)
             )
     axes[0].legend(loc="lower right", fontsize=7)
-    return _figure_png(fig)
+    return figure_png(fig)
 
 
 def _scene_section(study: Study, store: Store) -> str:
@@ -181,7 +126,7 @@ def _scene_section(study: Study, store: Store) -> str:
                 }
             )
     overlap = (
-        _table(pd.DataFrame(rows), float_format="{:.3g}".format)
+        html_table(pd.DataFrame(rows), float_format="{:.3g}".format)
         if rows
         else ("<p class='muted'>No view cut yet.</p>")
     )
@@ -190,7 +135,7 @@ def _scene_section(study: Study, store: Store) -> str:
         f"D₉₀ = {scene.footprint_px:.1f} px, D₉₉ = {scene.footprint_99_px:.1f} px, "
         f"{scene.support_fraction:.1%} of |P|² inside the N/2 support; object "
         f"{html.escape(scene.object_source)}.</p>"
-        f"{_img(_scene_figure(store, doses[0]), 'probe and object')}"
+        f"{img_tag(_scene_figure(store, doses[0]), 'probe and object')}"
         f"<h3>Overlap of each view (dose {doses[0]:g})</h3>{overlap}"
     )
 
@@ -212,9 +157,9 @@ def _grid_section(study: Study, store: Store) -> str:
     counts = ", ".join(f"{n} {s}" for s, n in sorted(states.items()))
     text = f"<h2 id='grid'>Grid</h2><p>{sum(states.values())} cells: {html.escape(counts)}.</p>"
     if unfinished:
-        text += _table(pd.DataFrame(unfinished))
+        text += html_table(pd.DataFrame(unfinished))
     text += "<h3>Health flags</h3>" + (
-        _table(pd.DataFrame(flagged)) if flagged else "<p>No cell raised a health flag.</p>"
+        html_table(pd.DataFrame(flagged)) if flagged else "<p>No cell raised a health flag.</p>"
     )
     return text
 
@@ -259,10 +204,12 @@ def _results_section(study: Study, store: Store) -> str:
         f"<p>Test split, registered; mean ± standard deviation over {len(seeds)} repeat(s) "
         f"(seeds {', '.join(map(str, seeds))}), count in brackets.</p>"
     )
-    text += _table(summary_table(table, "value", ["view", "gridsize", "method"]), classes="metrics")
+    text += html_table(
+        summary_table(table, "value", ["view", "gridsize", "method"]), classes="metrics"
+    )
     diff = differences(cube)
     text += "<h3>PINN − baseline (paired per repeat)</h3>" + (
-        _table(
+        html_table(
             summary_table(diff, "difference", ["view", "gridsize", "baseline"]),
             classes="differences",
         )
@@ -272,7 +219,7 @@ def _results_section(study: Study, store: Store) -> str:
     fast = speedups(cube)
     if len(fast):
         stats = aggregate(fast, "speedup")
-        text += "<h3>PINN inference speed-up (baseline seconds / PINN seconds)</h3>" + _table(
+        text += "<h3>PINN inference speed-up (baseline seconds / PINN seconds)</h3>" + html_table(
             stats, float_format="{:.3g}".format
         )
     return text + _figures(store)
@@ -292,11 +239,11 @@ def _figures(store: Store) -> str:
     for title, names in groups:
         found = [folder / f"{n}.png" for n in names if (folder / f"{n}.png").exists()]
         if found:
-            text += f"<h3>{title}</h3>" + "".join(_img(p.read_bytes(), p.stem) for p in found)
+            text += f"<h3>{title}</h3>" + "".join(img_tag(p.read_bytes(), p.stem) for p in found)
     cells = sorted(folder.glob("cell_*.png"))
     if cells:
         text += "<h3>Reconstructions beside the truth (first repeat)</h3>" + "".join(
-            _img(p.read_bytes(), p.stem) for p in cells
+            img_tag(p.read_bytes(), p.stem) for p in cells
         )
     return text
 
