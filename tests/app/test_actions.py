@@ -10,16 +10,9 @@ from fly64.study.model import Study
 from fly64.study.registry import Registry
 from fly64.study.workspace import prepare_store
 from tests.app.served import stop_jobs
+from tests.study.jobkinds import tiny_study
 
-STUDY = Study.preset(
-    "quick",
-    patch_size=16,
-    object_size=160,
-    scan_step=4.0,
-    spacing_basis="window",
-    doses=[1e3],
-    gridsizes=[1],
-)
+STUDY = tiny_study()
 
 
 def run(coroutine):

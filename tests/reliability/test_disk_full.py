@@ -7,22 +7,13 @@ import pytest
 
 import fly64.data.dataset as dataset
 from fly64.data.dataset import open_dose_dataset
-from fly64.study import Study
 from fly64.study.simulate import simulate_study
 from fly64.study.workspace import prepare_store
+from tests.study.jobkinds import tiny_study
 
 
 def test_a_full_disk_mid_write_leaves_no_dataset_and_a_rerun_completes(tmp_path, monkeypatch):
-    study = Study.preset(
-        "quick",
-        patch_size=16,
-        object_size=64,
-        scan_step=4.0,
-        spacing_basis="window",
-        doses=[1e3],
-        views={"dense": 0.7},
-        repeats=[0, 1],
-    )
+    study = tiny_study(object_size=64, views={"dense": 0.7}, repeats=[0, 1], gridsizes=[1, 2])
     store = prepare_store(tmp_path / "store", study)
 
     def full(path):

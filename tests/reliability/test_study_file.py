@@ -7,21 +7,12 @@ import pytest
 
 from fly64.data.store import Store
 from fly64.study.cli import main
-from fly64.study.model import Study, StudyError
+from fly64.study.model import StudyError
 from fly64.study.workspace import prepare_store, read_store_study, save_store_study
 from tests.reliability.tinystore import STUDY
+from tests.study.jobkinds import tiny_study
 
-OTHER = Study.preset(
-    "quick",
-    patch_size=16,
-    object_size=160,
-    scan_step=4.0,
-    spacing_basis="window",
-    doses=[1e3],
-    views={"dense": 0.7},
-    gridsizes=[1],
-    simulation_seed=7,
-)
+OTHER = tiny_study(views={"dense": 0.7}, simulation_seed=7)
 
 
 def test_study_file_is_rewritten_only_when_it_changes(tmp_path):

@@ -5,24 +5,10 @@ Simulate and overlap run for real; train, reconstruct and compare are the fast s
 copy.
 """
 
-from fly64.study.model import Study
 from fly64.study.runner import StudyRunner
+from tests.study.jobkinds import FAKES, tiny_study
 
-STUDY = Study.preset(
-    "quick",
-    patch_size=16,
-    object_size=160,
-    scan_step=4.0,
-    spacing_basis="window",
-    doses=[1e3],
-    views={"dense": 0.7},
-    gridsizes=[1],
-)
-FAKES = {
-    "train": "tests.study.jobkinds:cell_job",
-    "reconstruct": "tests.study.jobkinds:cell_job",
-    "compare": "tests.study.jobkinds:compare_job",
-}
+STUDY = tiny_study(views={"dense": 0.7})
 CELLS = ("train-d1e3-dense-pinn_gs1-s0", "reconstruct-d1e3-dense-lsqml-s0")
 
 

@@ -1,6 +1,7 @@
-"""Trivial job entries for the job, executor and runner tests (imported by job processes).
+"""Trivial job entries for the job, executor and runner tests (imported by job processes),
+and the tiny study those tests run.
 
-Each has the job-entry signature ``(study, store, params, reporter, job_dir)``.
+Each entry has the job-entry signature ``(study, store, params, reporter, job_dir)``.
 """
 
 import os
@@ -9,7 +10,29 @@ import time
 
 import numpy as np
 
+from fly64.study.model import Study
 from fly64.study.results import CellResult
+
+#: a study small enough for a runner test: N = 16, one dose, PINN gridsize 1, a coarse raster
+TINY = dict(
+    patch_size=16,
+    object_size=160,
+    scan_step=4.0,
+    spacing_basis="window",
+    doses=[1e3],
+    gridsizes=[1],
+)
+#: the stand-in entries of the cell and comparison stages (simulate and overlap run for real)
+FAKES = {
+    "train": "tests.study.jobkinds:cell_job",
+    "reconstruct": "tests.study.jobkinds:cell_job",
+    "compare": "tests.study.jobkinds:compare_job",
+}
+
+
+def tiny_study(**overrides) -> Study:
+    """The quick preset with :data:`TINY` and ``overrides``."""
+    return Study.preset("quick", **{**TINY, **overrides})
 
 
 def sleep_job(study, store, params, reporter, job_dir):

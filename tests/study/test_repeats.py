@@ -9,18 +9,9 @@ from fly64.study.cells import iter_cells
 from fly64.study.runner import plan_jobs, simulate_spec
 from fly64.study.simulate import noise_seed, simulate_study
 from fly64.study.workspace import prepare_store
+from tests.study.jobkinds import TINY
 
-STUDY = dict(
-    patch_size=16,
-    object_size=64,
-    scan_step=4.0,
-    spacing_basis="window",
-    doses=[1e3],
-    views={"dense": 0.7},
-    gridsizes=[1],
-    methods=["lsqml"],
-    min_positions=10,
-)
+STUDY = dict(TINY, object_size=64, views={"dense": 0.7}, methods=["lsqml"], min_positions=10)
 
 
 def test_each_repeat_draws_its_own_counts_over_the_same_scene(tmp_path):

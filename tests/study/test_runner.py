@@ -25,22 +25,10 @@ from fly64.study.model import Study, StudyError
 from fly64.study.registry import Registry
 from fly64.study.results import load_result
 from fly64.study.runner import StudyRunner
+from tests.study.jobkinds import FAKES, tiny_study
 
 ROOT = Path(__file__).resolve().parents[2]
-STUDY = Study.preset(
-    "quick",
-    patch_size=16,
-    object_size=160,
-    scan_step=4.0,
-    spacing_basis="window",
-    doses=[1e3],
-    gridsizes=[1],
-)
-FAKES = {
-    "train": "tests.study.jobkinds:cell_job",
-    "reconstruct": "tests.study.jobkinds:cell_job",
-    "compare": "tests.study.jobkinds:compare_job",
-}
+STUDY = tiny_study()
 CELLS = 4  # one dose × two views × (pinn gs1, lsqml)
 
 
