@@ -17,6 +17,76 @@ from .common import PHASE_CMAP, PLOT, centred_image, image, limits, plot, scaled
 from .data_page import DataPage
 
 
+def _pattern_controls(n: int):
+    """The frame slider (pattern index < ``n``), the display scale and the colour percentiles."""
+    frame = pn.widgets.IntSlider(
+        label="frame (pattern index)", start=0, end=n - 1, value=0, width=320
+    )
+    scale = pn.widgets.RadioButtonGroup(options=["log", "sqrt", "linear"], value="log")
+    pct = pn.widgets.RangeSlider(
+        label="colour limits (percentiles)",
+        start=0,
+        end=100,
+        value=(0.5, 99.9),
+        step=0.1,
+        width=320,
+    )
+    return frame, scale, pct
+
+
+def _pattern_image(patterns: dict, dose, title: str, scale: str, pct, clabel: str):
+    """The pattern of ``dose`` among ``patterns`` (counts by dose, (N, N) each) on ``scale``,
+    coloured on limits shared by all doses (percentiles ``pct``)."""
+    data = {d: scaled(p, scale) for d, p in patterns.items()}
+    return centred_image(
+        data[dose],
+        f"dose {dose:g} · {title}",
+        clim=limits(data.values(), pct),
+        cmap="viridis",
+        colorbar=True,
+        framewise=True,
+        xlabel="kx (px)",
+        ylabel="ky (px)",
+        clabel=clabel,
+    )
+
+
+def _pattern_rows(store: Store, summaries: dict, frame, scale, pct) -> list:
+    """Two rows, one plot per dose: the chosen frame's pattern and the mean pattern."""
+    doses = list(summaries)
+    means = {d: s.mean_pattern for d, s in summaries.items()}
+
+    @functools.lru_cache(maxsize=4)
+    def frames(index):
+        return {d: pattern(store, d, index) for d in doses}
+
+    def frame_image(dose, index, scale, pct):
+        return _pattern_image(
+            frames(index), dose, f"pattern {index}", scale, pct, f"{scale} counts"
+        )
+
+    def mean_image(dose, scale, pct):
+        return _pattern_image(means, dose, "mean pattern", scale, pct, f"{scale} mean counts")
+
+    patterns = [hv.DynamicMap(pn.bind(frame_image, d, frame, scale, pct)) for d in doses]
+    mean_patterns = [hv.DynamicMap(pn.bind(mean_image, d, scale, pct)) for d in doses]
+    return [pn.Row(*[plot(p) for p in patterns]), pn.Row(*[plot(m) for m in mean_patterns])]
+
+
+def _photon_table(summaries: dict) -> pd.DataFrame:
+    """Photons per pattern statistics, one row per dose."""
+    return pd.DataFrame(
+        [
+            {
+                "dose": f"{d:g}",
+                "patterns": s.n_patterns,
+                **{k: round(v, 3) for k, v in s.count_stats().items() if k != "nominal"},
+            }
+            for d, s in summaries.items()
+        ]
+    )
+
+
 class DiffractionPage(DataPage):
     """The doses simulated in the store (``data``: their doses, floats), or the Study form's
     preview while there is none (see :class:`~.data_page.DataPage`)."""
@@ -40,72 +110,12 @@ class DiffractionPage(DataPage):
     def build(self, store, doses):
         summaries = {d: dose_summary(store, d) for d in doses}
         n = min(s.n_patterns for s in summaries.values())
-        frame = pn.widgets.IntSlider(
-            label="frame (pattern index)", start=0, end=n - 1, value=0, width=320
-        )
-        scale = pn.widgets.RadioButtonGroup(options=["log", "sqrt", "linear"], value="log")
-        pct = pn.widgets.RangeSlider(
-            label="colour limits (percentiles)",
-            start=0,
-            end=100,
-            value=(0.5, 99.9),
-            step=0.1,
-            width=320,
-        )
+        frame, scale, pct = _pattern_controls(n)
         chosen = pn.widgets.Select(
             label="dose for probe, object and statistics",
             width=260,
             options={f"{d:g}": d for d in doses},
             value=doses[0],
-        )
-
-        @functools.lru_cache(maxsize=4)
-        def frames(index):
-            return {d: pattern(store, d, index) for d in doses}
-
-        def frame_image(dose, index, scale, pct):
-            data = {d: scaled(p, scale) for d, p in frames(index).items()}
-            clim = limits(data.values(), pct)
-            return centred_image(
-                data[dose],
-                f"dose {dose:g} · pattern {index}",
-                clim=clim,
-                cmap="viridis",
-                colorbar=True,
-                framewise=True,
-                xlabel="kx (px)",
-                ylabel="ky (px)",
-                clabel=f"{scale} counts",
-            )
-
-        def mean_image(dose, scale, pct):
-            data = {d: scaled(s.mean_pattern, scale) for d, s in summaries.items()}
-            clim = limits(data.values(), pct)
-            return centred_image(
-                data[dose],
-                f"dose {dose:g} · mean pattern",
-                clim=clim,
-                cmap="viridis",
-                colorbar=True,
-                framewise=True,
-                xlabel="kx (px)",
-                ylabel="ky (px)",
-                clabel=f"{scale} mean counts",
-            )
-
-        patterns = [hv.DynamicMap(pn.bind(frame_image, d, frame, scale, pct)) for d in doses]
-        means = [hv.DynamicMap(pn.bind(mean_image, d, scale, pct)) for d in doses]
-        probe = pn.bind(self._probe_panel, chosen)
-        scene = pn.bind(self._object_panel, chosen)
-        table = pd.DataFrame(
-            [
-                {
-                    "dose": f"{d:g}",
-                    "patterns": s.n_patterns,
-                    **{k: round(v, 3) for k, v in s.count_stats().items() if k != "nominal"},
-                }
-                for d, s in summaries.items()
-            ]
         )
         return pn.Column(
             pn.pane.Markdown(
@@ -113,13 +123,12 @@ class DiffractionPage(DataPage):
                 "doses side by side on one colour scale (percentiles over all shown doses)."
             ),
             pn.Row(frame, pct, pn.Column("scale", scale)),
-            pn.Row(*[plot(p) for p in patterns]),
-            pn.Row(*[plot(m) for m in means]),
+            *_pattern_rows(store, summaries, frame, scale, pct),
             pn.pane.Markdown("**Photons per pattern** against the nominal dose"),
-            pn.pane.DataFrame(table, index=False, sizing_mode="stretch_width"),
+            pn.pane.DataFrame(_photon_table(summaries), index=False, sizing_mode="stretch_width"),
             chosen,
-            probe,
-            scene,
+            pn.bind(self._probe_panel, chosen),
+            pn.bind(self._object_panel, chosen),
             sizing_mode="stretch_width",
         )
 

@@ -9,14 +9,13 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
-import pandas as pd
 import panel as pn
 
 from fly64.data.store import Store, StoreError
 from fly64.study import Study, StudyError, iter_cells
 from fly64.study.estimate import RunEstimate, estimate_run
 from fly64.study.jobs import JobState
-from fly64.study.registry import JobStatus, health_text
+from fly64.study.registry import JobStatus
 from fly64.study.runner import StudyRunner
 
 from . import actions
@@ -24,111 +23,18 @@ from .common import eta_text
 from .page import UNCHANGED, Collected
 from .preview_panel import PreviewPanel
 from .study_form import ERROR_STYLE, StudyForm
-
-COLUMNS = [
-    "job",
-    "dose",
-    "view",
-    "method",
-    "seed",
-    "state",
-    "progress",
-    "ETA",
-    "health",
-    "run",
-    "cancel",
-    "message",
-]
-PIPELINE_COLUMNS = ["job", "kind", "state", "progress", "ETA", "cancel", "message"]
-NOT_RUN = "not run"
-BUTTON = (
-    '<span class="grid-button" style="border: 1px solid #6c757d; border-radius: 4px; '
-    'padding: 0 6px; cursor: pointer">{}</span>'
+from .study_tables import (
+    failed_jobs,
+    failure_cards,
+    grid_frame,
+    job_table,
+    jobs_summary,
+    patch_table,
+    pipeline_frame,
 )
-FORMATTERS = {
-    "progress": {"type": "progress", "min": 0, "max": 100, "legend": True, "color": "#3b7dd8"},
-    "run": {"type": "html"},
-    "cancel": {"type": "html"},
-}
+
 DATA_KINDS = ("simulate", "overlap")
 ESTIMATE_POLL_MS = 500
-TABLE = dict(
-    show_index=False,
-    disabled=True,
-    layout="fit_data_stretch",
-    sizing_mode="stretch_width",
-    formatters=FORMATTERS,
-    selectable=False,
-    pagination=None,
-    widths={"message": 420},
-)
-
-
-def _job_fields(status: JobStatus | None, current_hash: str) -> dict:
-    """Display values of a job's status (or of a cell never run)."""
-    if status is None:
-        return {"state": NOT_RUN, "progress": 0, "ETA": "", "health": "", "message": ""}
-    state = status.state
-    if status.settings_hash and status.settings_hash != current_hash:
-        state = f"{state} (other settings)"
-    return {
-        "state": state,
-        "progress": int(round(100 * status.progress)),
-        "ETA": eta_text(status.eta_s)
-        if status.state in (JobState.QUEUED, JobState.RUNNING)
-        else "",
-        "health": health_text(status.health),
-        "message": status.message,
-    }
-
-
-def _buttons(fields: dict) -> dict:
-    """A row's run (or retry) and cancel buttons; a result of other settings can be run anew."""
-    state = fields["state"]
-    active = state in (JobState.QUEUED, JobState.RUNNING)
-    run = {JobState.DONE: "", JobState.FAILED: "retry", JobState.CANCELLED: "retry"}.get(
-        state, "" if active else "run"
-    )
-    return {
-        "run": BUTTON.format(run) if run else "",
-        "cancel": BUTTON.format("cancel") if active else "",
-    }
-
-
-def grid_frame(study: Study, jobs: dict[str, JobStatus]) -> pd.DataFrame:
-    """One row per cell of the study with its job's display values."""
-    rows = []
-    for cell in iter_cells(study):
-        fields = _job_fields(jobs.get(cell.job_id), study.settings_hash(cell.stage))
-        rows.append(
-            {
-                "job": cell.job_id,
-                "dose": f"{cell.dose:g}",
-                "view": cell.view,
-                "method": cell.label,
-                "seed": cell.seed,
-                **fields,
-                **_buttons(fields),
-            }
-        )
-    return pd.DataFrame(rows, columns=COLUMNS)
-
-
-def pipeline_frame(jobs: dict[str, JobStatus]) -> pd.DataFrame:
-    """One row per simulate / overlap / compare job of the store."""
-    rows = []
-    for status in jobs.values():
-        if status.cell is None:
-            fields = _job_fields(status, status.settings_hash)
-            rows.append(
-                {
-                    "job": status.job_id,
-                    "kind": status.kind,
-                    **fields,
-                    "cancel": _buttons(fields)["cancel"],
-                }
-            )
-    return pd.DataFrame(rows, columns=PIPELINE_COLUMNS)
 
 
 def estimate_text(estimate: RunEstimate) -> str:
@@ -154,21 +60,6 @@ def estimate_key(study: Study, jobs: dict[str, JobStatus]) -> tuple:
     )
 
 
-def patch_table(table: pn.widgets.Tabulator, frame: pd.DataFrame) -> None:
-    """Send only the cells that changed; replace the whole value when the rows changed."""
-    old = table.value
-    if list(old["job"]) != list(frame["job"]):
-        table.value = frame
-        return
-    patch = {}
-    for column in frame.columns:
-        changed = (old[column].astype(str).values != frame[column].astype(str).values).nonzero()[0]
-        if len(changed):
-            patch[column] = [(int(i), frame[column].iloc[i]) for i in changed]
-    if patch:
-        table.patch(patch, as_index=False)
-
-
 class StudyPage(pn.viewable.Viewer):
     """The study's settings and its grid, kept current with the jobs (a :class:`~.page.Page`)."""
 
@@ -179,15 +70,33 @@ class StudyPage(pn.viewable.Viewer):
         self.preview = PreviewPanel(self.form)
         self.jobs = {j.job_id: j for j in jobs}
         self._collected = list(jobs)  # the jobs last collected (worker thread)
+        self._build_tables(study)
+        self._build_controls()
+        self.estimate = pn.pane.Markdown("estimating the run time …", css_classes=["run-estimate"])
+        self._estimated = None  # estimate_key of the estimate shown
+        self._estimating = False
+        self.feedback = pn.pane.Str(
+            "", visible=False, styles=ERROR_STYLE, css_classes=["run-feedback"]
+        )
+        self.form.param.watch(self._study_changed, ["study", "error"])
+        self._study_changed()
+        pn.state.onload(
+            lambda: pn.state.add_periodic_callback(self.update_estimate, period=ESTIMATE_POLL_MS)
+        )
+
+    def _build_tables(self, study: Study) -> None:
+        """The grid and pipeline tables (clickable), the jobs' summary and the failures."""
         # built with the jobs' states: a patch sent before the table is rendered would be lost
-        self.grid = pn.widgets.Tabulator(
-            grid_frame(study, self.jobs), css_classes=["grid-table"], **TABLE
-        )
-        self.pipeline = pn.widgets.Tabulator(
-            pipeline_frame(self.jobs), css_classes=["pipeline-table"], **TABLE
-        )
+        self.grid = job_table(grid_frame(study, self.jobs), "grid-table")
+        self.pipeline = job_table(pipeline_frame(self.jobs), "pipeline-table")
         self.grid.on_click(self._grid_click)
         self.pipeline.on_click(self._pipeline_click)
+        self.summary = pn.pane.Markdown("", css_classes=["grid-summary"])
+        self.failures = pn.Column(sizing_mode="stretch_width", css_classes=["failures"])
+        self._failure_ids: tuple = ()
+
+    def _build_controls(self) -> None:
+        """The run filters, the --force checkbox and the run / cancel buttons."""
         self.filters = {
             name: pn.widgets.MultiChoice(
                 label=f"run filter: {name}", width=240, css_classes=[f"filter-{name}"]
@@ -202,27 +111,13 @@ class StudyPage(pn.viewable.Viewer):
         self.cancel_all = pn.widgets.Button(
             label="Cancel all", color="danger", css_classes=["cancel-all"]
         )
-        self.run_all.on_click(self._run_all)
-        self.run_filtered.on_click(self._run_filtered)
-        self.cancel_all.on_click(self._cancel_all)
         self.simulate_views = pn.widgets.Button(
             label="Simulate and cut views", css_classes=["simulate-views"]
         )
+        self.run_all.on_click(self._run_all)
+        self.run_filtered.on_click(self._run_filtered)
+        self.cancel_all.on_click(self._cancel_all)
         self.simulate_views.on_click(self._simulate_views)
-        self.estimate = pn.pane.Markdown("estimating the run time …", css_classes=["run-estimate"])
-        self._estimated = None  # estimate_key of the estimate shown
-        self._estimating = False
-        self.feedback = pn.pane.Str(
-            "", visible=False, styles=ERROR_STYLE, css_classes=["run-feedback"]
-        )
-        self.summary = pn.pane.Markdown("", css_classes=["grid-summary"])
-        self.failures = pn.Column(sizing_mode="stretch_width", css_classes=["failures"])
-        self._failure_ids: tuple = ()
-        self.form.param.watch(self._study_changed, ["study", "error"])
-        self._study_changed()
-        pn.state.onload(
-            lambda: pn.state.add_periodic_callback(self.update_estimate, period=ESTIMATE_POLL_MS)
-        )
 
     # -- reactions
     def _study_changed(self, *_):
@@ -283,30 +178,12 @@ class StudyPage(pn.viewable.Viewer):
         self._refresh_grid()
         self._show_simulate_button()
         patch_table(self.pipeline, pipeline_frame(self.jobs))
-        states = pd.Series([j.state for j in jobs]).value_counts().to_dict() if jobs else {}
-        self.summary.object = f"Store `{self.root}` · " + (
-            ", ".join(f"{n} {s}" for s, n in states.items()) or "no jobs yet"
-        )
-        failed = sorted(
-            (j for j in jobs if j.state == JobState.FAILED), key=lambda j: -(j.finished or 0)
-        )
+        self.summary.object = jobs_summary(self.root, jobs)
+        failed = failed_jobs(jobs)
         ids = tuple((j.job_id, j.attempt) for j in failed)
         if ids != self._failure_ids:  # newest failure first, its traceback open
             self._failure_ids = ids
-            self.failures.objects = [
-                pn.Card(
-                    pn.pane.Str(
-                        j.traceback or "no traceback (see the job's log.txt)",
-                        styles={"font-size": "0.8em"},
-                    ),
-                    title=f"{j.job_id} failed: {j.message}"[:300],
-                    collapsed=i > 0,
-                    header_color="#b00020",
-                    css_classes=["failure"],
-                    sizing_mode="stretch_width",
-                )
-                for i, j in enumerate(failed)
-            ]
+            self.failures.objects = failure_cards(failed)
 
     def _say(self, message: str) -> None:
         self.feedback.object, self.feedback.visible = message, bool(message)

@@ -4,6 +4,7 @@ import holoviews as hv
 import numpy as np
 import panel as pn
 
+from app.pages import results_sections as sections
 from app.pages.page import UNCHANGED
 from app.pages.results_page import ResultsPage
 from fly64.study.cells import Cell
@@ -53,7 +54,7 @@ def test_metric_against_dose_shows_the_spread_over_repeats(tmp_path):
     compare_study(study, store)
     page = ResultsPage()
     data = collect(page, store)["results"]
-    row = page._versus_dose(data.cube, "ssim", "phase")
+    row = sections.versus_dose(data.cube, "ssim", "phase")
     (overlay,) = [pane.object for pane in row]
     bars = [layer for layer in overlay if isinstance(layer, hv.ErrorBars)]
     assert len(bars) == 1 and float(bars[0].dframe()["std"].iloc[0]) > 0
@@ -76,7 +77,7 @@ def test_differences_show_their_spread_and_the_study_report_downloads(tmp_path):
     page.apply(collected)
     data = collected["results"]
     (heat,) = [
-        pane.object for pane in page._differences(data.differences, data.cube, "ssim", "phase")
+        pane.object for pane in sections.differences(data.differences, data.cube, "ssim", "phase")
     ]
     frame = heat.dframe()
     assert (
