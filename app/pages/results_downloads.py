@@ -27,7 +27,7 @@ def _report_button(store: Store, folder: Path) -> pn.widgets.FileDownload:
         label="study report (HTML)",
         embed=False,
         width=260,
-        button_type="primary",
+        color="primary",
         css_classes=["study-report"],
     )
 
