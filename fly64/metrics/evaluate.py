@@ -95,8 +95,13 @@ class Evaluation:
         return out
 
 
+#: the lit region every method is scored on: weights Σ|P|² ≥ this fraction of one probe's peak
+#: intensity max|P|² (the study's ``mask_threshold`` default)
+MASK_THRESHOLD = 0.1
+
+
 def evaluation_mask(
-    weights: np.ndarray, threshold: float = 0.5, unit: float | None = None
+    weights: np.ndarray, threshold: float = MASK_THRESHOLD, unit: float | None = None
 ) -> np.ndarray:
     """The well-illuminated region: ``weights ≥ threshold·unit`` (and > 0).
 
@@ -123,7 +128,7 @@ def evaluate(
     reconstruction: np.ndarray,
     weights: np.ndarray,
     *,
-    mask_threshold: float = 0.5,
+    mask_threshold: float = MASK_THRESHOLD,
     illumination_unit: float | None = None,
     register: bool = True,
     ramp: bool = False,

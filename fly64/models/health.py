@@ -7,7 +7,6 @@ SETTLE_EPOCHS = 2
 FLAT_TOLERANCE = 1e-3
 MIN_PHASE_STD = 1e-3
 MIN_CORRELATION = 0.1
-MASK_THRESHOLD = 0.5
 #: a held-out Poisson NLL above this multiple of the data's noise floor flags ``underfit``
 UNDERFIT_RATIO = 2.0
 
@@ -35,7 +34,7 @@ def health_checks(
     flat_tolerance: float = FLAT_TOLERANCE,
     min_phase_std: float = MIN_PHASE_STD,
     min_correlation: float = MIN_CORRELATION,
-    mask_threshold: float = MASK_THRESHOLD,
+    mask_threshold: float,
     illumination_unit: float | None = None,
     noise_floor: dict | None = None,
     underfit_ratio: float = UNDERFIT_RATIO,

@@ -163,10 +163,11 @@ def test_ramp_option_removes_a_phase_ramp(truth, weights):
 
 
 def test_to_dict_is_json_ready(truth, weights):
-    result = evaluate(truth, truth + _complex_noise(np.random.default_rng(2), 0.02), weights)
+    noisy = truth + _complex_noise(np.random.default_rng(2), 0.02)
+    result = evaluate(truth, noisy, weights, mask_threshold=0.5)
     summary = result.to_dict(curves=True)
     assert set(summary) == {"shift_yx", "mask_pixels", "ms_ssim_scales", *PARTS}
-    assert summary["mask_pixels"] == int(evaluation_mask(weights).sum())
+    assert summary["mask_pixels"] == int(evaluation_mask(weights, 0.5).sum())
     assert summary["ms_ssim_scales"] == 3  # 57-px crop: 57 → 28 → 14
     for part in PARTS:
         assert set(METRICS) <= set(summary[part])

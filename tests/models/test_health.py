@@ -2,7 +2,13 @@
 
 import numpy as np
 
-from fly64.models import health_checks
+from fly64.models import health_checks as checks
+
+LIT = 0.5  # the lit region the flags look at: weights ≥ LIT × max(weights)
+
+
+def health_checks(*args, **options):
+    return checks(*args, mask_threshold=LIT, **options)
 
 
 def losses(values):
