@@ -95,8 +95,9 @@ class Evaluation:
         return out
 
 
-#: the lit region every method is scored on: weights Σ|P|² ≥ this fraction of one probe's peak
-#: intensity max|P|² (the study's ``mask_threshold`` default)
+#: the well-lit region scored by default: weights Σ|P|² ≥ this fraction of one probe's peak
+#: intensity max|P|² (the study's ``mask_threshold`` default; a test keeps the two equal, the
+#: metrics importing no other fly64 layer)
 MASK_THRESHOLD = 0.1
 
 

@@ -18,7 +18,6 @@ import param
 
 from fly64.baseline.settings import SolverSettings
 from fly64.data.npz import load_npz
-from fly64.metrics.evaluate import MASK_THRESHOLD
 from fly64.models.stitch import STITCHING
 from fly64.models.train import TrainOptions
 from fly64.physics import footprint_diameter, make_probe
@@ -183,7 +182,7 @@ class Study(StudyFile, param.Parameterized):
 
     # --- evaluate stage
     mask_threshold = param.Number(
-        MASK_THRESHOLD,
+        0.1,
         bounds=(0.001, 1.0),
         doc="Evaluate where illumination Σ|P|² ≥ this fraction of one probe's peak intensity.",
     )

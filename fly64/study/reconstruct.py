@@ -85,12 +85,12 @@ def reconstruct_cell(
     counts = ds["counts"][indices].values
     reporter.progress(0.0, f"{cell.label}: {len(indices)} positions ({settings.device})")
     result = reconstruct(counts, positions, probe, truth.shape, settings, reporter)
-    health = health_checks(
+    health = health_checks(  # on the default lit region: the flags follow only this cell's settings
         [{"train": row["cost"]} for row in result.losses],
         result.object,
         result.weights,
         truth,
-        mask_threshold=study.mask_threshold,
+        mask_threshold=Study.param.mask_threshold.default,
         illumination_unit=float(np.abs(probe).max() ** 2),
     )
     info = solver_info(settings, result, len(indices), time.perf_counter() - started)

@@ -170,12 +170,12 @@ def train_cell(
     inference_started = time.perf_counter()
     final = data.reconstruct(model, device, study.stitching)
     inference_seconds = time.perf_counter() - inference_started
-    health = health_checks(  # masked like the evaluation: lit at ≥ mask_threshold of the probe peak
+    health = health_checks(  # on the default lit region: the flags follow only this cell's settings
         result.losses,
         final["object"],
         final["weights"],
         data.truth,
-        mask_threshold=study.mask_threshold,
+        mask_threshold=Study.param.mask_threshold.default,
         illumination_unit=float((model.probe.detach().abs() ** 2).max()),
         noise_floor=noise_floor_ratio(model, validation or train, device),
     )

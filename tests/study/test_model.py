@@ -227,3 +227,9 @@ def test_views_that_move_the_simulated_raster_change_the_simulation_hash():
     pinned_denser = Study.preset("quick", scan_step=1.0, views={**quick.views, "dense": 0.8})
     assert pinned.settings_hash("simulate") == pinned_denser.settings_hash("simulate")
     assert pinned.settings_hash("overlap") != pinned_denser.settings_hash("overlap")
+
+
+def test_the_lit_region_default_is_the_metrics_default():
+    from fly64.metrics.evaluate import MASK_THRESHOLD
+
+    assert Study().mask_threshold == Study.param.mask_threshold.default == MASK_THRESHOLD
