@@ -11,6 +11,7 @@ are inline: the file opens offline and requests nothing.
 
 import html
 import time
+from collections import Counter
 from pathlib import Path
 
 import matplotlib
@@ -40,8 +41,9 @@ from fly64.study.html_blocks import (  # noqa: E402
     img_tag,
     package_versions,
 )
+from fly64.study.jobs import JobState  # noqa: E402
 from fly64.study.model import Study  # noqa: E402
-from fly64.study.registry import read_job  # noqa: E402
+from fly64.study.registry import health_text, read_job  # noqa: E402
 from fly64.study.views_data import dose_dataset, scene_summary  # noqa: E402
 
 #: (part, metric) pairs summarised in the report's tables
@@ -142,18 +144,18 @@ def _scene_section(study: Study, store: Store) -> str:
 
 def _grid_section(study: Study, store: Store) -> str:
     """The state of every cell and the health flags the PINN cells raised."""
-    states, flagged, unfinished = {}, [], []
+    states, flagged, unfinished = Counter(), [], []
     for cell in iter_cells(study):
         status = read_job(store.job_dir(cell.job_id))
         state = status.state if status else "not run"
-        states[state] = states.get(state, 0) + 1
-        if state != "done":
+        states[state] += 1
+        if state != JobState.DONE:
             unfinished.append(
                 {"cell": cell.job_id, "state": state, "message": status.message if status else ""}
             )
-        flags = [k for k, v in (status.health if status else {}).items() if v is True]
+        flags = health_text(status.health if status else None, healthy="")
         if flags:
-            flagged.append({"cell": cell.job_id, "health flags": ", ".join(flags)})
+            flagged.append({"cell": cell.job_id, "health flags": flags})
     counts = ", ".join(f"{n} {s}" for s, n in sorted(states.items()))
     text = f"<h2 id='grid'>Grid</h2><p>{sum(states.values())} cells: {html.escape(counts)}.</p>"
     if unfinished:

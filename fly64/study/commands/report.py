@@ -112,9 +112,6 @@ def run(args) -> int:
             f"the comparison in {store.root} scored no cell: "
             f"run `fly64 compare --store {store.root}`"
         )
-    tables = {"metrics": table, "differences": differences(cube), "speedups": speedups(cube)}
-    if args.aggregate:
-        tables = {name: aggregate(frame, VALUES[name]) for name, frame in tables.items()}
     stale = stale_reasons(study, store, cube)
     if stale:  # on stderr, so csv and json output stay parseable
         print(
@@ -122,10 +119,14 @@ def run(args) -> int:
             f"run `fly64 compare --store {store.root}` to refresh it",
             file=sys.stderr,
         )
-    if args.format == "html":
+    if args.format == "html":  # the report reads and summarises the comparison itself
         path = write_study_report(study, store, args.output)
         print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
-    elif args.format == "csv":
+        return 0
+    tables = {"metrics": table, "differences": differences(cube), "speedups": speedups(cube)}
+    if args.aggregate:
+        tables = {name: aggregate(frame, VALUES[name]) for name, frame in tables.items()}
+    if args.format == "csv":
         chosen = "differences" if args.differences else "speedups" if args.speedups else "metrics"
         print(tables[chosen].to_csv(index=False), end="")
     elif args.format == "json":
