@@ -24,6 +24,11 @@ from .study_form import StudyForm
 
 DEBOUNCE_S = 0.3
 POLL_MS = 150
+LIMIT_NOTE = (
+    "*photons/px*: median photons incident per object pixel of the test scan's evaluation "
+    "mask at each dose; *correlation bound*: the phase correlation the shot noise allows "
+    "there (σ_φ ≥ 1/(2√n): weak-phase object, known probe, unbiased estimator)."
+)
 
 
 def preview_key(study: Study) -> tuple:
@@ -136,6 +141,7 @@ class PreviewPanel(pn.viewable.Viewer):
             self.status,
             self.scene,
             self.views,
+            pn.pane.Markdown(LIMIT_NOTE, css_classes=["preview-limit-note"]),
             pn.Row("patterns:", self.scale),
             self.figures,
             width=700,

@@ -18,6 +18,9 @@ class ResultsData:
     cube: xr.DataArray  # (dose, view, method, seed, part, metric)
     differences: pd.DataFrame  # PINN − baseline rows (see fly64.study.comparison.differences)
     quality_time: pd.DataFrame  # phase correlation and timing per dose, view, method
+    limits: pd.DataFrame  # shot-noise limit per dose and view (comparison.shot_noise_limits)
+    against_limit: pd.DataFrame  # phase scores beside bounds per cell (phase_against_limit)
+    choices: pd.DataFrame  # the baseline best_iterative copies (best_iterative_choices)
     frc: pd.DataFrame  # FRC curves (see fly64.study.views_data.frc_curves)
     files: dict[str, Path]  # downloadable files by name
     stale: list[str]  # why the comparison no longer matches the store (comparison.stale_reasons)
@@ -43,9 +46,12 @@ def read_results(store: Store) -> ResultsData | str | None:
     """The comparison's data; None when there is none, a message when it cannot be read."""
     from fly64.study.comparison import (
         NoResultsError,
+        best_iterative_choices,
         differences,
         load_cube,
+        phase_against_limit,
         quality_time,
+        shot_noise_limits,
         stale_reasons,
     )
 
@@ -56,6 +62,9 @@ def read_results(store: Store) -> ResultsData | str | None:
             cube,
             differences(cube),
             quality_time(cube),
+            shot_noise_limits(cube),
+            phase_against_limit(cube),
+            best_iterative_choices(cube),
             frc_curves(store),
             result_files(store),
             stale,

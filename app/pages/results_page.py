@@ -1,5 +1,6 @@
-"""Results page (the evaluate stage): metric heatmaps, metric vs dose, quality against time,
-differences, FRC, gallery, downloads.
+"""Results page (the evaluate stage): metric heatmaps, metric vs dose and vs photons per
+object pixel with the shot-noise bound, phase scores beside their limit per cell, quality
+against time, differences, FRC, gallery, downloads.
 
 Everything shown comes from what the comparison wrote (the metrics cube, the FRC table,
 the PNG figures); :meth:`ResultsPage.collect` reads it (:mod:`.results_data`) in the poller's
@@ -66,9 +67,23 @@ def _sections(store: Store, data: ResultsData) -> list:
         pn.bind(sections.heatmaps, cube, metric, part),
         pn.pane.Markdown(
             "#### Metric against dose\nMean over the repeat seeds, with error bars of ± one "
-            "standard deviation where there are several (n in the hover)."
+            "standard deviation where there are several (n in the hover); the phase "
+            "correlation and RMSE with their shot-noise bound (dashed)."
         ),
-        pn.bind(sections.versus_dose, cube, metric, part),
+        pn.bind(sections.versus_dose, cube, data.limits, metric, part),
+        pn.pane.Markdown(
+            "#### Metric against photons per object pixel\nBoth views on one axis (median "
+            "photons incident per pixel of the evaluation mask). The shot-noise bound "
+            "σ_φ ≥ 1/(2√n) assumes a weak-phase object, a known probe and an unbiased "
+            "estimator: a regularised or learned method may beat the RMSE bound."
+        ),
+        pn.bind(sections.versus_fluence, cube, data.limits, metric, part),
+        pn.pane.Markdown(
+            "#### Phase scores beside their limit, per cell\nMeasured ÷ bound (RMSE) below 1 "
+            "needs prior knowledge. The oracle is an iterative cell's best object snapshot, "
+            "chosen by the truth: a diagnostic of its stop rule, not a result."
+        ),
+        sections.against_limit(data.against_limit, data.choices),
         pn.pane.Markdown(
             "#### Quality against time\nPhase correlation against the seconds to reconstruct "
             "the whole test split (PINN: forward passes and stitching; LSQML: its whole "

@@ -1,9 +1,11 @@
 """The Results page's sections, each built from what the comparison wrote (server loop):
-metric heatmaps, metric vs dose, quality against time, PINN − baseline differences, FRC,
-gallery (the downloads are in :mod:`.results_downloads`).
+metric heatmaps, metric vs dose and vs photons per object pixel (with the shot-noise bound),
+the phase scores beside their limit per cell, quality against time, PINN − baseline
+differences, FRC, gallery (the downloads are in :mod:`.results_downloads`).
 
 ``cube`` is the comparison's metrics cube (dose, view, method, seed, part, metric); ``metric``
-and ``part`` are a metric and a part (amplitude / phase) of it.
+and ``part`` are a metric and a part (amplitude / phase) of it; ``limits`` the shot-noise
+limit per dose and view (:func:`fly64.study.comparison.shot_noise_limits`).
 """
 
 import functools
@@ -15,12 +17,14 @@ import panel as pn
 from bokeh.palettes import Category10_10
 
 from fly64.study.aggregate import aggregate
+from fly64.study.comparison import PHASE_BOUNDS
 
 from .common import PLOT, notice, plot
 
 HEAT = dict(
     frame_width=220, frame_height=160, colorbar=True, tools=["hover"], toolbar="above", xrotation=0
 )
+PHOTONS = "photons_per_pixel"  # the x of the plots against fluence
 VIEW_MARKERS = (
     "circle",
     "square",
@@ -92,9 +96,25 @@ def _dose_layers(values, view, method, metric: str) -> list:
     return layers
 
 
-def versus_dose(cube, metric: str, part: str) -> pn.Row:
-    """The metric against dose, one plot per view, one curve per method."""
+def _bounded(limits, metric: str, part: str) -> bool:
+    """Whether ``metric`` of ``part`` has a shot-noise bound in ``limits``."""
+    return part == "phase" and metric in PHASE_BOUNDS and len(limits) > 0
+
+
+def _bound_curve(rows, x: str, metric: str, view) -> hv.Curve:
+    """The shot-noise bound of ``metric`` in one view (dashed black) against ``x`` (dose or
+    fluence), on the metric's axis."""
+    bound = rows.sort_values(x).rename(columns={PHASE_BOUNDS[metric]: metric})
+    return hv.Curve(bound, x, metric, label=f"shot-noise bound, {view}").opts(
+        color="black", line_dash="dashed", line_width=1.5
+    )
+
+
+def versus_dose(cube, limits, metric: str, part: str) -> pn.Row:
+    """The metric against dose, one plot per view, one curve per method (and the shot-noise
+    bound where the metric has one)."""
     values = cube.sel(metric=metric, part=part)
+    bounded = _bounded(limits, metric, part)
     plots = []
     for view in values["view"].values:
         layers = [
@@ -102,6 +122,8 @@ def versus_dose(cube, metric: str, part: str) -> pn.Row:
             for method in values["method"].values
             for layer in _dose_layers(values, view, method, metric)
         ]
+        if bounded:
+            layers.append(_bound_curve(limits[limits["view"] == view], "dose", metric, view))
         overlay = hv.Overlay(layers).opts(
             hv.opts.Scatter(tools=["hover"]),
             hv.opts.Overlay(
@@ -113,6 +135,90 @@ def versus_dose(cube, metric: str, part: str) -> pn.Row:
         )
         plots.append(overlay)
     return pn.Row(*[plot(p) for p in plots])
+
+
+def versus_fluence(cube, limits, metric: str, part: str):
+    """The metric against photons per object pixel (log), both views on one plot: a colour
+    per method, a marker per view (mean over the repeat seeds), and the shot-noise bound
+    per view where the metric has one."""
+    limits = limits[limits["fluence"] > 0]  # on a log axis
+    if limits.empty:
+        return notice("The comparison recorded no photons per pixel (views not cut?).")
+    limits = limits.rename(columns={"fluence": PHOTONS})  # the metric may be "fluence" too
+    means = cube.sel(metric=metric, part=part).mean("seed", skipna=True).reset_coords(drop=True)
+    frame = means.to_dataframe(name=metric).reset_index()
+    frame = frame.merge(limits[["dose", "view", PHOTONS]], on=["dose", "view"])
+    frame = frame.dropna(subset=[metric])
+    views, methods = list(cube["view"].values), list(cube["method"].values)
+    layers = []
+    for (method, view), rows in frame.groupby(["method", "view"], sort=False):
+        rows = rows.sort_values(PHOTONS)
+        colour = Category10_10[methods.index(method) % len(Category10_10)]
+        marker = VIEW_MARKERS[views.index(view) % len(VIEW_MARKERS)]
+        layers += [
+            hv.Curve(rows, PHOTONS, metric, label=f"{method}, {view}").opts(color=colour),
+            hv.Scatter(rows, PHOTONS, [metric, "dose", "view", "method"]).opts(
+                color=colour, marker=marker, size=9, tools=["hover"]
+            ),
+        ]
+    if _bounded(limits, metric, part):
+        layers += [_bound_curve(rows, PHOTONS, metric, v) for v, rows in limits.groupby("view")]
+    return plot(
+        hv.Overlay(layers).opts(
+            hv.opts.Overlay(
+                title=f"{part} {metric} against photons per object pixel",
+                logx=True,
+                legend_position="right",
+                xlabel="photons per object pixel (median)",
+                ylabel=metric,
+                **{**PLOT, "frame_width": 420},
+            )
+        ),
+        css_classes=["versus-fluence"],
+    )
+
+
+#: the per-cell columns beside the limit, as shown
+LIMIT_COLUMNS = {
+    "correlation": "phase correlation",
+    "correlation_bound": "correlation bound",
+    "oracle_correlation": "oracle (best snapshot)",
+    "stop_epoch": "stop epoch",
+    "rmse": "RMSE (rad)",
+    "rmse_bound": "RMSE bound (rad)",
+    "rmse_ratio": "measured ÷ bound (RMSE)",
+    "fluence": "photons per pixel",
+}
+
+
+def against_limit(table, choices):
+    """Each cell's phase scores beside their shot-noise bounds, its oracle and stop epoch
+    (``table``: the comparison's phase_against_limit rows), and which baseline
+    best_iterative copies (``choices``: best_iterative_choices rows)."""
+    shown = [
+        pn.pane.DataFrame(
+            table.rename(columns=LIMIT_COLUMNS),
+            index=False,
+            float_format="{:.3g}".format,
+            formatters={"dose": "{:g}".format},
+            css_classes=["limit-table"],
+        )
+    ]
+    if len(choices):
+        shown += [
+            pn.pane.Markdown(
+                "**best_iterative**: per dose, view and seed, the baseline of the lowest "
+                "selection score (from its data, never the truth)."
+            ),
+            pn.pane.DataFrame(
+                choices,
+                index=False,
+                float_format="{:.4g}".format,
+                formatters={"dose": "{:g}".format},
+                css_classes=["best-iterative"],
+            ),
+        ]
+    return pn.Column(*shown)
 
 
 def _quality_time_plot(dose, at_dose, views: list, methods: list) -> hv.Overlay:

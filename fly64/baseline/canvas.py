@@ -81,3 +81,17 @@ class SolverCanvas:
         if bottom > top and right > left:
             out[top:bottom, left:right] = buffer[top - y0 : bottom - y0, left - x0 : right - x0]
         return out
+
+    def from_ground_truth(self, image: np.ndarray) -> np.ndarray:
+        """The buffer's crop of a (H, W) ground-truth-canvas image, complex64 (h, w): ones
+        where the image is zero or outside it (pty-chi's neutral object there)."""
+        image = np.asarray(image)
+        out = np.ones(self.shape, np.complex64)
+        y0, x0 = self.corner
+        top, left = max(y0, 0), max(x0, 0)
+        bottom = min(y0 + self.shape[0], image.shape[0])
+        right = min(x0 + self.shape[1], image.shape[1])
+        if bottom > top and right > left:
+            crop = image[top:bottom, left:right]
+            out[top - y0 : bottom - y0, left - x0 : right - x0] = np.where(crop != 0, crop, 1)
+        return out

@@ -11,18 +11,44 @@ ALGORITHMS = ("lsqml", "epie", "rpie")
 class SolverSettings:
     """How pty-chi runs on one cell's data.
 
-    The object always starts from ones, positions stay fixed and LSQML uses the Poisson
-    noise model with compact mini-batches and momentum 0.5 (ePIE / rPIE have no noise
-    model: they project measured amplitudes; pty-chi's defaults otherwise). The study sets
-    ``epochs``, ``batch_size``, ``chunk``, ``snapshot_every`` and ``free_probe`` (as
-    ``baseline_<name>``), the cell ``algorithm`` and ``seed``, the machine ``device``.
+    The object starts from ones (or a given estimate), positions stay fixed and LSQML uses
+    the Poisson noise model with compact mini-batches and momentum 0.5 (ePIE / rPIE have no
+    noise model: they project measured amplitudes; pty-chi's defaults otherwise). The solver
+    stops by the held-out rule (:mod:`fly64.baseline.holdout`) and keeps the object of its
+    best held-out epoch. The study sets the fields it names ``baseline_<name>``, the cell
+    ``algorithm`` and ``seed``, the machine ``device``.
     """
 
     algorithm: str = field(
         default="lsqml", metadata={"doc": f"Reconstructor, one of {ALGORITHMS}."}
     )
     epochs: int = field(
-        default=100, metadata={"doc": "Iterative solver epochs (passes over every position)."}
+        default=100,
+        metadata={
+            "doc": "Most iterative solver epochs (passes over every position); the held-out "
+            "rule usually stops sooner."
+        },
+    )
+    holdout_fraction: float = field(
+        default=0.05,
+        metadata={
+            "doc": "Share of detector pixels (one seeded random mask, the same in every "
+            "pattern) left out of the iterative fit; the latest epoch whose object predicts "
+            "their counts within one standard error of the best (Poisson NLL at the best "
+            "global scale) is kept, and that NLL picks the best iterative method of a cell "
+            "(fly64.baseline.holdout). 0 = no rule: run every epoch, keep the last."
+        },
+    )
+    stop_patience: int = field(
+        default=10,
+        metadata={
+            "doc": "Iterative solver epochs past the kept one (none within one standard error "
+            "of the lowest held-out NLL) before it stops."
+        },
+    )
+    tv_weight: float = field(
+        default=0.0,
+        metadata={"doc": "Weight of pty-chi's total-variation constraint on the object (0 = off)."},
     )
     batch_size: int = field(
         default=32, metadata={"doc": "Iterative solver batch size, positions per update."}
@@ -62,9 +88,13 @@ class SolverSettings:
             raise ValueError(
                 f"algorithm {self.algorithm!r} unknown; choose from {list(ALGORITHMS)}"
             )
-        for name in ("epochs", "batch_size", "chunk", "snapshot_every"):
+        for name in ("epochs", "batch_size", "chunk", "snapshot_every", "stop_patience"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be ≥ 1, got {getattr(self, name)}")
+        if not 0 <= self.holdout_fraction <= 0.5:
+            raise ValueError(f"holdout_fraction must lie in [0, 0.5], got {self.holdout_fraction}")
+        if self.tv_weight < 0:
+            raise ValueError(f"tv_weight must be ≥ 0, got {self.tv_weight}")
         if not 0 <= self.damping <= 1:
             raise ValueError(f"damping must lie in [0, 1], got {self.damping}")
         if self.device not in ("cpu", "cuda"):

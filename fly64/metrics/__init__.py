@@ -13,6 +13,12 @@ from fly64.metrics.evaluate import (
     evaluation_mask,
 )
 from fly64.metrics.frc import FRC_HALF, frc, frc_resolution, half_bit_threshold
+from fly64.metrics.limit import (
+    ShotNoiseLimit,
+    phase_bound,
+    photons_per_pixel,
+    shot_noise_limit,
+)
 from fly64.metrics.local import footprint_core, local_correlation
 from fly64.metrics.similarity import correlation, ms_ssim, ms_ssim_scales, ssim
 
@@ -22,6 +28,7 @@ __all__ = [
     "PARTS",
     "Evaluation",
     "PartScores",
+    "ShotNoiseLimit",
     "correlation",
     "evaluate",
     "evaluation_mask",
@@ -30,10 +37,13 @@ __all__ = [
     "frc_resolution",
     "half_bit_threshold",
     "local_correlation",
+    "phase_bound",
+    "photons_per_pixel",
     "ms_ssim",
     "ms_ssim_scales",
     "register",
     "remove_phase_offset",
     "scale_amplitude",
+    "shot_noise_limit",
     "ssim",
 ]

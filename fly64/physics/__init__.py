@@ -9,6 +9,7 @@ from fly64.physics.forward import (
     simulate_counts,
 )
 from fly64.physics.object import make_test_object
+from fly64.physics.poisson import poisson_floor, poisson_nll
 from fly64.physics.probe import footprint_diameter, make_probe, support_fraction
 from fly64.physics.scan import illuminated_rows, raster_scan, split_along_y
 
@@ -22,6 +23,8 @@ __all__ = [
     "make_probe",
     "make_test_object",
     "poisson_counts",
+    "poisson_floor",
+    "poisson_nll",
     "raster_scan",
     "simulate_counts",
     "split_along_y",

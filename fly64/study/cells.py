@@ -4,15 +4,16 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from fly64.data.store import dose_tag
-from fly64.study.model import BASELINES, Study, StudyError
+from fly64.study.model import BASELINES, REFINEMENTS, Study, StudyError
 
 
 @dataclass(frozen=True, order=True)
 class Cell:
     """One reconstruction of the grid: a method at a dose, a view and a repeat seed.
 
-    ``gridsize`` is the PINN's group side (C = gridsize² patterns per input); iterative
-    baselines use single patterns and carry gridsize 1.
+    ``gridsize`` is the PINN's group side (C = gridsize² patterns per input), also of a
+    refinement (``pinn+<solver>``: its PINN's); iterative baselines use single patterns and
+    carry gridsize 1.
     """
 
     dose: float
@@ -24,14 +25,36 @@ class Cell:
     @property
     def label(self) -> str:
         """Method label used in tables and the metrics cube: ``pinn_gs1``, ``pinn_gs2``,
-        ``lsqml``.
+        ``lsqml``, ``pinn_gs1+epie`` …
         """
-        return f"pinn_gs{self.gridsize}" if self.method == "pinn" else self.method
+        if not self.uses_pinn:
+            return self.method
+        return f"pinn_gs{self.gridsize}" + self.method.removeprefix("pinn")
+
+    @property
+    def uses_pinn(self) -> bool:
+        """A PINN cell or a refinement of one (its gridsize is the PINN's)."""
+        return self.method == "pinn" or self.method in REFINEMENTS
 
     @property
     def stage(self) -> str:
-        """The stage that makes this cell: ``train`` (the PINN) or ``reconstruct`` (a baseline)."""
+        """The stage that makes this cell: ``train`` (the PINN), ``reconstruct`` (a baseline)
+        or ``refine`` (a solver started from the PINN's reconstruction)."""
+        if self.method in REFINEMENTS:
+            return "refine"
         return "train" if self.method == "pinn" else "reconstruct"
+
+    @property
+    def solver(self) -> str | None:
+        """The iterative solver a baseline or refinement runs (None for the PINN)."""
+        return None if self.method == "pinn" else self.method.removeprefix("pinn+")
+
+    @property
+    def parent(self) -> "Cell | None":
+        """A refinement's PINN cell (None for other cells)."""
+        if self.method not in REFINEMENTS:
+            return None
+        return Cell(self.dose, self.view, "pinn", self.gridsize, self.seed)
 
     @property
     def job_id(self) -> str:
@@ -43,7 +66,7 @@ def iter_cells(study: Study) -> Iterator[Cell]:
     for dose in study.doses:
         for view in study.views:
             for method in study.methods:
-                gridsizes = study.gridsizes if method == "pinn" else [1]
+                gridsizes = study.gridsizes if method == "pinn" or method in REFINEMENTS else [1]
                 for gridsize in gridsizes:
                     for seed in study.repeats:
                         yield Cell(float(dose), view, method, gridsize, seed)
@@ -54,7 +77,7 @@ def _matches(cell: Cell, doses, views, methods, gridsizes) -> bool:
         (not doses or any(abs(cell.dose - d) <= 1e-9 * d for d in doses))
         and (not views or cell.view in views)
         and (not methods or cell.method in methods or cell.label in methods)
-        and (not gridsizes or (cell.method == "pinn" and cell.gridsize in gridsizes))
+        and (not gridsizes or (cell.uses_pinn and cell.gridsize in gridsizes))
     )
 
 
@@ -68,8 +91,9 @@ def select_cells(
 ) -> list[Cell]:
     """Cells matching every given filter (an empty filter matches all); no match is an error.
 
-    ``methods`` accepts method names (``pinn``, ``lsqml``) or labels (``pinn_gs2``); a
-    ``gridsizes`` filter selects PINN cells only.
+    ``methods`` accepts method names (``pinn``, ``lsqml``, ``pinn+epie``) or labels
+    (``pinn_gs2``, ``pinn_gs2+epie``); a ``gridsizes`` filter selects PINN cells and their
+    refinements only.
     """
     cells = [c for c in iter_cells(study) if _matches(c, doses, views, methods, gridsizes)]
     if not cells:

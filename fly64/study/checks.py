@@ -55,6 +55,11 @@ def check_settings(study: "Study") -> None:
             f"scan_step: {study.base_step} px is coarser than the densest view's spacing "
             f"{min(study.spacings.values()):.1f} px; allowed scan_step ≤ that spacing"
         )
+    refinements = [m for m in study.methods if m.startswith("pinn+")]
+    if refinements and "pinn" not in study.methods:
+        raise StudyError(
+            f"methods: {refinements} start from the PINN's reconstruction; add 'pinn' to methods"
+        )
     if not study.repeats:
         raise StudyError("repeats: needs at least one repeat seed, e.g. [0]")
     if len(set(study.repeats)) != len(study.repeats) or min(study.repeats) < 0:

@@ -6,7 +6,10 @@ files cannot be trusted, is not). Every finished cell is evaluated the same way
 (:func:`fly64.metrics.evaluate`: registration, phase offset, amplitude scale,
 mask ``weights ≥ study.mask_threshold·max|P|²``), plus the local correlation inside each
 test footprint (disc of diameter D), which a reconstruction with the right structure at
-wrong levels per footprint still passes and a blurred level map fails. The files written
+wrong levels per footprint still passes and a blurred level map fails; the shot-noise limit
+of the view's test scan on the cell's mask (:func:`fly64.metrics.shot_noise_limit`); and,
+for an iterative cell, its stop (``stop_epoch``, ``selection_score`` from its result's info)
+and the phase correlation of its best object snapshot (the oracle). The files written
 (the metrics cube, tables, figures, each cell's ``metrics.json``) and their readers are
 :mod:`fly64.study.comparison`.
 """
@@ -24,25 +27,41 @@ from fly64.data.atomic import write_bytes_atomic
 from fly64.data.dataset import open_dose_dataset
 from fly64.data.store import Store
 from fly64.data.views import load_view
-from fly64.metrics import METRICS, PARTS, Evaluation, evaluate, footprint_core, local_correlation
+from fly64.metrics import (
+    METRICS,
+    PARTS,
+    Evaluation,
+    correlation,
+    evaluate,
+    footprint_core,
+    local_correlation,
+    register,
+    remove_phase_offset,
+    shot_noise_limit,
+)
+from fly64.overlap.metrics import coverage_map
 from fly64.reporting import Reporter
 from fly64.study.cells import Cell
 from fly64.study.comparison import (
+    BEST_ITERATIVE,
+    BEST_TABLE,
     CELL_METRICS,
     CUBE,
+    CUBE_METRICS,
     FIGURES,
     FRC_COLUMNS,
     FRC_TABLE,
     TABLE,
     NoResultsError,
+    best_iterative_choices,
     empty_cube,
     result_stamp,
     tidy_table,
     timing_dataset,
 )
-from fly64.study.model import Study
+from fly64.study.model import BASELINES, Study
 from fly64.study.registry import finished_cells
-from fly64.study.results import TIMING_FIELDS, load_result
+from fly64.study.results import TIMING_FIELDS, load_result, load_snapshots
 
 
 @dataclass
@@ -66,12 +85,14 @@ class DoseTruth:
     core : bool (N, N), the footprint disc of diameter D inside a window.
     test_positions : {view: int64 (n, 2)} each cut view's test positions, (y, x) window
         centres in object pixels.
+    illumination : {view: float64 (H, W)} Σ|P|² over each view's test positions, photons.
     """
 
     truth: np.ndarray
     probe_peak: float
     core: np.ndarray
     test_positions: dict[str, np.ndarray]
+    illumination: dict[str, np.ndarray]
 
 
 @dataclass
@@ -87,20 +108,25 @@ class Scores:
     failed: dict[str, str] = field(default_factory=dict)
 
     def add(
-        self, cell: Cell, evaluation: Evaluation, local: dict[str, float], info: dict, panel: bool
+        self,
+        cell: Cell,
+        evaluation: Evaluation,
+        extra: dict[str, dict[str, float]],
+        info: dict,
+        panel: bool,
     ) -> None:
-        """Put one scored cell in: its metrics, timing (from its result's ``info``), FRC
-        curves and, with ``panel``, its aligned images."""
+        """Put one scored cell in: its metrics (``extra``: {part: {metric: value}} beyond
+        :data:`METRICS`, NaN for a cube metric in neither), timing (from its result's
+        ``info``), FRC curves and, with ``panel``, its aligned images."""
         from fly64.study.figures import crop_panel  # matplotlib: only when comparing
 
         at = {"dose": cell.dose, "view": cell.view, "method": cell.label, "seed": cell.seed}
         for name in TIMING_FIELDS:
-            self.times[name].loc[at] = timing_value(info, name)
+            self.times[name].loc[at] = info_number(info, name)
         for part in PARTS:
             scores = getattr(evaluation, part)
-            self.cube.loc[at | {"part": part}] = [getattr(scores, m) for m in METRICS] + [
-                local[part]
-            ]
+            values = {m: getattr(scores, m) for m in METRICS} | extra[part]
+            self.cube.loc[at | {"part": part}] = [values.get(m, math.nan) for m in CUBE_METRICS]
             self.frc_rows += [
                 {
                     **at,
@@ -119,11 +145,59 @@ class Scores:
         self.scored.append(cell.job_id)
 
 
-def timing_value(info: dict, name: str) -> float:
-    """A timing field of a result's ``info`` as float seconds (or patterns/s); NaN when not
-    recorded."""
+def info_number(info: dict, name: str) -> float:
+    """A number of a result's ``info`` (a timing field, ``stop_epoch``, ``selection_score``)
+    as float; NaN when not recorded."""
     value = info.get(name)
     return float(value) if isinstance(value, int | float) else math.nan
+
+
+def snapshot_correlation(
+    truth: np.ndarray, snapshot: np.ndarray, mask: np.ndarray, ramp: bool
+) -> float:
+    """Phase correlation of one object snapshot, registered and offset-removed on ``mask``
+    as :func:`fly64.metrics.evaluate` does (no other score: snapshots are many).
+
+    truth, snapshot : complex (H, W) on the truth's canvas; mask : bool (H, W), the cell's
+    evaluation mask; ramp : also remove a linear phase ramp. NaN for a snapshot with
+    non-finite values.
+    """
+    if not np.all(np.isfinite(snapshot)):  # the registration shifts the whole canvas
+        return math.nan
+    _, aligned = register(truth, snapshot, mask)
+    phase = remove_phase_offset(np.angle(truth), np.angle(aligned), mask, ramp)
+    return correlation(np.angle(truth)[mask], phase[mask])
+
+
+def stop_scores(
+    study: Study, cell: Cell, job_dir: Path, info: dict, truth: np.ndarray, mask: np.ndarray
+) -> dict[str, float]:
+    """A cell's :data:`~fly64.study.comparison.STOP_METRICS`: ``stop_epoch`` and
+    ``selection_score`` from its result's ``info``, and for a baseline cell the best phase
+    correlation over its object snapshots (NaN without snapshots)."""
+    snapshots = load_snapshots(job_dir) if cell.method in BASELINES else []
+    oracle = [snapshot_correlation(truth, obj, mask, study.phase_ramp) for _, obj in snapshots]
+    return {
+        "oracle_correlation": float(np.nanmax(oracle)) if np.isfinite(oracle).any() else math.nan,
+        "stop_epoch": info_number(info, "stop_epoch"),
+        "selection_score": info_number(info, "selection_score"),
+    }
+
+
+def limit_scores(
+    truth: np.ndarray, evaluation: Evaluation, illumination: np.ndarray | None
+) -> dict[str, float]:
+    """The shot-noise limit of the cell's test scan on its evaluation mask
+    (:data:`~fly64.study.comparison.LIMIT_METRICS`; NaN without the view's illumination)."""
+    if illumination is None:
+        return {}
+    limit = shot_noise_limit(truth, illumination, evaluation.mask)
+    return {
+        "fluence": limit.fluence,
+        "rmse_bound": limit.rmse_bound,
+        "correlation_bound": limit.correlation_bound,
+        "rmse_ratio": evaluation.phase.rmse / limit.rmse_bound,
+    }
 
 
 def local_scores(
@@ -141,17 +215,19 @@ def load_dose(study: Study, store: Store, dose: float, repeat: int) -> DoseTruth
     """The truth, probe peak, footprint core and test positions of one dose (a repeat's
     dataset: the object and scan are every repeat's; views are cut from repeat 0)."""
     ds = open_dose_dataset(store.dose_path(dose, repeat))
-    positions = ds["positions"].values
+    positions, truth, intensity = ds["positions"].values, ds["object"].values, ds["probe"].values
+    intensity = np.abs(intensity) ** 2  # photons
     test_positions = {
         view: positions[load_view(store.view_path(dose, view)).indices["test"]]
         for view in study.views
         if store.view_path(dose, view).is_file()
     }
     return DoseTruth(
-        ds["object"].values,
-        float(np.abs(ds["probe"].values).max() ** 2),
+        truth,
+        float(intensity.max()),
         footprint_core(ds.sizes["ky"], float(ds.attrs["footprint_px"])),
         test_positions,
+        {view: coverage_map(p, intensity, truth.shape) for view, p in test_positions.items()},
     )
 
 
@@ -184,6 +260,9 @@ def score_cell(study: Study, store: Store, cell: Cell, dose: DoseTruth, scores: 
         if positions is not None
         else dict.fromkeys(PARTS, math.nan)
     )
+    extra = {part: {"local_correlation": local[part]} for part in PARTS}
+    extra["phase"] |= limit_scores(dose.truth, evaluation, dose.illumination.get(cell.view))
+    extra["phase"] |= stop_scores(study, cell, job_dir, result.info, dose.truth, evaluation.mask)
     record = {
         "job_id": cell.job_id,
         "dose": cell.dose,
@@ -194,20 +273,41 @@ def score_cell(study: Study, store: Store, cell: Cell, dose: DoseTruth, scores: 
         **evaluation.to_dict(curves=True),
     }
     for part in PARTS:
-        record[part]["local_correlation"] = local[part]
+        record[part] |= extra[part]
     write_bytes_atomic(job_dir / CELL_METRICS, (json.dumps(record, indent=2) + "\n").encode())
-    scores.add(cell, evaluation, local, result.info, panel=cell.seed == study.repeats[0])
+    scores.add(cell, evaluation, extra, result.info, panel=cell.seed == study.repeats[0])
+
+
+def fill_best_iterative(cube: xr.DataArray, times: xr.Dataset) -> pd.DataFrame:
+    """Copy each dose, view and seed's chosen baseline cell (its metrics and timing) into the
+    :data:`~fly64.study.comparison.BEST_ITERATIVE` method of ``cube`` and ``times`` (in place);
+    returns :func:`~fly64.study.comparison.best_iterative_choices`. The copied timing is the
+    chosen cell's own: running every baseline to choose costs their sum."""
+    choices = best_iterative_choices(cube)
+    for row in choices.dropna(subset=["chosen"]).itertuples():
+        at = {"dose": row.dose, "view": row.view, "seed": row.seed}
+        chosen, best = at | {"method": row.chosen}, at | {"method": BEST_ITERATIVE}
+        cube.loc[best] = cube.loc[chosen].values
+        for name in times.data_vars:
+            times[name].loc[best] = float(times[name].loc[chosen])
+    return choices
 
 
 def write_comparison(
     study: Study, store: Store, cells: list[Cell], scores: Scores, truths: dict[float, np.ndarray]
 ) -> Comparison:
-    """Write the cube (its attributes name the settings and every finished cell's result
-    stamp), the tidy and FRC tables and the figures under ``store.results_dir``."""
+    """Fill :data:`~fly64.study.comparison.BEST_ITERATIVE`, then write the cube (its
+    attributes name the settings and every finished cell's result stamp), the tidy, FRC
+    and best-iterative tables and the figures under ``store.results_dir``."""
     from fly64.study.figures import write_figures  # matplotlib: only when comparing
 
     out = store.results_dir
     out.mkdir(parents=True, exist_ok=True)
+    choices = fill_best_iterative(scores.cube, scores.times)
+    if BEST_ITERATIVE in scores.cube["method"].values:
+        write_bytes_atomic(out / BEST_TABLE, choices.to_csv(index=False).encode())
+    else:  # the study has fewer than two baselines now
+        (out / BEST_TABLE).unlink(missing_ok=True)
     cube = scores.cube.assign_coords(scores.times.data_vars)
     cube.attrs.update(
         mask_threshold=study.mask_threshold,

@@ -18,10 +18,22 @@ The comparison's files, under ``store.results_dir``:
 ``frc.csv``
     FRC curves: dose, view, gridsize, method, seed, part, frequency (cycles/pixel), frc,
     halfbit (the ½-bit threshold curve);
+``best_iterative.csv``
+    which baseline the ``best_iterative`` method copies per dose, view and seed, and every
+    baseline's selection score (:func:`best_iterative_choices`; only with two baselines or more);
 ``figures/*.png``
     see :mod:`fly64.study.figures`.
 
 Each finished cell's job directory also gets ``metrics.json`` (the scores with FRC curves).
+
+Besides the scores of :func:`fly64.metrics.evaluate`, the cube's phase part holds the
+shot-noise limit of the cell's data on its evaluation mask (:data:`LIMIT_METRICS`:
+photons per pixel and the Cramér–Rao bounds of :func:`fly64.metrics.shot_noise_limit`, which
+assume a weak-phase object, a known probe and an unbiased estimator, so a regularised or
+learned method may beat the RMSE bound) and what an iterative cell recorded about its stop
+(:data:`STOP_METRICS`); the amplitude part holds NaN there. With two baselines or more, the
+method ``best_iterative`` is a copy of the baseline cell of the lowest ``selection_score`` per
+dose, view and seed (chosen from the data, never from the truth).
 """
 
 import io
@@ -48,9 +60,28 @@ CUBE, TABLE, FRC_TABLE, FIGURES, CELL_METRICS = (
     "metrics.json",
 )
 DIMS = ("dose", "view", "method", "seed", "part", "metric")
-#: the cube's metrics: :data:`fly64.metrics.METRICS` and the local correlation inside each
-#: test footprint (:func:`fly64.metrics.local_correlation`)
-CUBE_METRICS = (*METRICS, "local_correlation")
+#: properties of the cell's data on its evaluation mask, not of its method (phase part):
+#: ``fluence`` median photons per object pixel incident over the test scan, ``rmse_bound``
+#: (radians) and ``correlation_bound`` of :class:`fly64.metrics.ShotNoiseLimit`
+DATA_METRICS = ("fluence", "rmse_bound", "correlation_bound")
+#: the shot-noise limit (phase part): :data:`DATA_METRICS` and ``rmse_ratio``, the measured
+#: phase RMSE ÷ ``rmse_bound`` (below 1 only for a biased, e.g. regularised or learned, method)
+LIMIT_METRICS = (*DATA_METRICS, "rmse_ratio")
+#: what a cell recorded about its stop (phase part, NaN where not recorded):
+#: ``oracle_correlation`` the phase correlation of its best object snapshot (iterative cells;
+#: chosen by the truth: a diagnostic, not a result), ``stop_epoch`` the epoch its stop rule
+#: ended at and ``selection_score`` the score ranking the baselines of one dose, view and seed
+#: (lower is better; from the data)
+STOP_METRICS = ("oracle_correlation", "stop_epoch", "selection_score")
+#: the cube's metrics: :data:`fly64.metrics.METRICS`, the local correlation inside each
+#: test footprint (:func:`fly64.metrics.local_correlation`), :data:`LIMIT_METRICS` and
+#: :data:`STOP_METRICS`
+CUBE_METRICS = (*METRICS, "local_correlation", *LIMIT_METRICS, *STOP_METRICS)
+#: the phase scores that have a shot-noise bound, and the bound's metric
+PHASE_BOUNDS = {"correlation": "correlation_bound", "rmse": "rmse_bound"}
+#: the derived method: per dose, view and seed, the baseline of the lowest selection score
+BEST_ITERATIVE = "best_iterative"
+BEST_TABLE = "best_iterative.csv"
 TABLE_COLUMNS = ["dose", "view", "gridsize", "method", "seed", "part", "metric", "value"]
 FRC_COLUMNS = ["dose", "view", "gridsize", "method", "seed", "part", "frequency", "frc", "halfbit"]
 #: the tidy table's ``part`` of the timing rows (the cube's own parts are amplitude and phase)
@@ -63,14 +94,15 @@ class NoResultsError(StudyError):
 
 
 def method_labels(study: Study) -> list[str]:
-    """Cube methods in study order: ``pinn_gs<g>`` per gridsize, then each baseline."""
+    """Cube methods in study order: ``pinn_gs<g>`` per gridsize, then each baseline, then
+    :data:`BEST_ITERATIVE` when the study has two baselines or more."""
     labels = []
     for method in study.methods:
         if method == "pinn":
             labels += [f"pinn_gs{g}" for g in study.gridsizes]
         else:
             labels.append(method)
-    return labels
+    return labels + ([BEST_ITERATIVE] if len(study.baseline_methods) > 1 else [])
 
 
 def gridsize_of(label: str) -> int:
@@ -113,7 +145,9 @@ def load_cube(store: Store) -> xr.DataArray:
             f"no comparison in {store.root}: run `fly64 compare --store {store.root}` first"
         )
     with xr.open_dataset(io.BytesIO(path.read_bytes()), engine="h5netcdf") as ds:
-        return _with_timing(ds["value"].load())  # a comparison older than the timing fields: NaN
+        cube = ds["value"].load()
+    # a comparison older than the timing fields or than some metrics: NaN there
+    return _with_timing(cube.reindex(metric=list(CUBE_METRICS)))
 
 
 def result_stamp(store: Store, cell: Cell) -> int:
@@ -221,6 +255,84 @@ def tidy_table(cube: xr.DataArray) -> pd.DataFrame:
     return frame[TABLE_COLUMNS].reset_index(drop=True)
 
 
+def best_iterative_choices(cube: xr.DataArray) -> pd.DataFrame:
+    """The baseline :data:`BEST_ITERATIVE` copies per dose, view and seed: the scored baseline
+    cell of the lowest finite ``selection_score`` (the first in cube order on a tie).
+
+    Columns: dose, view, seed, chosen (None where no scored baseline recorded a selection
+    score), ``selection_score_<baseline>`` per baseline of the cube (NaN where that cell is
+    not scored or recorded none); one row per dose, view and seed with a scored baseline, in
+    cube order; no rows when the cube has no :data:`BEST_ITERATIVE` method.
+    """
+    methods = cube["method"].values.tolist()
+    baselines = [m for m in methods if m in BASELINES]
+    columns = ["dose", "view", "seed", "chosen", *(f"selection_score_{m}" for m in baselines)]
+    if BEST_ITERATIVE not in methods:
+        return pd.DataFrame(columns=columns)
+    candidates = cube.sel({"method": baselines})
+    frame = (
+        candidates.sel(part="phase", metric="selection_score")
+        .reset_coords(drop=True)
+        .to_dataframe(name="score")
+        .reset_index()
+        .merge(scored_cells(candidates), on=CELL_KEYS)
+    )
+    rows = []
+    for (dose, view, seed), group in frame.groupby(["dose", "view", "seed"], sort=False):
+        scores = dict(zip(group["method"], group["score"], strict=True))
+        finite = {m: v for m, v in scores.items() if math.isfinite(v)}
+        rows.append(
+            {
+                "dose": dose,
+                "view": view,
+                "seed": seed,
+                "chosen": min(finite, key=finite.get) if finite else None,
+                **{f"selection_score_{m}": scores.get(m, math.nan) for m in baselines},
+            }
+        )
+    return pd.DataFrame(rows, columns=columns)
+
+
+def shot_noise_limits(cube: xr.DataArray) -> pd.DataFrame:
+    """The shot-noise limit per dose and view: :data:`DATA_METRICS` of the phase part, mean
+    over the scored methods and seeds (their evaluation masks may differ slightly).
+
+    Columns: dose, view, ``fluence`` (photons per object pixel), ``rmse_bound`` (rad),
+    ``correlation_bound``; rows only where the fluence is known, in cube order.
+    """
+    limits = (
+        cube.sel(part="phase", metric=list(DATA_METRICS))
+        .reset_coords(drop=True)
+        .mean(["method", "seed"], skipna=True)
+    )
+    frame = limits.to_dataset("metric").to_dataframe().reset_index()
+    return frame.dropna(subset=["fluence"]).reset_index(drop=True)[["dose", "view", *DATA_METRICS]]
+
+
+#: the phase scores shown beside their limit, per cell (:func:`phase_against_limit`)
+AGAINST_LIMIT = (
+    "correlation",
+    "correlation_bound",
+    "oracle_correlation",
+    "stop_epoch",
+    "rmse",
+    "rmse_bound",
+    "rmse_ratio",
+    "fluence",
+)
+
+
+def phase_against_limit(cube: xr.DataArray) -> pd.DataFrame:
+    """Each scored cell's phase correlation and RMSE beside their shot-noise bounds, its
+    oracle and stop epoch (NaN where not recorded).
+
+    Columns: dose, view, method, seed and :data:`AGAINST_LIMIT`; rows in cube order.
+    """
+    values = cube.sel(part="phase", metric=list(AGAINST_LIMIT)).reset_coords(drop=True)
+    frame = values.to_dataset("metric").to_dataframe().reset_index()
+    return frame.merge(scored_cells(cube), on=CELL_KEYS)[[*CELL_KEYS, *AGAINST_LIMIT]]
+
+
 def _pinn_against_baselines(
     values: xr.DataArray, combine, names: tuple[str, str, str]
 ) -> pd.DataFrame:
@@ -235,7 +347,7 @@ def _pinn_against_baselines(
     columns = [*keys[:2], "gridsize", "baseline", *keys[2:], *names]
     frames = []
     for pinn in (m for m in methods if m.startswith("pinn_gs")):
-        for base in (m for m in methods if m in BASELINES):
+        for base in (m for m in methods if m in (*BASELINES, BEST_ITERATIVE)):
             a, b = (
                 values.sel({"method": m}, drop=True) for m in (pinn, base)
             )  # "method" is also a sel keyword
@@ -256,17 +368,20 @@ def differences(cube: xr.DataArray) -> pd.DataFrame:
     """PINN − baseline per dose, view, PINN gridsize, baseline, seed, part and metric.
 
     Columns: dose, view, gridsize, baseline, seed, part, metric, pinn, baseline_value,
-    difference; rows only where both values are finite. Quality metrics only: the timing
-    compares as a ratio (:func:`speedups`).
+    difference; rows only where both values are finite. Baselines include
+    :data:`BEST_ITERATIVE`. Quality metrics only: the timing compares as a ratio
+    (:func:`speedups`), and :data:`DATA_METRICS` are the data's, not the methods'.
     """
     quality = cube.reset_coords(list(TIMING_FIELDS), drop=True)
+    quality = quality.sel(metric=[m for m in quality["metric"].values if m not in DATA_METRICS])
     return _pinn_against_baselines(
         quality, lambda a, b: a - b, ("pinn", "baseline_value", "difference")
     )
 
 
 def speedups(cube: xr.DataArray) -> pd.DataFrame:
-    """The PINN's inference speed-up over each baseline: baseline seconds / PINN seconds.
+    """The PINN's inference speed-up over each baseline (and :data:`BEST_ITERATIVE`): baseline
+    seconds / PINN seconds.
 
     Both reconstruct the same test split (the PINN: forward passes and stitching; the
     baseline: its whole iterative reconstruction). Columns: dose, view, gridsize, baseline,

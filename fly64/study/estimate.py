@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from fly64.data.store import Store
 from fly64.study.cells import Cell, iter_cells
 from fly64.study.jobs import JobSpec, JobState
-from fly64.study.model import Study
+from fly64.study.model import BASELINES, Study
 from fly64.study.preview import Preview, preview_study
 from fly64.study.registry import Registry
 from fly64.study.runner import plan_jobs
@@ -76,7 +76,7 @@ def _work(study: Study, spec: JobSpec, preview: Preview) -> float:
         return 0.0
     cell = Cell(**spec.params["cell"])
     kept = preview.views[cell.view].kept
-    if cell.method == "lsqml":
+    if cell.method in BASELINES:  # at most baseline_epochs: the held-out rule may stop sooner
         return kept["test"] * study.baseline_epochs * area
     groups = kept["train"] * study.epochs
     if cell.gridsize == 1:

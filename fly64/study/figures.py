@@ -2,6 +2,10 @@
 
 * ``<part>_vs_dose.png`` — SSIM, MS-SSIM, correlation, PSNR and FRC resolution against
   dose, one column per view, one line per method (mean over repeat seeds, bars min–max);
+  the phase correlation with its shot-noise bound (dashed);
+* ``phase_vs_fluence.png`` — phase correlation, RMSE, SSIM and local correlation against
+  the photons per object pixel (log), both views on one axis (marker per view), with the
+  shot-noise bounds of the correlation and RMSE (only where some fluence is known and > 0);
 * ``frc_<part>.png`` — FRC curves per dose (rows) and view (columns), one line per method,
   with the ½-bit threshold;
 * ``quality_vs_time.png`` — phase correlation against inference seconds for the whole test
@@ -23,7 +27,7 @@ import xarray as xr  # noqa: E402
 
 from fly64.data.store import dose_tag  # noqa: E402
 from fly64.metrics.evaluate import mask_box  # noqa: E402
-from fly64.study.comparison import quality_time  # noqa: E402
+from fly64.study.comparison import PHASE_BOUNDS, quality_time, shot_noise_limits  # noqa: E402
 
 DOSE_METRICS = (
     "ssim",
@@ -40,7 +44,10 @@ LABELS = {
     "local_correlation": "correlation per footprint",
     "psnr_db": "PSNR (dB)",
     "frc_resolution_px": "FRC 0.5 resolution (px)",
+    "rmse": "RMSE (rad)",
 }
+#: phase metrics against fluence (with their bounds, :data:`PHASE_BOUNDS`, where they have one)
+FLUENCE_METRICS = ("correlation", "rmse", "ssim", "local_correlation")
 PAD = 4  # pixels around the mask in the side-by-side panels
 VIEW_MARKERS = "osD^vP*X"  # one marker shape per view, in cube order
 
@@ -70,10 +77,15 @@ def write_figures(
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
+    limits = shot_noise_limits(cube)
     for part in cube["part"].values:
-        paths.append(_save(metric_vs_dose(cube, str(part)), folder / f"{part}_vs_dose.png"))
+        bounds = limits if part == "phase" else limits.iloc[:0]
+        paths.append(_save(metric_vs_dose(cube, str(part), bounds), folder / f"{part}_vs_dose.png"))
         if len(frc):
             paths.append(_save(frc_vs_frequency(frc, str(part)), folder / f"frc_{part}.png"))
+    lit = limits[limits["fluence"] > 0]  # on a log axis
+    if len(lit):
+        paths.append(_save(phase_vs_fluence(cube, lit), folder / "phase_vs_fluence.png"))
     timed = quality_time(cube).dropna(subset=["correlation", "inference_seconds"])
     if len(timed):
         views, methods = ([str(v) for v in cube[d].values] for d in ("view", "method"))
@@ -87,14 +99,25 @@ def write_figures(
     return paths
 
 
+def _legend(axes: np.ndarray) -> dict:
+    """The legend entries of every axis in ``axes``, by label (the first handle of each)."""
+    entries = {}
+    for ax in np.ravel(axes):
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            entries.setdefault(label, handle)
+    return entries
+
+
 def _save(fig, path: Path) -> Path:
     fig.savefig(path, dpi=90, bbox_inches="tight")
     plt.close(fig)
     return path
 
 
-def metric_vs_dose(cube: xr.DataArray, part: str):
-    """Metrics (rows) against dose for each view (columns), one line per method."""
+def metric_vs_dose(cube: xr.DataArray, part: str, bounds: pd.DataFrame):
+    """Metrics (rows) against dose for each view (columns), one line per method; a metric
+    of :data:`PHASE_BOUNDS` with its shot-noise bound per view (``bounds``: rows of
+    :func:`fly64.study.comparison.shot_noise_limits`, empty for none)."""
     views = list(cube["view"].values)
     fig, axes = plt.subplots(
         len(DOSE_METRICS),
@@ -126,6 +149,17 @@ def metric_vs_dose(cube: xr.DataArray, part: str):
                     capsize=3,
                     label=str(method),
                 )
+            bound = bounds[bounds["view"] == view]
+            if metric in PHASE_BOUNDS and len(bound):
+                ax.plot(
+                    bound["dose"],
+                    bound[PHASE_BOUNDS[metric]],
+                    "k--",
+                    marker="_",
+                    ms=14,
+                    lw=1,
+                    label="shot-noise bound",
+                )
             ax.set_xscale("log")
             ax.set_xlim(doses.min() / 2, doses.max() * 2)  # also when a column has no data
             ax.grid(alpha=0.3)
@@ -135,11 +169,66 @@ def metric_vs_dose(cube: xr.DataArray, part: str):
                 ax.set_ylabel(LABELS[metric])
             if row == len(DOSE_METRICS) - 1:
                 ax.set_xlabel("dose (photons / pattern)")
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    if handles:
+    legend = _legend(axes)
+    if legend:
         fig.legend(
-            handles, labels, loc="upper center", ncol=len(labels), bbox_to_anchor=(0.5, 1.02)
+            legend.values(),
+            legend.keys(),
+            loc="upper center",
+            ncol=len(legend),
+            bbox_to_anchor=(0.5, 1.02),
         )
+    fig.tight_layout()
+    return fig
+
+
+def phase_vs_fluence(cube: xr.DataArray, limits: pd.DataFrame):
+    """Phase metrics (:data:`FLUENCE_METRICS`, one panel each) against photons per object
+    pixel, both views on one axis: a colour per method, a marker per view (mean over repeat
+    seeds), and the shot-noise bound per view (black, dashed).
+
+    limits : rows of :func:`fly64.study.comparison.shot_noise_limits` with a positive fluence
+    (the x of each dose and view).
+    """
+    views, methods = ([str(v) for v in cube[d].values] for d in ("view", "method"))
+    fig, axes = plt.subplots(
+        1, len(FLUENCE_METRICS), figsize=(3.6 * len(FLUENCE_METRICS), 3.4), squeeze=False
+    )
+    means = cube.sel(part="phase").mean("seed", skipna=True).reset_coords(drop=True)
+    for ax, metric in zip(axes[0], FLUENCE_METRICS, strict=True):
+        bound = PHASE_BOUNDS.get(metric)
+        for view in views:
+            at = limits[limits["view"] == view].sort_values("fluence")
+            marker = VIEW_MARKERS[views.index(view) % len(VIEW_MARKERS)]
+            for method in methods:
+                values = means.sel({"view": view, "method": method, "metric": metric})
+                y = values.sel(dose=at["dose"].to_numpy()).values
+                if np.isfinite(y).any():
+                    ax.plot(
+                        at["fluence"],
+                        y,
+                        marker=marker,
+                        color=f"C{methods.index(method)}",
+                        label=f"{method}, {view}",
+                    )
+            if bound is not None:
+                ax.plot(
+                    at["fluence"],
+                    at[bound],
+                    "k--",
+                    marker=marker,
+                    mfc="none",
+                    lw=1,
+                    label=f"shot-noise bound, {view}",
+                )
+        ax.set_xscale("log")
+        ax.set_xlabel("photons per object pixel (median)")
+        ax.set_ylabel(f"phase {LABELS[metric]}")
+        ax.grid(alpha=0.3)
+    legend = _legend(axes)
+    fig.legend(
+        legend.values(), legend.keys(), loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8
+    )
     fig.tight_layout()
     return fig
 
@@ -169,9 +258,7 @@ def quality_vs_time(timed: pd.DataFrame, views: list[str], methods: list[str]):
         ax.set_xlabel("inference, whole test split (s)")
         ax.grid(alpha=0.3)
     axes[0, 0].set_ylabel("phase correlation")
-    handles = {
-        label: h for ax in axes[0] for h, label in zip(*ax.get_legend_handles_labels(), strict=True)
-    }
+    handles = _legend(axes)
     fig.legend(
         handles.values(), handles.keys(), loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8
     )

@@ -3,8 +3,10 @@
 :func:`study_report` builds the page from what a store holds — the study's settings (every
 field, its description, the settings hash and the package versions), the probe and object
 of the first dose (with D₉₀ and each view's overlap figures), the state of every cell, the
-comparison's tables (mean ± std (n) over the repeats) and its figures (metric against
-dose, FRC curves, reconstructions beside the truth), and the PINN's health flags.
+comparison's tables (mean ± std (n) over the repeats; the shot-noise limit of each dose and
+view, measured ÷ bound, the iterative cells' oracle and stop, which baseline
+``best_iterative`` copies) and its figures (metric against dose and against photons per
+object pixel, FRC curves, reconstructions beside the truth), and the PINN's health flags.
 Figures are PNGs embedded as ``data:`` URIs (re-encoded with a 256-colour palette), styles
 are inline: the file opens offline and requests nothing.
 """
@@ -28,8 +30,10 @@ from fly64.study.aggregate import aggregate  # noqa: E402
 from fly64.study.cells import iter_cells  # noqa: E402
 from fly64.study.comparison import (  # noqa: E402
     FIGURES,
+    best_iterative_choices,
     differences,
     load_cube,
+    shot_noise_limits,
     speedups,
     stale_reasons,
     tidy_table,
@@ -46,12 +50,29 @@ from fly64.study.model import Study  # noqa: E402
 from fly64.study.registry import health_text, read_job  # noqa: E402
 from fly64.study.views_data import dose_dataset, scene_summary  # noqa: E402
 
-#: (part, metric) pairs summarised in the report's tables
+#: (part, metric) pairs summarised in the report's tables (the bounds, the data's and the
+#: same for every method, have a table of their own)
 SUMMARY = (
     ("phase", "correlation"),
+    ("phase", "oracle_correlation"),
     ("amplitude", "correlation"),
     ("phase", "ssim"),
     ("phase", "local_correlation"),
+    ("phase", "rmse"),
+    ("phase", "rmse_ratio"),
+    ("phase", "stop_epoch"),
+)
+#: metrics shown as whole numbers (epochs); others with three decimals
+WHOLE = ("stop_epoch",)
+LIMIT_NOTE = (
+    "The shot-noise limit assumes a weak-phase object, a known probe and an unbiased "
+    "estimator: σ_φ ≥ 1/(2√n) per pixel, n the photons that passed through it over the test "
+    "scan (Σ|P|²·|O|²). rmse_bound = √(mean σ_φ²) and correlation_bound = "
+    "√(var φ / (var φ + mean σ_φ²)) on each cell's evaluation mask; fluence is the median "
+    "photons per object pixel incident there. A regularised or learned method uses prior "
+    "knowledge and may beat the RMSE bound (rmse_ratio = measured RMSE ÷ bound below 1). "
+    "oracle_correlation is an iterative cell's best object snapshot, chosen by the truth: a "
+    "diagnostic of its stop rule, not a result; stop_epoch is where the rule stopped it."
 )
 
 
@@ -167,12 +188,12 @@ def _grid_section(study: Study, store: Store) -> str:
 
 
 def _spread(frame: pd.DataFrame) -> pd.Series:
-    return frame.apply(
-        lambda r: (
-            f"{r['mean']:.3f}" + (f" ± {r['std']:.3f}" if r["n"] > 1 else "") + f" ({r['n']:d})"
-        ),
-        axis=1,
-    )
+    def text(row) -> str:
+        digits = 0 if row["metric"] in WHOLE else 3
+        spread = f" ± {row['std']:.{digits}f}" if row["n"] > 1 else ""
+        return f"{row['mean']:.{digits}f}{spread} ({row['n']:d})"
+
+    return frame.apply(text, axis=1)
 
 
 def summary_table(table: pd.DataFrame, value: str, keys: list[str]) -> pd.DataFrame:
@@ -209,6 +230,7 @@ def _results_section(study: Study, store: Store) -> str:
     text += html_table(
         summary_table(table, "value", ["view", "gridsize", "method"]), classes="metrics"
     )
+    text += f"<p class='muted'>{html.escape(LIMIT_NOTE)}</p>" + _limit_tables(cube)
     diff = differences(cube)
     text += "<h3>PINN − baseline (paired per repeat)</h3>" + (
         html_table(
@@ -227,12 +249,46 @@ def _results_section(study: Study, store: Store) -> str:
     return text + _figures(store)
 
 
+def _limit_tables(cube) -> str:
+    """The shot-noise limit per dose and view, and which baseline ``best_iterative`` copies."""
+    limits = shot_noise_limits(cube)
+    text = ""
+    if len(limits):
+        text += "<h3>Shot-noise limit per dose and view</h3>" + html_table(
+            limits.rename(columns={"fluence": "photons per object pixel (median)"}),
+            float_format="{:.3g}".format,
+            formatters={
+                "dose": "{:g}".format,
+                "photons per object pixel (median)": "{:.1f}".format,
+            },
+            classes="limits",
+        )
+    choices = best_iterative_choices(cube)
+    if len(choices):
+        text += (
+            "<h3>best_iterative: the baseline of the lowest selection score</h3>"
+            "<p>Per dose, view and seed, by the score each baseline cell recorded from its "
+            "data (lower is better), never by the truth.</p>"
+            + html_table(
+                choices,
+                float_format="{:.4g}".format,
+                formatters={"dose": "{:g}".format},
+                classes="best",
+            )
+        )
+    return text
+
+
 def _figures(store: Store) -> str:
     folder = store.results_dir / FIGURES
     groups = (
         (
-            "Quality against dose (bars: min–max over repeats)",
+            "Quality against dose (bars: min–max over repeats; dashed: shot-noise bound)",
             ("phase_vs_dose", "amplitude_vs_dose"),
+        ),
+        (
+            "Quality against photons per object pixel (dashed: shot-noise bound)",
+            ("phase_vs_fluence",),
         ),
         ("Quality against inference time", ("quality_vs_time",)),
         ("Fourier ring correlation", ("frc_phase", "frc_amplitude")),

@@ -3,6 +3,7 @@
 PRESETS: dict[str, dict] = {
     # tests, tutorials, CI: the whole grid in a few minutes on 2 CPU cores
     "quick": dict(
+        methods=["pinn", "lsqml", "epie", "pinn+epie"],
         patch_size=32,
         object_size=160,
         epochs=12,

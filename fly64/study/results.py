@@ -19,6 +19,7 @@ from fly64.data.atomic import write_bytes_atomic, write_json_atomic
 from fly64.data.checksums import bytes_digest, file_digest
 
 RECONSTRUCTION = "reconstruction.npz"
+SNAPSHOTS = "snapshots.npz"
 LOSSES = "losses.csv"
 RESULT = "result.json"
 
@@ -45,6 +46,9 @@ class CellResult:
     health : flags such as ``{"flat_loss": False, "collapsed": False}`` plus the numbers behind
         them.
     info : anything else worth recording (epochs run, seconds, positions used …).
+    snapshots : ``(epoch, object)`` pairs, complex (H, W) like ``object``: an iterative
+        cell's intermediate objects, scored by the evaluate stage as a diagnostic (the
+        oracle); stored as float16 phase and amplitude on their lit bounding box.
     """
 
     object: np.ndarray
@@ -52,6 +56,7 @@ class CellResult:
     losses: list[dict] = field(default_factory=list)
     health: dict = field(default_factory=dict)
     info: dict = field(default_factory=dict)
+    snapshots: list[tuple[int, np.ndarray]] = field(default_factory=list)
 
 
 #: the timing fields every cell's ``info`` holds (the quality–time trade-off of the study)
@@ -73,8 +78,55 @@ def timing(training_seconds: float, inference_seconds: float, n_test_patterns: i
     }
 
 
+def _npz_bytes(**arrays) -> bytes:
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def _snapshot_arrays(snapshots: list[tuple[int, np.ndarray]]) -> dict[str, np.ndarray]:
+    """The snapshots' epochs, lit bounding box corner and float16 phase / amplitude there."""
+    objects = np.stack([obj for _, obj in snapshots])
+    lit = np.flatnonzero(np.abs(objects).sum(axis=0).ravel())
+    rows, cols = np.unravel_index(lit, objects.shape[1:]) if len(lit) else ([0], [0])
+    box = np.s_[:, min(rows) : max(rows) + 1, min(cols) : max(cols) + 1]
+    return {
+        "epochs": np.array([epoch for epoch, _ in snapshots], np.int64),
+        "corner": np.array([min(rows), min(cols)], np.int64),
+        "shape": np.array(objects.shape[1:], np.int64),
+        "phase": np.angle(objects[box]).astype(np.float16),
+        "amplitude": np.abs(objects[box]).astype(np.float16),
+    }
+
+
+def load_snapshots(job_dir: Path) -> list[tuple[int, np.ndarray]]:
+    """A cell's snapshots as ``(epoch, complex64 (H, W) object)`` on the ground-truth canvas;
+    empty when the cell kept none. Checksummed like the reconstruction (call after
+    :func:`load_result`, which verifies every recorded file)."""
+    path = Path(job_dir) / SNAPSHOTS
+    if not path.is_file():
+        return []
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        raise DamagedResultError(Path(job_dir), f"{SNAPSHOTS} is unreadable ({exc})") from exc
+    (y0, x0), (h, w) = arrays["corner"], arrays["phase"].shape[1:]
+    out = []
+    for epoch, phase, amplitude in zip(
+        arrays["epochs"], arrays["phase"], arrays["amplitude"], strict=True
+    ):
+        obj = np.zeros(tuple(arrays["shape"]), np.complex64)
+        obj[y0 : y0 + h, x0 : x0 + w] = amplitude.astype(np.float32) * np.exp(
+            1j * phase.astype(np.float32)
+        )
+        out.append((int(epoch), obj))
+    return out
+
+
 def save_result(job_dir: Path, result: CellResult) -> None:
-    """Write losses.csv, reconstruction.npz, then result.json last (its presence means done)."""
+    """Write losses.csv, reconstruction.npz (and snapshots.npz), then result.json last (its
+    presence means done)."""
     job_dir = Path(job_dir)
     if result.losses:
         columns = list(dict.fromkeys(k for row in result.losses for k in row))
@@ -83,13 +135,17 @@ def save_result(job_dir: Path, result: CellResult) -> None:
         writer.writeheader()
         writer.writerows(result.losses)
         write_bytes_atomic(job_dir / LOSSES, text.getvalue().encode())
-    buffer = io.BytesIO()
-    np.savez_compressed(
-        buffer, object=result.object.astype(np.complex64), weights=result.weights.astype(np.float32)
-    )
-    data = buffer.getvalue()
-    write_bytes_atomic(job_dir / RECONSTRUCTION, data)
-    files = {RECONSTRUCTION: {"bytes": len(data), "blake2b": bytes_digest(data)}}
+    outputs = {
+        RECONSTRUCTION: _npz_bytes(
+            object=result.object.astype(np.complex64), weights=result.weights.astype(np.float32)
+        )
+    }
+    if result.snapshots:
+        outputs[SNAPSHOTS] = _npz_bytes(**_snapshot_arrays(result.snapshots))
+    files = {}
+    for name, data in outputs.items():
+        write_bytes_atomic(job_dir / name, data)
+        files[name] = {"bytes": len(data), "blake2b": bytes_digest(data)}
     write_json_atomic(
         job_dir / RESULT, {"health": result.health, "info": result.info, "files": files}
     )

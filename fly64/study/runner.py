@@ -106,7 +106,14 @@ def plan_jobs(
     from fly64.study.simulate import is_simulated
 
     registry = Registry(store)
-    todo = [c for c in cells if not cell_up_to_date(registry, study, c)]
+    stale = [
+        c for c in cells if c.parent is not None and not cell_up_to_date(registry, study, c.parent)
+    ]
+    # a refinement starts from its PINN cell: a stale PINN runs first, its refinements again
+    todo = [c.parent for c in stale] + [
+        c for c in cells if c in stale or not cell_up_to_date(registry, study, c)
+    ]
+    todo = list(dict.fromkeys(todo))
     specs, upstream = [], {}
     cuts = [
         (d, v)
@@ -123,10 +130,13 @@ def plan_jobs(
         needs = [upstream[k] for k in [("simulate", dose, 0)] if k in upstream]
         specs.append(overlap_spec(study, dose, view, needs, entries))
         upstream["overlap", dose, view] = specs[-1].job_id
-    for cell in todo:  # its view (cut from repeat 0) and its repeat's dataset
+    for cell in sorted(todo, key=lambda c: c.parent is not None):  # refinements last
+        # its view (cut from repeat 0), its repeat's dataset, a refinement's PINN cell
         keys = [("overlap", cell.dose, cell.view), ("simulate", cell.dose, cell.seed)]
+        keys += [("cell", cell.parent)] if cell.parent is not None else []
         needs = [upstream[k] for k in keys if k in upstream]
         specs.append(cell_spec(study, cell, needs, entries))
+        upstream["cell", cell] = specs[-1].job_id
     if compare and (todo or not compare_up_to_date(registry, study)):
         specs.append(compare_spec(study, [c.job_id for c in todo], entries))
     return specs

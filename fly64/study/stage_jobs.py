@@ -54,6 +54,14 @@ def reconstruct_job(study: Study, store: Store, params: dict, reporter: Reporter
     return reconstruct_cell(study, store, Cell(**params["cell"]), reporter, job_dir)
 
 
+def refine_job(study: Study, store: Store, params: dict, reporter: Reporter, job_dir: Path):
+    """The refine stage: an iterative solver started from one cell's trained PINN; returns its
+    CellResult."""
+    from fly64.study.reconstruct import reconstruct_cell
+
+    return reconstruct_cell(study, store, Cell(**params["cell"]), reporter, job_dir)
+
+
 def compare_job(
     study: Study, store: Store, params: dict, reporter: Reporter, job_dir: Path
 ) -> dict:

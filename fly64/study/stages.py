@@ -1,8 +1,9 @@
 """The pipeline's stages, declared once: what each depends on, where its results go, what runs it.
 
-A study runs five stages: simulate → overlap → train (the PINN) and reconstruct (the
-iterative baselines) → evaluate. Each is a function of (settings, inputs) → outputs, run
-from Python, from its CLI sub-command or as a job (see ``docs/architecture.md#stages``).
+A study runs six stages: simulate → overlap → train (the PINN) and reconstruct (the
+iterative baselines) → refine (a solver started from the PINN's reconstruction) → evaluate.
+Each is a function of (settings, inputs) → outputs, run from Python, from its CLI
+sub-command or as a job (see ``docs/architecture.md#stages``).
 The settings model (:mod:`fly64.study.model`: each stage's settings hash), the store
 (:mod:`fly64.study.workspace`: what ``--force`` archives), the runner (job kinds and entry
 functions), the CLI and the app's settings form all read :data:`STAGES`.
@@ -10,7 +11,8 @@ functions), the CLI and the app's settings form all read :data:`STAGES`.
 **The original study's letters.** The study fly64 reproduces called its stages phases A–G,
 and old notes use the letters: A is the design (here the ``Study`` model and its
 validation), B the dataset-contract validator (here ``validate_dose_dataset``, run on
-every dataset write and open: no stage), and C–G are the five stages below (``letter``).
+every dataset write and open: no stage), and C–G are the stages below (``letter``; the
+refinement, which the original study did not have, shares F with the baseline).
 Everywhere else fly64 says "stage"; "phase" is the optical phase.
 """
 
@@ -21,7 +23,8 @@ from dataclasses import dataclass
 class Stage:
     """One stage of the pipeline.
 
-    name : the stage (``simulate``, ``overlap``, ``train``, ``reconstruct``, ``evaluate``).
+    name : the stage (``simulate``, ``overlap``, ``train``, ``reconstruct``, ``refine``,
+        ``evaluate``).
     title : its heading in the app's settings form.
     letter : its letter in the original study (C–G; see the module docstring).
     upstream : the earlier stages whose results it reads; its settings hash covers their
@@ -136,6 +139,9 @@ STAGES: dict[str, Stage] = {
                 "baseline_chunk",
                 "baseline_free_probe",
                 "baseline_snapshot_every",
+                "baseline_holdout_fraction",
+                "baseline_stop_patience",
+                "baseline_tv_weight",
             ),
             folders=(),
             job_kind="reconstruct",
@@ -143,10 +149,21 @@ STAGES: dict[str, Stage] = {
             command="reconstruct",
         ),
         Stage(
+            "refine",
+            title="PINN-initialised refinement",
+            letter="F",
+            upstream=("simulate", "overlap", "train", "reconstruct"),
+            settings=(),
+            folders=(),
+            job_kind="refine",
+            entry=_entry("refine"),
+            command="refine",
+        ),
+        Stage(
             "evaluate",
             title="Evaluation",
             letter="G",
-            upstream=("simulate", "overlap", "train", "reconstruct"),
+            upstream=("simulate", "overlap", "train", "reconstruct", "refine"),
             settings=("mask_threshold", "phase_ramp"),
             folders=("results",),
             job_kind="compare",

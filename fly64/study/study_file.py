@@ -34,6 +34,10 @@ HASH_LINE = re.compile(rb"# fly64 settings ([0-9a-f]{16})\b")
 #: settings split off an older one: a file written before the split takes the older value
 #: (its hash line, over the older names, is then not checked)
 RENAMED = {"baseline_snapshot_every": "snapshot_every"}
+#: settings added later: a file written before them takes the value its results were made
+#: with (no held-out rule: every epoch run, the last kept; the TV weight of a baseline
+#: they did not have)
+ADDED = {"baseline_holdout_fraction": 0.0, "baseline_stop_patience": 10, "baseline_tv_weight": 0.01}
 
 
 def parse_settings(data: bytes, path: str | Path, fmt: str | None = None) -> dict:
@@ -135,6 +139,8 @@ class StudyFile:
             for new, old in RENAMED.items()
             if new not in settings and old in settings
         }
+        if whole:
+            upgraded |= {name: value for name, value in ADDED.items() if name not in settings}
         settings = {**settings, **upgraded}
         missing = sorted(set(cls.setting_names()) - set(settings)) if whole else []
         if missing:

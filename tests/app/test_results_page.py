@@ -3,6 +3,7 @@
 import holoviews as hv
 import numpy as np
 import panel as pn
+import pytest
 
 from app.pages import results_sections as sections
 from app.pages.page import UNCHANGED
@@ -11,6 +12,7 @@ from fly64.study.cells import Cell
 from fly64.study.compare import compare_study
 from fly64.study.registry import Registry
 from tests.study.test_compare import finish, simulated_store
+from tests.study.test_compare_limits import limited  # noqa: F401  (store with limit and oracle)
 
 hv.extension("bokeh")  # the page builds bokeh plots, as in the app
 
@@ -54,7 +56,7 @@ def test_metric_against_dose_shows_the_spread_over_repeats(tmp_path):
     compare_study(study, store)
     page = ResultsPage()
     data = collect(page, store)["results"]
-    row = sections.versus_dose(data.cube, "ssim", "phase")
+    row = sections.versus_dose(data.cube, data.limits, "ssim", "phase")
     (overlay,) = [pane.object for pane in row]
     bars = [layer for layer in overlay if isinstance(layer, hv.ErrorBars)]
     assert len(bars) == 1 and float(bars[0].dframe()["std"].iloc[0]) > 0
@@ -92,3 +94,28 @@ def test_differences_show_their_spread_and_the_study_report_downloads(tmp_path):
     ]
     text = open(button.callback()).read()
     assert text.startswith("<!DOCTYPE html>") and study.settings_hash() in text
+
+
+def test_the_shot_noise_bound_fluence_and_oracle_are_shown(limited):  # noqa: F811
+    store, cube, limit = limited
+    page = ResultsPage()
+    collected = collect(page, store)
+    page.apply(collected)  # the whole page builds
+    data = collected["results"]
+    (overlay,) = [
+        p.object for p in sections.versus_dose(data.cube, data.limits, "correlation", "phase")
+    ]
+    (bound,) = [layer for layer in overlay if layer.label == "shot-noise bound, dense"]
+    assert bound.dframe()["correlation"].tolist() == pytest.approx([limit.correlation_bound])
+    for metric, part in (("ssim", "phase"), ("correlation", "amplitude")):  # no bound there
+        (overlay,) = [p.object for p in sections.versus_dose(data.cube, data.limits, metric, part)]
+        assert not any(layer.label.startswith("shot-noise") for layer in overlay)
+    fluence = sections.versus_fluence(data.cube, data.limits, "correlation", "phase").object
+    points = [layer for layer in fluence if isinstance(layer, hv.Scatter)]
+    xs = [x for p in points for x in p.dframe()["photons_per_pixel"]]
+    assert xs == pytest.approx([limit.fluence] * 4)  # pinn_gs1, lsqml, epie, best_iterative
+    cells, _, choices = sections.against_limit(data.against_limit, data.choices)
+    shown = cells.object.set_index("method")
+    assert shown.loc["lsqml", "oracle (best snapshot)"] == pytest.approx(1.0, abs=1e-3)
+    assert shown.loc["epie", "measured ÷ bound (RMSE)"] > 1
+    assert choices.object["chosen"].tolist() == ["epie"]

@@ -56,7 +56,7 @@ def test_cell_uses_exactly_the_views_test_positions(store_study):
 
 def test_a_pinn_cell_is_refused(store_study):
     store, study = store_study
-    with pytest.raises(StudyError, match="baselines"):
+    with pytest.raises(StudyError, match="iterative solvers"):
         reconstruct_cell(study, store, Cell(DOSE, "dense", "pinn", 1, 0), None, store.root)
 
 

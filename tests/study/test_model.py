@@ -34,7 +34,15 @@ def test_seed_faithful_defaults():
         (
             SolverSettings,
             "baseline_",
-            {"epochs", "batch_size", "chunk", "snapshot_every", "free_probe"},
+            {
+                "epochs",
+                "batch_size",
+                "chunk",
+                "snapshot_every",
+                "free_probe",
+                "holdout_fraction",
+                "stop_patience",
+            },
         ),
     ],
 )
@@ -184,15 +192,31 @@ def test_cells_enumerate_the_grid_lazily():
     cells = iter_cells(study)
     assert next(cells).label == "pinn_gs1"
     every = list(iter_cells(study))
-    # 3 doses × 2 views × (PINN gs1, PINN gs2, LSQML) × 1 repeat
-    assert len(every) == 18 and len(set(c.job_id for c in every)) == 18
-    assert {c.label for c in every} == {"pinn_gs1", "pinn_gs2", "lsqml"}
+    # 3 doses × 2 views × (PINN gs1, gs2, LSQML, ePIE, gs1+ePIE, gs2+ePIE) × 1 repeat
+    assert len(every) == 36 and len(set(c.job_id for c in every)) == 36
+    assert {c.label for c in every} == {
+        "pinn_gs1",
+        "pinn_gs2",
+        "lsqml",
+        "epie",
+        "pinn_gs1+epie",
+        "pinn_gs2+epie",
+    }
+
+
+def test_a_refinement_starts_from_its_pinn_cell_and_needs_the_pinn():
+    cell = Cell(1e4, "dense", "pinn+epie", 2, 1)
+    assert cell.label == "pinn_gs2+epie" and cell.stage == "refine" and cell.solver == "epie"
+    assert cell.parent == Cell(1e4, "dense", "pinn", 2, 1)
+    assert Cell(1e4, "dense", "epie", 1, 1).parent is None
+    with pytest.raises(StudyError, match="add 'pinn' to methods"):
+        Study.preset("quick", methods=["lsqml", "pinn+lsqml"])
 
 
 def test_filters_select_and_empty_selection_is_an_error():
     study = Study.preset("quick")
     cells = select_cells(study, doses=[1e4], views=["dense"], gridsizes=[2])
-    assert [c.label for c in cells] == ["pinn_gs2"]
+    assert [c.label for c in cells] == ["pinn_gs2", "pinn_gs2+epie"]
     assert len(select_cells(study, methods=["lsqml"])) == 6
     assert len(select_cells(study, methods=["pinn_gs1"])) == 6
     with pytest.raises(StudyError, match="matches no cell"):

@@ -7,10 +7,16 @@ import numpy as np
 import pytest
 from scipy.spatial.distance import pdist
 
-from fly64.data.views import SPLIT_LABEL
+from fly64.data.dataset import open_dose_dataset
+from fly64.data.views import SPLIT_LABEL, load_view
+from fly64.metrics import evaluation_mask, shot_noise_limit
+from fly64.overlap.metrics import coverage_map
 from fly64.study import Study
+from fly64.study.overlap import cut_views
 from fly64.study.preview import NO_OVERLAP, PATTERN_POSITIONS, preview_study
 from fly64.study.preview_figures import preview_layout
+from fly64.study.simulate import simulate_study
+from fly64.study.workspace import prepare_store
 
 
 def small(**overrides) -> Study:
@@ -55,6 +61,28 @@ def test_each_view_keeps_positions_at_least_S_apart_within_the_bound(preview):
     assert dense.linear_overlap > sparse.linear_overlap and dense.disc_overlap > sparse.disc_overlap
     assert dense.label != NO_OVERLAP and sparse.label == NO_OVERLAP
     assert [row["view"] for row in preview.view_rows()] == ["dense", "sparse"]
+
+
+def test_each_view_s_photons_per_pixel_and_bound_are_the_simulated_data_s(preview, tmp_path):
+    dense, sparse = preview.limits["dense"], preview.limits["sparse"]
+    assert dense[1e5].fluence == pytest.approx(100 * dense[1e3].fluence)  # linear in the dose
+    assert dense[1e3].fluence > sparse[1e3].fluence
+    assert dense[1e3].correlation_bound > sparse[1e3].correlation_bound
+    assert sparse[1e5].correlation_bound > sparse[1e3].correlation_bound
+    rows = {row["view"]: row for row in preview.view_rows()}
+    assert rows["dense"]["photons/px at 1000"] == round(dense[1e3].fluence, 1)
+    study = small(doses=[1e3], views={"dense": 0.7})  # the stages' own data, same raster
+    store = prepare_store(tmp_path / "store", study)
+    simulate_study(study, store)
+    cut_views(study, store)
+    ds = open_dose_dataset(store.dose_path(1e3))
+    truth, intensity = ds["object"].values, np.abs(ds["probe"].values) ** 2
+    test = ds["positions"].values[load_view(store.view_path(1e3, "dense")).indices["test"]]
+    illumination = coverage_map(test, intensity, truth.shape)
+    mask = evaluation_mask(illumination, study.mask_threshold, intensity.max())
+    simulated = shot_noise_limit(truth, illumination, mask)
+    assert dense[1e3].fluence == pytest.approx(simulated.fluence, rel=1e-4)
+    assert dense[1e3].correlation_bound == pytest.approx(simulated.correlation_bound, rel=1e-4)
 
 
 def test_a_changed_view_is_recut_and_the_rest_reused(preview):

@@ -1,9 +1,15 @@
 """``fly64 report``: the metrics and timing of the last comparison, the PINN − baseline
 differences and the PINN's inference speed-up over each baseline.
 
+The metrics include each cell's shot-noise limit (``fluence``, ``rmse_bound``,
+``correlation_bound``, ``rmse_ratio``) and an iterative cell's ``oracle_correlation``,
+``stop_epoch`` and ``selection_score`` (part ``phase``; see :mod:`fly64.study.comparison`),
+and, with two baselines or more, the method ``best_iterative``.
+
 Formats: ``table`` (aligned text, four sections: metrics, timing per dose, view, method
-and seed, differences, speed-ups), ``csv`` (**one** tidy table: the metrics, with the timing
-as rows of part ``time``: ``dose, view, gridsize, method, seed, part, metric, value``;
+and seed, differences, speed-ups; then which baseline ``best_iterative`` copies), ``csv``
+(**one** tidy table: the metrics, with the timing as rows of part ``time``:
+``dose, view, gridsize, method, seed, part, metric, value``;
 ``--differences`` prints the PINN − baseline table instead, ``--speedups`` the inference
 speed-ups), ``json`` (``{"metrics": [...], "differences": [...], "speedups": [...]}``, one
 object per row). ``--aggregate`` replaces each table's seed column by the mean, standard
@@ -26,6 +32,7 @@ from fly64.study.cli import add_store_arg
 from fly64.study.comparison import (
     TIME_PART,
     NoResultsError,
+    best_iterative_choices,
     differences,
     load_cube,
     speedups,
@@ -135,6 +142,7 @@ def run(args) -> int:
         _print_aggregates(store, tables)
     else:
         _print_tables(store, table, timing_table(cube), tables["differences"], tables["speedups"])
+        _print_choices(best_iterative_choices(cube))
     return 0
 
 
@@ -176,6 +184,13 @@ def _print_tables(store, table, timing, diff, speedup) -> None:
                     index=False, float_format=_short, formatters={"dose": "{:g}".format}
                 )
             )
+
+
+def _print_choices(choices: pd.DataFrame) -> None:
+    """Which baseline ``best_iterative`` copies (nothing with fewer than two baselines)."""
+    if len(choices):
+        print("\nbest_iterative: the baseline of the lowest selection score (never the truth)")
+        print(choices.to_string(index=False, formatters={"dose": "{:g}".format}))
 
 
 def _print_aggregates(store, tables: dict[str, pd.DataFrame]) -> None:
