@@ -36,13 +36,11 @@ class HeldOutScore:
     nll : mean shifted Poisson NLL per held-out pixel at the best global scale
         (:func:`fly64.physics.poisson.poisson_nll_map`).
     se : its standard error (std of the per-pixel values ÷ √pixels).
-    ratio : ``nll`` ÷ the noise floor of the scaled rates (≈ 1: explained down to the noise).
     scale : the global intensity scale Σcounts / Σrates the NLL was taken at.
     """
 
     nll: float
     se: float
-    ratio: float
     scale: float
 
 
@@ -77,16 +75,27 @@ class HeldOutPixels:
         return ~self.mask
 
     @torch.no_grad()
-    def score(self, obj: np.ndarray) -> HeldOutScore:
-        """The held-out fit of ``obj`` (complex (H, W), the positions' object pixels)."""
+    def _rates(self, obj: np.ndarray) -> tuple[torch.Tensor, float]:
+        """Predicted counts at the held-out pixels, (n, held), at the best global scale, and
+        that scale."""
         rates = expected_intensity(torch.as_tensor(obj), self._probe, self._positions)
         rates = rates[:, self._held]
         scale = float(self._counts.sum() / rates.sum().clamp(min=1e-12))
-        per_pixel = poisson_nll_map(scale * rates, self._counts).double()
-        nll = float(per_pixel.mean())
+        return scale * rates, scale
+
+    def score(self, obj: np.ndarray) -> HeldOutScore:
+        """The held-out fit of ``obj`` (complex (H, W), the positions' object pixels)."""
+        rates, scale = self._rates(obj)
+        per_pixel = poisson_nll_map(rates, self._counts).double()
         se = float(per_pixel.std()) / math.sqrt(per_pixel.numel())
-        floor = float(poisson_floor(scale * rates))
-        return HeldOutScore(nll, se, nll / max(floor, 1e-12), scale)
+        return HeldOutScore(float(per_pixel.mean()), se, scale)
+
+    def noise_ratio(self, obj: np.ndarray) -> float:
+        """The held-out NLL of ``obj`` ÷ the noise floor of its rates (≈ 1: the object explains
+        the held-out counts down to their shot noise; costs seconds, unlike :meth:`score`)."""
+        rates, _ = self._rates(obj)
+        floor = float(poisson_floor(rates))
+        return float(poisson_nll_map(rates, self._counts).mean()) / max(floor, 1e-12)
 
 
 class OneStandardErrorRule:

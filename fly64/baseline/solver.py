@@ -53,8 +53,8 @@ class BaselineResult:
     weights : float32 (H, W), Σ|P|² of the given probe over the positions (photons),
         :func:`fly64.overlap.metrics.coverage_map` as the PINN's stitching weights.
     probe : complex64 (N, N) final probe in the dataset's units (the input one unless freed).
-    losses : one ``{"epoch", "cost", "seconds"[, "heldout", "heldout_se", "heldout_ratio",
-        "heldout_scale"]}`` per epoch: pty-chi's displayed loss (mean squared error of
+    losses : one ``{"epoch", "cost", "seconds"[, "heldout", "heldout_se", "heldout_scale"]}``
+        per epoch: pty-chi's displayed loss (mean squared error of
         √intensity, in pty-chi's units, see ``photons_per_unit``), the seconds since the
         first epoch began, and the held-out pixels' score
         (:class:`fly64.baseline.holdout.HeldOutScore`).
@@ -63,6 +63,8 @@ class BaselineResult:
         of the lowest held-out NLL, :class:`fly64.baseline.holdout.OneStandardErrorRule`;
         the last epoch without a held-out set).
     selection_score : the held-out NLL at ``stop_epoch`` (NaN without a held-out set).
+    noise_ratio : that NLL ÷ the held-out counts' noise floor (≈ 1: explained down to the
+        shot noise; NaN without a held-out set).
     snapshots : ``(epoch, object)`` pairs, complex64 (H, W) like ``object``, at the epochs
         :func:`snapshot_epoch` keeps (the oracle's diagnostic, never the result), and at
         epoch 0 the given starting object (which the rule may keep: a refinement that never
@@ -78,6 +80,7 @@ class BaselineResult:
     seconds: float = 0.0
     stop_epoch: int = 0
     selection_score: float = math.nan
+    noise_ratio: float = math.nan
     snapshots: list[tuple[int, np.ndarray]] = field(default_factory=list)
     photons_per_unit: float = 1.0
 
@@ -273,8 +276,7 @@ def reconstruct(
                 kept = obj
             else:
                 score = holdout.score(obj)
-                row |= {"heldout": score.nll, "heldout_se": score.se}
-                row |= {"heldout_ratio": score.ratio, "heldout_scale": score.scale}
+                row |= {"heldout": score.nll, "heldout_se": score.se, "heldout_scale": score.scale}
                 if rule.update(epoch, score):
                     kept = obj
             losses.append(row)
@@ -296,6 +298,7 @@ def reconstruct(
             seconds,
             epoch if holdout is None else rule.kept_epoch,
             math.nan if holdout is None else rule.kept_nll,
+            math.nan if holdout is None else holdout.noise_ratio(kept),
             snapshots,
             built.photons_per_unit,
         )

@@ -7,6 +7,14 @@ from fly64.data.store import dose_tag
 from fly64.study.model import BASELINES, REFINEMENTS, Study, StudyError
 
 
+def method_label(method: str, gridsize: int) -> str:
+    """A method's label in tables and the metrics cube: ``pinn_gs<g>`` for the PINN,
+    ``pinn_gs<g>+<solver>`` for a refinement, the method's name for a baseline."""
+    if method == "pinn" or method in REFINEMENTS:
+        return f"pinn_gs{gridsize}" + method.removeprefix("pinn")
+    return method
+
+
 @dataclass(frozen=True, order=True)
 class Cell:
     """One reconstruction of the grid: a method at a dose, a view and a repeat seed.
@@ -27,9 +35,7 @@ class Cell:
         """Method label used in tables and the metrics cube: ``pinn_gs1``, ``pinn_gs2``,
         ``lsqml``, ``pinn_gs1+epie`` …
         """
-        if not self.uses_pinn:
-            return self.method
-        return f"pinn_gs{self.gridsize}" + self.method.removeprefix("pinn")
+        return method_label(self.method, self.gridsize)
 
     @property
     def uses_pinn(self) -> bool:

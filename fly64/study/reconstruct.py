@@ -57,8 +57,9 @@ def solver_info(settings: SolverSettings, result, n_positions: int, seconds: flo
         "stop_epoch": result.stop_epoch,
         "stop_rule": stop_rule(settings),
         "selection_score": result.selection_score,
+        "heldout_noise_ratio": result.noise_ratio,
         "validation_curve": [
-            {k: row[k] for k in ("epoch", "heldout", "heldout_ratio") if k in row}
+            {k: row[k] for k in ("epoch", "heldout", "heldout_se") if k in row}
             for row in result.losses
         ],
         "tv_weight": settings.tv_weight,

@@ -17,12 +17,12 @@ N = 16
 def test_the_rule_keeps_the_latest_epoch_within_one_standard_error_of_the_lowest():
     rule = OneStandardErrorRule()
     kept = [
-        rule.update(epoch, HeldOutScore(nll, 0.01, 1.0, 1.0))
+        rule.update(epoch, HeldOutScore(nll, 0.01, 1.0))
         for epoch, nll in enumerate([0.5, 0.40, 0.405, 0.42, 0.43], start=1)
     ]
     assert kept == [True, True, True, False, False]
     assert (rule.kept_epoch, rule.kept_nll, rule.stale) == (3, 0.405, 2)
-    assert rule.update(6, HeldOutScore(0.39, 0.01, 1.0, 1.0)) and rule.stale == 0
+    assert rule.update(6, HeldOutScore(0.39, 0.01, 1.0)) and rule.stale == 0
 
 
 def test_the_held_out_score_is_blind_to_scale_and_lowest_near_the_truth(scene):
@@ -31,7 +31,7 @@ def test_the_held_out_score_is_blind_to_scale_and_lowest_near_the_truth(scene):
     assert held.mask.mean() == pytest.approx(0.1, abs=0.05)
     assert np.array_equal(held.mask, HeldOutPixels(counts, positions, probe, 0.1, 3).mask)
     truth = held.score(obj)
-    assert truth.ratio == pytest.approx(1.0, abs=0.1)  # explained down to the shot noise
+    assert held.noise_ratio(obj) == pytest.approx(1.0, abs=0.1)  # down to the shot noise
     assert held.score(0.8 * obj).nll == pytest.approx(truth.nll, rel=1e-4)  # scale profiled out
     assert held.score(np.ones_like(obj)).nll > 2 * truth.nll
     with pytest.raises(ValueError, match="holdout_fraction"):
@@ -62,9 +62,7 @@ def test_the_solver_stops_before_the_noise_takes_over(noisy_scene):
     assert kept >= max(scores.values()) - 0.03  # within a stated margin of the truth's pick
     assert kept > scores[max(scores)] + 0.01  # and ahead of where the noise was taking it
     assert [row["epoch"] for row in result.losses] == list(range(1, result.epochs + 1))
-    assert result.selection_score == pytest.approx(
-        result.losses[result.stop_epoch - 1]["heldout"]
-    )
+    assert result.selection_score == pytest.approx(result.losses[result.stop_epoch - 1]["heldout"])
 
 
 def test_a_refinement_starts_from_the_given_object(scene):

@@ -15,6 +15,7 @@ from fly64.study.results import CellResult
 
 #: a study small enough for a runner test: N = 16, one dose, PINN gridsize 1, a coarse raster
 TINY = dict(
+    methods=["pinn", "lsqml"],
     patch_size=16,
     object_size=160,
     scan_step=4.0,
@@ -26,6 +27,7 @@ TINY = dict(
 FAKES = {
     "train": "tests.study.jobkinds:cell_job",
     "reconstruct": "tests.study.jobkinds:cell_job",
+    "refine": "tests.study.jobkinds:cell_job",
     "compare": "tests.study.jobkinds:compare_job",
 }
 

@@ -230,3 +230,19 @@ def test_overlap_command_prints_each_view_and_refuses_an_infeasible_one(
     out, err = capsys.readouterr()
     assert out.startswith("dose 1e3 dense ") and len(out.splitlines()) == 1
     assert "view 'sparse'" in err and "min_positions = 60" in err
+
+
+def test_a_refinement_waits_for_its_pinn_cell_which_a_filter_brings_along(tmp_path):
+    from fly64.study.cells import select_cells
+    from fly64.study.runner import plan_jobs
+    from fly64.study.workspace import prepare_store
+
+    study = tiny_study(methods=["pinn", "lsqml", "pinn+lsqml"], views={"dense": 0.7})
+    store = prepare_store(tmp_path / "store", study)
+    # only the refinement asked for: its PINN cell is planned too, and runs first
+    specs = plan_jobs(study, store, select_cells(study, methods=["pinn+lsqml"]), compare=False)
+    by_id = {s.job_id: s for s in specs}
+    refine = by_id["refine-d1e3-dense-pinn_gs1+lsqml-s0"]
+    assert refine.kind == "refine" and "train-d1e3-dense-pinn_gs1-s0" in refine.needs
+    assert [s.job_id for s in specs].index(refine.job_id) == len(specs) - 1
+    assert "reconstruct-d1e3-dense-lsqml-s0" not in by_id  # the flat-start sibling is not
