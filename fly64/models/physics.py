@@ -1,11 +1,13 @@
-"""The PINN's differentiable physics layer: object patches → expected counts.
+"""The PINN's differentiable physics layer: object windows → expected counts.
 
-For a group of C patterns the network predicts C object patches (B, C, N, N), each zero
-outside its central N/2 × N/2 support. With C > 1 the patches are first made consistent:
-each is placed on a shared canvas at its member's integer offset, every canvas pixel takes
-the mean of the supports covering it, and every member's N×N window is cut back out (the
-overlap constraint inside a group). Each window is then multiplied by the
-probe and propagated exactly like the simulation (:func:`fly64.physics.far_field`, i.e.
+A group of C patterns has C object windows (B, C, N, N). The network's windows are cut
+from one object, so they already agree where they overlap. Patches from elsewhere (e.g.
+free pixels fitted per member), each zero outside its central N/2 × N/2 support, are first
+made consistent when their offsets are given (:func:`reassemble`): each is placed on a
+shared canvas at its member's integer offset, every canvas pixel takes the mean of the
+supports covering it, and every member's N×N window is cut back out (the overlap
+constraint inside a group). Each window is then multiplied by the probe and propagated
+exactly like the simulation (:func:`fly64.physics.far_field`, i.e.
 ``fftshift(fft2(·, norm="ortho"))``); |·|² are the expected counts, in photons, because the
 probe is the dataset's photon-scaled probe.
 """
@@ -58,11 +60,11 @@ def reassemble(
     canvas = values.new_zeros(batch * side * side, 2).index_add(0, flat, values * votes[:, None])
     hits = values.new_zeros(batch * side * side).index_add(0, flat, votes)
     mean = canvas / hits.clamp(min=1)[:, None]
-    return torch.view_as_complex(mean[flat].reshape(*patches.shape, 2))
+    return torch.view_as_complex(mean.index_select(0, flat).reshape(*patches.shape, 2))
 
 
 class ForwardModel(nn.Module):
-    """Object patches (B, C, N, N) complex → expected counts (B, C, N, N) float, photons.
+    """Object windows (B, C, N, N) complex → expected counts (B, C, N, N) float, photons.
 
     Parameters
     ----------
@@ -87,12 +89,12 @@ class ForwardModel(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Expected counts and the (group-consistent) object windows they were made from.
 
-        ``offsets`` (B, C, 2) int64 (y, x) member positions are needed when C > 1.
+        With ``offsets`` (B, C, 2) int64 (y, x) member positions, the patches are averaged
+        where their supports overlap first (:func:`reassemble`); without, they are taken as
+        windows that already agree (:class:`~fly64.models.network.PatchNet`'s).
         """
         windows = patches
-        if patches.shape[1] > 1:
-            if offsets is None:
-                raise ValueError("groups of more than one pattern need their members' offsets")
+        if offsets is not None and patches.shape[1] > 1:
             windows = reassemble(patches, offsets, self.support)
-        rates = far_field(self.probe * windows).abs().square()
-        return rates, windows
+        field = far_field(self.probe * windows)
+        return (field * field.conj()).real, windows  # |field|², cheapest with its gradient

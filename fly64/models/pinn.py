@@ -21,6 +21,8 @@ class PINN(nn.Module):
     width, depth : size of the :class:`PatchNet`.
     train_probe : refine the probe (default: fixed).
     amp_max : upper bound of the predicted object amplitude.
+    network : further keyword options of :class:`PatchNet` (``precision``,
+        ``channels_last``); their defaults are the study's.
     """
 
     def __init__(
@@ -31,9 +33,10 @@ class PINN(nn.Module):
         depth: int,
         train_probe: bool = False,
         amp_max: float = AMPLITUDE_MAX,
+        **network,
     ):
         super().__init__()
-        self.net = PatchNet(gridsize**2, width, depth, probe=probe, amp_max=amp_max)
+        self.net = PatchNet(gridsize**2, width, depth, probe=probe, amp_max=amp_max, **network)
         self.physics = ForwardModel(probe, trainable=train_probe)
 
     def forward(
@@ -43,7 +46,7 @@ class PINN(nn.Module):
 
         ``offsets`` (B, C, 2) int64 are the members' (y, x) positions relative to the anchor.
         """
-        return self.physics(self.net(amplitudes, offsets), offsets)
+        return self.physics(self.net(amplitudes, offsets))  # windows cut from one object
 
     @property
     def probe(self) -> torch.Tensor:

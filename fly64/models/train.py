@@ -168,7 +168,9 @@ def fit(
     reporter = reporter or Reporter()
     device = torch.device(device)
     model.to(device)
-    optimiser = torch.optim.Adam(model.parameters(), lr=options.learning_rate)
+    parameters = list(model.parameters())
+    fused = not any(p.is_complex() for p in parameters)  # fused Adam: real parameters only
+    optimiser = torch.optim.Adam(parameters, lr=options.learning_rate, fused=fused)
     schedule = torch.optim.lr_scheduler.ReduceLROnPlateau(
         optimiser, factor=options.lr_factor, patience=options.lr_patience
     )

@@ -192,6 +192,7 @@ def train_cell(
         "n_test_positions": len(data.test_indices),
         "device": str(device),
         "torch_threads": torch.get_num_threads(),
+        "unet_precision": "bfloat16" if model.net.bfloat16(device) else "float32",
         "input_scale": data.scale,
         "parameters": sum(p.numel() for p in model.parameters()),
         "checkpoint": CHECKPOINT,

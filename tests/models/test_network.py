@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from fly64.models import PINN, PatchNet, poisson_nll
+from fly64.models import PINN, PatchNet, poisson_nll, reassemble
 from fly64.models.network import BackPropagation, support_mask, support_slice
 from fly64.physics import far_field, make_probe, make_test_object
 
@@ -54,7 +54,7 @@ def test_members_patches_agree_where_they_overlap():
     torch.manual_seed(0)
     offsets = torch.tensor([[[0, 0], [0, 3], [2, 0], [-1, 4]]])
     with torch.no_grad():
-        net.phase_head.weight.normal_(std=0.3)  # a textured object
+        net.head.weight[1].normal_(std=0.3)  # a textured object
         patches = net(torch.rand(1, 4, N, N), offsets)[0]
     inside = support_slice(N)
     for a in range(4):
@@ -67,6 +67,39 @@ def test_members_patches_agree_where_they_overlap():
                 theirs = patches[b][[y - dy for y in rows]][:, [x - dx for x in cols]]
                 assert torch.allclose(ours, theirs)
     assert patches[0].angle().std() > 0.01
+
+
+def test_windows_come_from_one_object_so_the_physics_layer_has_nothing_to_average():
+    net = PatchNet(channels=4, width=4, depth=2, probe=make_probe(N))
+    torch.manual_seed(0)
+    offsets = torch.tensor([[[0, 0], [0, 3], [2, 0], [-1, 4]], [[0, 0], [5, 0], [0, 6], [5, 6]]])
+    with torch.no_grad():
+        net.head.weight[1].normal_(std=0.3)  # a textured object
+        windows = net(torch.rand(2, 4, N, N), offsets)
+    support = support_mask(N)
+    torch.testing.assert_close(reassemble(windows * support, offsets, support), windows)
+    assert windows[0, 0, N // 4, N // 4 + N // 2].abs() > 0  # member 1's support, right of 0's
+    assert windows[1, 0, N // 4 - 1, N // 4] == 0  # above every support: no object there
+
+
+def test_speed_settings_keep_the_network_and_bad_names_are_refused():
+    probe = make_probe(N)
+    torch.manual_seed(0)
+    exact = PatchNet(4, 4, 2, probe=probe, precision="float32", channels_last=False)
+    amplitudes, offsets = torch.rand(2, 4, N, N), torch.tensor([[0, 0], [0, 3], [2, 0], [2, 3]])
+    with torch.no_grad():
+        exact.head.weight[1].normal_(std=0.3)
+        reference = exact(amplitudes, offsets.expand(2, 4, 2))
+        for options, tolerance in (
+            (dict(precision="float32"), 1e-5),
+            (dict(precision="bfloat16"), 0.02),
+        ):
+            fast = PatchNet(4, 4, 2, probe=probe, **options)
+            fast.load_state_dict(exact.state_dict())
+            error = (fast(amplitudes, offsets.expand(2, 4, 2)) - reference).abs().max()
+            assert float(error) < tolerance, options  # bfloat16: 0.006 of a ≈ 1 amplitude
+    with pytest.raises(ValueError, match="precision must be one of"):
+        PatchNet(1, 4, 2, probe=probe, precision="float16")
 
 
 def test_backpropagation_recovers_a_weak_phase_object_on_the_support():

@@ -98,3 +98,11 @@ def test_checkpoint_round_trip(scene, groups, tmp_path):
     batch = groups.batch(np.arange(4), torch.device("cpu"))
     model.eval(), restored.eval()
     assert torch.equal(model(batch.amplitudes)[0], restored(batch.amplitudes)[0])
+
+
+def test_a_trainable_probe_is_refined(scene, groups):
+    torch.manual_seed(0)
+    model = PINN(torch.as_tensor(scene.probe), 1, width=8, depth=2, train_probe=True)
+    probe = model.probe.detach().clone()
+    fit(model, groups, None, TrainOptions(epochs=1, batch_size=8))
+    assert not torch.equal(model.probe.detach(), probe)
