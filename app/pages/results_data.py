@@ -8,7 +8,7 @@ import xarray as xr
 
 from fly64.data.store import Store
 from fly64.study.model import Study
-from fly64.study.views_data import change_stamp, frc_curves, result_files
+from fly64.study.views_data import change_stamp, frc_curves, result_files, warm_start_rows
 
 
 @dataclass
@@ -22,6 +22,7 @@ class ResultsData:
     against_limit: pd.DataFrame  # phase scores beside bounds per cell (phase_against_limit)
     choices: pd.DataFrame  # the baseline best_iterative copies (best_iterative_choices)
     frc: pd.DataFrame  # FRC curves (see fly64.study.views_data.frc_curves)
+    warm_start: pd.DataFrame  # refinements against their flat start (views_data.warm_start_rows)
     files: dict[str, Path]  # downloadable files by name
     stale: list[str]  # why the comparison no longer matches the store (comparison.stale_reasons)
 
@@ -66,6 +67,7 @@ def read_results(store: Store) -> ResultsData | str | None:
             phase_against_limit(cube),
             best_iterative_choices(cube),
             frc_curves(store),
+            warm_start_rows(store),
             result_files(store),
             stale,
         )

@@ -1,6 +1,6 @@
 """Results page (the evaluate stage): metric heatmaps, metric vs dose and vs photons per
 object pixel with the shot-noise bound, phase scores beside their limit per cell, quality
-against time, differences, FRC, gallery, downloads.
+against time, differences, what the PINN's start buys a refinement, FRC, gallery, downloads.
 
 Everything shown comes from what the comparison wrote (the metrics cube, the FRC table,
 the PNG figures); :meth:`ResultsPage.collect` reads it (:mod:`.results_data`) in the poller's
@@ -20,6 +20,7 @@ from .common import notice
 from .page import UNCHANGED, Collected
 from .results_data import ResultsData, read_results, results_key
 from .results_downloads import downloads
+from .results_warm_start import warm_start
 
 
 def _unavailable(store: Store | None, data) -> list | None:
@@ -95,12 +96,29 @@ def _sections(store: Store, data: ResultsData) -> list:
             "hover for the standard deviation and n."
         ),
         pn.bind(sections.differences, data.differences, cube, metric, part),
+        *_warm_start(data),
         pn.pane.Markdown("#### Fourier ring correlation"),
         sections.frc(data.frc, part),
         pn.pane.Markdown("#### Gallery: ground truth and each method, aligned, per cell"),
         sections.gallery(data.files),
         pn.pane.Markdown("#### Downloads"),
         downloads(store, data.files, cube),
+    ]
+
+
+def _warm_start(data: ResultsData) -> list:
+    """The heading and section of what the PINN's start buys; empty without refinements."""
+    if data.warm_start.empty:
+        return []
+    return [
+        pn.pane.Markdown(
+            "#### What the PINN's start buys\nEach refinement (solid) runs its solver from its "
+            "PINN's reconstruction, from the PINN's inference time on; its flat-start solver "
+            "(dashed) runs from a flat object on the same data. epochs_to_flat and "
+            "seconds_to_flat: the first snapshot that reaches the flat start's phase "
+            "correlation; the fractions divide them by the flat start's epochs and seconds."
+        ),
+        warm_start(data.warm_start, data.files),
     ]
 
 

@@ -65,7 +65,8 @@ class HeldOutPixels:
         if not self.mask.any():
             self.mask[size // 2, 0] = True  # a tiny N still holds one pixel out
         self._held = torch.from_numpy(self.mask)
-        self._counts = torch.as_tensor(np.asarray(counts)[:, self.mask], dtype=torch.float32)
+        # float64: at high counts the shifted NLL is a small difference of large terms
+        self._counts = torch.as_tensor(np.asarray(counts)[:, self.mask], dtype=torch.float64)
         self._positions = torch.as_tensor(np.asarray(positions), dtype=torch.int64)
         self._probe = torch.as_tensor(np.asarray(probe), dtype=torch.complex64)
 
@@ -79,14 +80,14 @@ class HeldOutPixels:
         """Predicted counts at the held-out pixels, (n, held), at the best global scale, and
         that scale."""
         rates = expected_intensity(torch.as_tensor(obj), self._probe, self._positions)
-        rates = rates[:, self._held]
+        rates = rates[:, self._held].double()
         scale = float(self._counts.sum() / rates.sum().clamp(min=1e-12))
         return scale * rates, scale
 
     def score(self, obj: np.ndarray) -> HeldOutScore:
         """The held-out fit of ``obj`` (complex (H, W), the positions' object pixels)."""
         rates, scale = self._rates(obj)
-        per_pixel = poisson_nll_map(rates, self._counts).double()
+        per_pixel = poisson_nll_map(rates, self._counts)
         se = float(per_pixel.std()) / math.sqrt(per_pixel.numel())
         return HeldOutScore(float(per_pixel.mean()), se, scale)
 

@@ -8,10 +8,12 @@ mask ``weights ≥ study.mask_threshold·max|P|²``), plus the local correlation
 test footprint (disc of diameter D), which a reconstruction with the right structure at
 wrong levels per footprint still passes and a blurred level map fails; the shot-noise limit
 of the view's test scan on the cell's mask (:func:`fly64.metrics.shot_noise_limit`); and,
-for an iterative cell, its stop (``stop_epoch``, ``selection_score`` from its result's info)
-and the phase correlation of its best object snapshot (the oracle). The files written
-(the metrics cube, tables, figures, each cell's ``metrics.json``) and their readers are
-:mod:`fly64.study.comparison`.
+for an iterative cell (baseline or refinement), its stop (``stop_epoch``,
+``selection_score`` from its result's info) and its object snapshots' phase correlation
+against time (``snapshot_curve`` in its ``metrics.json``; the best is the oracle), which
+also measure what a refinement's PINN start buys (:mod:`fly64.study.warm_start`). The files
+written (the metrics cube, tables, figures, each cell's ``metrics.json``) and their readers
+are :mod:`fly64.study.comparison`.
 """
 
 import json
@@ -31,12 +33,9 @@ from fly64.metrics import (
     METRICS,
     PARTS,
     Evaluation,
-    correlation,
     evaluate,
     footprint_core,
     local_correlation,
-    register,
-    remove_phase_offset,
     shot_noise_limit,
 )
 from fly64.overlap.metrics import coverage_map
@@ -55,13 +54,21 @@ from fly64.study.comparison import (
     NoResultsError,
     best_iterative_choices,
     empty_cube,
+    is_refinement,
     result_stamp,
     tidy_table,
     timing_dataset,
 )
-from fly64.study.model import BASELINES, Study
+from fly64.study.model import Study
 from fly64.study.registry import finished_cells
 from fly64.study.results import TIMING_FIELDS, load_result, load_snapshots
+from fly64.study.warm_start import (
+    WARM_TABLE,
+    Trace,
+    solver_trace,
+    warm_start_curves,
+    warm_start_table,
+)
 
 
 @dataclass
@@ -98,7 +105,8 @@ class DoseTruth:
 @dataclass
 class Scores:
     """The scores gathered so far: the cube (filled in place), the cells' timing, FRC rows,
-    the first repeat's panels for the figures, and the cells scored or not."""
+    the first repeat's panels for the figures, the cells scored or not, and the iterative
+    cells' scored snapshots (:class:`~fly64.study.warm_start.Trace`)."""
 
     cube: xr.DataArray
     times: xr.Dataset
@@ -106,6 +114,7 @@ class Scores:
     panels: dict = field(default_factory=dict)  # (dose, view, method) → figures.Panel
     scored: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
+    traces: dict[Cell, Trace] = field(default_factory=dict)  # iterative cells only
 
     def add(
         self,
@@ -152,31 +161,11 @@ def info_number(info: dict, name: str) -> float:
     return float(value) if isinstance(value, int | float) else math.nan
 
 
-def snapshot_correlation(
-    truth: np.ndarray, snapshot: np.ndarray, mask: np.ndarray, ramp: bool
-) -> float:
-    """Phase correlation of one object snapshot, registered and offset-removed on ``mask``
-    as :func:`fly64.metrics.evaluate` does (no other score: snapshots are many).
-
-    truth, snapshot : complex (H, W) on the truth's canvas; mask : bool (H, W), the cell's
-    evaluation mask; ramp : also remove a linear phase ramp. NaN for a snapshot with
-    non-finite values.
-    """
-    if not np.all(np.isfinite(snapshot)):  # the registration shifts the whole canvas
-        return math.nan
-    _, aligned = register(truth, snapshot, mask)
-    phase = remove_phase_offset(np.angle(truth), np.angle(aligned), mask, ramp)
-    return correlation(np.angle(truth)[mask], phase[mask])
-
-
-def stop_scores(
-    study: Study, cell: Cell, job_dir: Path, info: dict, truth: np.ndarray, mask: np.ndarray
-) -> dict[str, float]:
+def stop_scores(info: dict, trace: Trace | None) -> dict[str, float]:
     """A cell's :data:`~fly64.study.comparison.STOP_METRICS`: ``stop_epoch`` and
-    ``selection_score`` from its result's ``info``, and for a baseline cell the best phase
-    correlation over its object snapshots (NaN without snapshots)."""
-    snapshots = load_snapshots(job_dir) if cell.method in BASELINES else []
-    oracle = [snapshot_correlation(truth, obj, mask, study.phase_ramp) for _, obj in snapshots]
+    ``selection_score`` from its result's ``info``, the best phase correlation over its
+    scored snapshots (``trace``); NaN where not recorded."""
+    oracle = [p["phase_correlation"] for p in trace.curve] if trace else []
     return {
         "oracle_correlation": float(np.nanmax(oracle)) if np.isfinite(oracle).any() else math.nan,
         "stop_epoch": info_number(info, "stop_epoch"),
@@ -262,7 +251,17 @@ def score_cell(study: Study, store: Store, cell: Cell, dose: DoseTruth, scores: 
     )
     extra = {part: {"local_correlation": local[part]} for part in PARTS}
     extra["phase"] |= limit_scores(dose.truth, evaluation, dose.illumination.get(cell.view))
-    extra["phase"] |= stop_scores(study, cell, job_dir, result.info, dose.truth, evaluation.mask)
+    trace = None
+    if cell.solver is not None:  # an iterative cell: score its snapshots
+        trace = solver_trace(
+            load_snapshots(job_dir),
+            dose.truth,
+            evaluation.mask,
+            study.phase_ramp,
+            result.losses,
+            info_number(result.info, "stop_epoch"),
+        )
+    extra["phase"] |= stop_scores(result.info, trace)
     record = {
         "job_id": cell.job_id,
         "dose": cell.dose,
@@ -274,6 +273,9 @@ def score_cell(study: Study, store: Store, cell: Cell, dose: DoseTruth, scores: 
     }
     for part in PARTS:
         record[part] |= extra[part]
+    if trace is not None:
+        record |= {"snapshot_curve": trace.curve, "stop_seconds": trace.stop_seconds}
+        scores.traces[cell] = trace
     write_bytes_atomic(job_dir / CELL_METRICS, (json.dumps(record, indent=2) + "\n").encode())
     scores.add(cell, evaluation, extra, result.info, panel=cell.seed == study.repeats[0])
 
@@ -293,22 +295,33 @@ def fill_best_iterative(cube: xr.DataArray, times: xr.Dataset) -> pd.DataFrame:
     return choices
 
 
+def _write_table(path: Path, frame: pd.DataFrame, wanted: bool) -> None:
+    """Write ``frame`` as CSV to ``path`` when ``wanted``, else remove an older one."""
+    if wanted:
+        write_bytes_atomic(path, frame.to_csv(index=False).encode())
+    else:
+        path.unlink(missing_ok=True)
+
+
 def write_comparison(
     study: Study, store: Store, cells: list[Cell], scores: Scores, truths: dict[float, np.ndarray]
 ) -> Comparison:
     """Fill :data:`~fly64.study.comparison.BEST_ITERATIVE`, then write the cube (its
-    attributes name the settings and every finished cell's result stamp), the tidy, FRC
-    and best-iterative tables and the figures under ``store.results_dir``."""
+    attributes name the settings and every finished cell's result stamp), the tidy, FRC,
+    best-iterative and warm-start tables and the figures under ``store.results_dir``."""
     from fly64.study.figures import write_figures  # matplotlib: only when comparing
 
     out = store.results_dir
     out.mkdir(parents=True, exist_ok=True)
     choices = fill_best_iterative(scores.cube, scores.times)
-    if BEST_ITERATIVE in scores.cube["method"].values:
-        write_bytes_atomic(out / BEST_TABLE, choices.to_csv(index=False).encode())
-    else:  # the study has fewer than two baselines now
-        (out / BEST_TABLE).unlink(missing_ok=True)
+    methods = scores.cube["method"].values.tolist()
+    _write_table(out / BEST_TABLE, choices, BEST_ITERATIVE in methods)  # ≥ 2 baselines
     cube = scores.cube.assign_coords(scores.times.data_vars)
+    _write_table(
+        out / WARM_TABLE,
+        warm_start_table(cube, scores.traces),
+        any(map(is_refinement, methods)),
+    )
     cube.attrs.update(
         mask_threshold=study.mask_threshold,
         phase_ramp=int(study.phase_ramp),
@@ -321,7 +334,16 @@ def write_comparison(
     frc = pd.DataFrame(scores.frc_rows, columns=FRC_COLUMNS)
     write_bytes_atomic(out / FRC_TABLE, frc.to_csv(index=False).encode())
     figures = (
-        write_figures(cube, frc, scores.panels, truths, out / FIGURES) if scores.scored else []
+        write_figures(
+            cube,
+            frc,
+            scores.panels,
+            truths,
+            out / FIGURES,
+            warm_start_curves(cube, scores.traces),
+        )
+        if scores.scored
+        else []
     )
     return Comparison(
         out / CUBE, out / TABLE, out / FRC_TABLE, figures, scores.scored, scores.failed

@@ -6,7 +6,8 @@ The comparison's files, under ``store.results_dir``:
 ``metrics.nc``
     the cube, an xarray Dataset with one variable ``value`` of dims
     (dose, view, method, seed, part, metric) — metric one of :data:`CUBE_METRICS`, method is
-    the cell label (``pinn_gs1``, ``pinn_gs2``, ``lsqml`` …, with a ``gridsize`` coordinate),
+    the cell label (``pinn_gs1``, ``pinn_gs2``, ``lsqml``, ``pinn_gs1+epie`` …, with a
+    ``gridsize`` coordinate),
     NaN where a cell is not finished (netCDF4 via h5netcdf). Each cell's timing
     (:data:`~fly64.study.results.TIMING_FIELDS`: training seconds, inference seconds for the
     whole test split, test patterns per second) rides along as coordinates of dims (dose,
@@ -21,10 +22,15 @@ The comparison's files, under ``store.results_dir``:
 ``best_iterative.csv``
     which baseline the ``best_iterative`` method copies per dose, view and seed, and every
     baseline's selection score (:func:`best_iterative_choices`; only with two baselines or more);
+``warm_start.csv``
+    what each refinement's PINN start buys against its flat-start solver
+    (:func:`fly64.study.warm_start.warm_start_table`; only with refinements);
 ``figures/*.png``
     see :mod:`fly64.study.figures`.
 
-Each finished cell's job directory also gets ``metrics.json`` (the scores with FRC curves).
+Each finished cell's job directory also gets ``metrics.json`` (the scores with FRC curves;
+an iterative cell's also its ``snapshot_curve`` and ``stop_seconds``,
+:class:`fly64.study.warm_start.Trace`).
 
 Besides the scores of :func:`fly64.metrics.evaluate`, the cube's phase part holds the
 shot-noise limit of the cell's data on its evaluation mask (:data:`LIMIT_METRICS`:
@@ -46,9 +52,9 @@ import xarray as xr
 
 from fly64.data.store import Store
 from fly64.metrics import METRICS, PARTS
-from fly64.study.cells import Cell
+from fly64.study.cells import Cell, method_label
 from fly64.study.jobs import RERUN, JobState
-from fly64.study.model import BASELINES, Study, StudyError
+from fly64.study.model import BASELINES, REFINEMENTS, Study, StudyError
 from fly64.study.registry import Registry, finished_cells
 from fly64.study.results import RESULT, TIMING_FIELDS
 
@@ -94,20 +100,31 @@ class NoResultsError(StudyError):
 
 
 def method_labels(study: Study) -> list[str]:
-    """Cube methods in study order: ``pinn_gs<g>`` per gridsize, then each baseline, then
-    :data:`BEST_ITERATIVE` when the study has two baselines or more."""
-    labels = []
-    for method in study.methods:
-        if method == "pinn":
-            labels += [f"pinn_gs{g}" for g in study.gridsizes]
-        else:
-            labels.append(method)
-    return labels + ([BEST_ITERATIVE] if len(study.baseline_methods) > 1 else [])
+    """Cube methods: ``pinn_gs<g>`` per gridsize, each baseline, :data:`BEST_ITERATIVE` when
+    the study has two baselines or more, then ``pinn_gs<g>+<solver>`` per refinement and
+    gridsize (baselines and refinements in study order)."""
+    labels = [method_label("pinn", g) for g in study.gridsizes] if "pinn" in study.methods else []
+    labels += study.baseline_methods
+    labels += [BEST_ITERATIVE] if len(study.baseline_methods) > 1 else []
+    refinements = [m for m in study.methods if m in REFINEMENTS]
+    return labels + [method_label(m, g) for m in refinements for g in study.gridsizes]
 
 
 def gridsize_of(label: str) -> int:
-    """The gridsize a method label carries (baselines: 1)."""
-    return int(label.removeprefix("pinn_gs")) if label.startswith("pinn_gs") else 1
+    """The gridsize a method label carries (``pinn_gs2``, ``pinn_gs2+epie``: 2; baselines: 1)."""
+    if not label.startswith("pinn_gs"):
+        return 1
+    return int(label.removeprefix("pinn_gs").partition("+")[0])
+
+
+def is_refinement(label: str) -> bool:
+    """Whether a method label is a PINN-initialised refinement (``pinn_gs<g>+<solver>``)."""
+    return label.startswith("pinn_gs") and "+" in label
+
+
+def is_pinn(label: str) -> bool:
+    """Whether a method label is the PINN alone (``pinn_gs<g>``, not a refinement of it)."""
+    return label.startswith("pinn_gs") and not is_refinement(label)
 
 
 def empty_cube(study: Study) -> xr.DataArray:
@@ -336,7 +353,8 @@ def phase_against_limit(cube: xr.DataArray) -> pd.DataFrame:
 def _pinn_against_baselines(
     values: xr.DataArray, combine, names: tuple[str, str, str]
 ) -> pd.DataFrame:
-    """``combine(pinn, baseline)`` for every PINN gridsize and baseline of ``values`` (dim method).
+    """``combine(pinn, baseline)`` for every PINN gridsize (not its refinements) and baseline of
+    ``values`` (dim method).
 
     Columns: the other dims of ``values`` with gridsize and baseline after the first two, then
     ``names`` (PINN value, baseline value, combined); rows only where the combination is finite.
@@ -346,7 +364,7 @@ def _pinn_against_baselines(
     keys = [d for d in values.dims if d != "method"]
     columns = [*keys[:2], "gridsize", "baseline", *keys[2:], *names]
     frames = []
-    for pinn in (m for m in methods if m.startswith("pinn_gs")):
+    for pinn in filter(is_pinn, methods):
         for base in (m for m in methods if m in (*BASELINES, BEST_ITERATIVE)):
             a, b = (
                 values.sel({"method": m}, drop=True) for m in (pinn, base)

@@ -11,10 +11,15 @@
 * ``quality_vs_time.png`` — phase correlation against inference seconds for the whole test
   split (log), one panel per dose, one marker per method (colour) and view (shape), mean
   over repeat seeds (only when some scored cell recorded its timing);
+* ``warm_start.png`` — what the PINN's start buys: phase correlation of each refinement's
+  snapshots against seconds from its PINN's inference time on (solid, the first point is the
+  PINN's own estimate), beside its flat-start solver's (dashed), one panel per dose (rows)
+  and view (columns), every repeat seed (only when some refinement was scored);
 * ``cell_d<dose>_<view>.png`` — ground truth and every method's aligned phase (top) and
   amplitude (bottom) on the evaluation mask's bounding box.
 """
 
+import itertools
 from pathlib import Path
 
 import matplotlib
@@ -27,7 +32,12 @@ import xarray as xr  # noqa: E402
 
 from fly64.data.store import dose_tag  # noqa: E402
 from fly64.metrics.evaluate import mask_box  # noqa: E402
-from fly64.study.comparison import PHASE_BOUNDS, quality_time, shot_noise_limits  # noqa: E402
+from fly64.study.comparison import (  # noqa: E402
+    PHASE_BOUNDS,
+    is_refinement,
+    quality_time,
+    shot_noise_limits,
+)
 
 DOSE_METRICS = (
     "ssim",
@@ -68,11 +78,13 @@ def write_figures(
     panels: dict[tuple[float, str, str], Panel],
     truths: dict[float, np.ndarray],
     folder: Path,
+    curves: pd.DataFrame,
 ) -> list[Path]:
     """Write every figure of the comparison into ``folder``; returns their paths.
 
     cube : the metrics cube; frc : the FRC table; panels : {(dose, view, method): Panel}
-    of the first repeat seed; truths : {dose: complex (H, W) ground truth}.
+    of the first repeat seed; truths : {dose: complex (H, W) ground truth}; curves : the
+    snapshot curves of :func:`fly64.study.warm_start.warm_start_curves`.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -90,6 +102,9 @@ def write_figures(
     if len(timed):
         views, methods = ([str(v) for v in cube[d].values] for d in ("view", "method"))
         paths.append(_save(quality_vs_time(timed, views, methods), folder / "quality_vs_time.png"))
+    if len(curves):
+        methods = [str(m) for m in cube["method"].values]
+        paths.append(_save(warm_start(curves, methods), folder / "warm_start.png"))
     for dose, view in sorted({(d, v) for d, v, _ in panels}):
         methods = {m: p for (d, v, m), p in panels.items() if (d, v) == (dose, view)}
         name = f"cell_d{dose_tag(dose)}_{view}.png"
@@ -261,6 +276,51 @@ def quality_vs_time(timed: pd.DataFrame, views: list[str], methods: list[str]):
     handles = _legend(axes)
     fig.legend(
         handles.values(), handles.keys(), loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8
+    )
+    fig.tight_layout()
+    return fig
+
+
+def warm_start(curves: pd.DataFrame, methods: list[str]):
+    """Phase correlation against seconds (log) of each refinement's snapshots (solid, from its
+    PINN's inference time on) and of its flat-start solver's (dashed), one panel per dose
+    (rows) and view (columns), one line per cell (a colour per method, as in ``methods``).
+
+    curves : rows of :func:`fly64.study.warm_start.warm_start_curves`.
+    """
+    doses, views = sorted(curves["dose"].unique()), list(dict.fromkeys(curves["view"]))
+    fig, axes = plt.subplots(
+        len(doses),
+        len(views),
+        figsize=(4.2 * len(views), 3.2 * len(doses)),
+        squeeze=False,
+        sharex=True,
+        sharey=True,
+    )
+    for (dose, view, method, _seed), rows in curves.groupby(
+        ["dose", "view", "method", "seed"], sort=False
+    ):
+        refined = is_refinement(method)
+        axes[doses.index(dose), views.index(view)].plot(
+            rows["seconds"],
+            rows["phase_correlation"],
+            "-" if refined else "--",
+            marker="o" if refined else None,
+            markevery=[0],  # a refinement's start: the PINN's own estimate
+            color=f"C{methods.index(method)}",
+            label=method if refined else f"{method} (flat start)",
+        )
+    for ax, (dose, view) in zip(axes.flat, itertools.product(doses, views), strict=True):
+        ax.set_xscale("log")
+        ax.set_title(f"dose {dose:g}, {view}")
+        ax.grid(alpha=0.3)
+    for ax in axes[-1]:
+        ax.set_xlabel("seconds (refinement: from the PINN's inference on)")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("phase correlation")
+    legend = _legend(axes)
+    fig.legend(
+        legend.values(), legend.keys(), loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8
     )
     fig.tight_layout()
     return fig

@@ -5,8 +5,9 @@ field, its description, the settings hash and the package versions), the probe a
 of the first dose (with D₉₀ and each view's overlap figures), the state of every cell, the
 comparison's tables (mean ± std (n) over the repeats; the shot-noise limit of each dose and
 view, measured ÷ bound, the iterative cells' oracle and stop, which baseline
-``best_iterative`` copies) and its figures (metric against dose and against photons per
-object pixel, FRC curves, reconstructions beside the truth), and the PINN's health flags.
+``best_iterative`` copies, what each refinement's PINN start buys) and its figures (metric
+against dose and against photons per object pixel, FRC curves, refinements against their
+flat start, reconstructions beside the truth), and the PINN's health flags.
 Figures are PNGs embedded as ``data:`` URIs (re-encoded with a 256-colour palette), styles
 are inline: the file opens offline and requests nothing.
 """
@@ -48,7 +49,8 @@ from fly64.study.html_blocks import (  # noqa: E402
 from fly64.study.jobs import JobState  # noqa: E402
 from fly64.study.model import Study  # noqa: E402
 from fly64.study.registry import health_text, read_job  # noqa: E402
-from fly64.study.views_data import dose_dataset, scene_summary  # noqa: E402
+from fly64.study.views_data import dose_dataset, scene_summary, warm_start_rows  # noqa: E402
+from fly64.study.warm_start import warm_start_reading  # noqa: E402
 
 #: (part, metric) pairs summarised in the report's tables (the bounds, the data's and the
 #: same for every method, have a table of their own)
@@ -246,7 +248,32 @@ def _results_section(study: Study, store: Store) -> str:
         text += "<h3>PINN inference speed-up (baseline seconds / PINN seconds)</h3>" + html_table(
             stats, float_format="{:.3g}".format
         )
-    return text + _figures(store)
+    return text + _warm_start_section(store) + _figures(store)
+
+
+def _warm_start_section(store: Store) -> str:
+    """What each refinement's PINN start buys against its flat-start solver (nothing for a
+    study without refinements)."""
+    table = warm_start_rows(store)
+    if table.empty:
+        return ""
+    figure = store.results_dir / FIGURES / "warm_start.png"
+    reading = "".join(f"<li>{html.escape(s)}</li>" for s in warm_start_reading(table))
+    return (
+        "<h3 id='warm-start'>What the PINN's start buys</h3>"
+        "<p>Each refinement runs its solver from its PINN's reconstruction; its flat-start "
+        "sibling runs the same solver from a flat object on the same data. epochs_to_flat and "
+        "seconds_to_flat: the first snapshot (and its time, the PINN's inference included) "
+        "whose phase correlation reaches the flat start's; the fractions divide them by the "
+        f"flat start's epochs and seconds at its stop.</p><ul>{reading}</ul>"
+        + html_table(
+            table,
+            float_format="{:.3g}".format,
+            formatters={"dose": "{:g}".format},
+            classes="warm-start",
+        )
+        + (img_tag(figure.read_bytes(), "warm_start") if figure.is_file() else "")
+    )
 
 
 def _limit_tables(cube) -> str:

@@ -264,23 +264,45 @@ def overlap_summary(store: Store, dose: float, view: str, split: str) -> Overlap
 
 
 def result_files(store: Store) -> dict[str, Path]:
-    """The comparison's files on disk by name: tidy table, FRC table, cube, then the PNG figures."""
-    from fly64.study.comparison import CUBE, FIGURES, FRC_TABLE, TABLE  # imports scikit-image
+    """The comparison's files on disk by name: tidy, FRC, best-iterative and warm-start
+    tables, cube, then the PNG figures."""
+    from fly64.study.comparison import (  # imports scikit-image
+        BEST_TABLE,
+        CUBE,
+        FIGURES,
+        FRC_TABLE,
+        TABLE,
+    )
+    from fly64.study.warm_start import WARM_TABLE
 
     folder = store.results_dir
-    files = {name: folder / name for name in (TABLE, FRC_TABLE, CUBE) if (folder / name).is_file()}
+    names = (TABLE, FRC_TABLE, BEST_TABLE, WARM_TABLE, CUBE)
+    files = {name: folder / name for name in names if (folder / name).is_file()}
     figures = folder / FIGURES
     if figures.is_dir():
         files.update({p.name: p for p in sorted(figures.glob("*.png"))})
     return files
 
 
+def _results_csv(store: Store, name: str) -> pd.DataFrame:
+    """A table of the comparison (empty when there is none)."""
+    path = store.results_dir / name
+    return pd.read_csv(path) if path.is_file() else pd.DataFrame()
+
+
 def frc_curves(store: Store) -> pd.DataFrame:
     """The FRC table of the comparison (columns of ``frc.csv``; empty when there is none)."""
     from fly64.study.comparison import FRC_TABLE
 
-    path = store.results_dir / FRC_TABLE
-    return pd.read_csv(path) if path.is_file() else pd.DataFrame()
+    return _results_csv(store, FRC_TABLE)
+
+
+def warm_start_rows(store: Store) -> pd.DataFrame:
+    """What each refinement's PINN start bought (columns of ``warm_start.csv``,
+    :data:`fly64.study.warm_start.WARM_COLUMNS`; empty when there is none)."""
+    from fly64.study.warm_start import WARM_TABLE
+
+    return _results_csv(store, WARM_TABLE)
 
 
 def split_box(store: Store, dose: float, split: str = "test") -> tuple[slice, slice]:

@@ -13,6 +13,7 @@ from fly64.study.compare import compare_study
 from fly64.study.registry import Registry
 from tests.study.test_compare import finish, simulated_store
 from tests.study.test_compare_limits import limited  # noqa: F401  (store with limit and oracle)
+from tests.study.test_warm_start import warmed  # noqa: F401  (store with a refinement)
 
 hv.extension("bokeh")  # the page builds bokeh plots, as in the app
 
@@ -119,3 +120,27 @@ def test_the_shot_noise_bound_fluence_and_oracle_are_shown(limited):  # noqa: F8
     assert shown.loc["lsqml", "oracle (best snapshot)"] == pytest.approx(1.0, abs=1e-3)
     assert shown.loc["epie", "measured ÷ bound (RMSE)"] > 1
     assert choices.object["chosen"].tolist() == ["epie"]
+
+
+def test_what_the_pinn_start_buys_is_shown_from_the_comparison_files(warmed):  # noqa: F811
+    _, store, _ = warmed
+    page = ResultsPage()
+    collected = collect(page, store)
+    page.apply(collected)
+    (table,) = [p for p in page.body.select(pn.pane.DataFrame) if "warm-start" in p.css_classes]
+    assert table.object["epochs_to_flat"].tolist() == [2]
+    (figure,) = [p for p in page.body.select(pn.pane.PNG) if "warm_start" in str(p.object)]
+    reading = " ".join(
+        str(p.object) for p in page.body.select(pn.pane.Markdown) if "reached" in str(p.object)
+    )
+    assert "pinn_gs1+lsqml reached the flat-start lsqml's phase correlation in 1 of 1" in reading
+    names = {w.filename for w in page.body.select(pn.widgets.FileDownload)}
+    assert {"warm_start.csv", "warm_start.png"} <= names
+
+
+def test_a_study_without_refinements_has_no_warm_start_section(limited):  # noqa: F811
+    store, *_ = limited
+    page = ResultsPage()
+    page.apply(collect(page, store))
+    assert not any("warm-start" in p.css_classes for p in page.body.select(pn.pane.DataFrame))
+    assert not (store.results_dir / "warm_start.csv").exists()

@@ -7,7 +7,8 @@ The metrics include each cell's shot-noise limit (``fluence``, ``rmse_bound``,
 and, with two baselines or more, the method ``best_iterative``.
 
 Formats: ``table`` (aligned text, four sections: metrics, timing per dose, view, method
-and seed, differences, speed-ups; then which baseline ``best_iterative`` copies), ``csv``
+and seed, differences, speed-ups; then which baseline ``best_iterative`` copies and what
+each refinement's PINN start buys, ``warm_start.csv`` with its reading), ``csv``
 (**one** tidy table: the metrics, with the timing as rows of part ``time``:
 ``dose, view, gridsize, method, seed, part, metric, value``;
 ``--differences`` prints the PINN − baseline table instead, ``--speedups`` the inference
@@ -43,6 +44,8 @@ from fly64.study.comparison import (
 from fly64.study.html_report import write_study_report
 from fly64.study.model import StudyError
 from fly64.study.registry import finished_cells
+from fly64.study.views_data import warm_start_rows
+from fly64.study.warm_start import warm_start_reading
 from fly64.study.workspace import load_store_study
 
 
@@ -143,6 +146,7 @@ def run(args) -> int:
     else:
         _print_tables(store, table, timing_table(cube), tables["differences"], tables["speedups"])
         _print_choices(best_iterative_choices(cube))
+        _print_warm_start(warm_start_rows(store))
     return 0
 
 
@@ -191,6 +195,14 @@ def _print_choices(choices: pd.DataFrame) -> None:
     if len(choices):
         print("\nbest_iterative: the baseline of the lowest selection score (never the truth)")
         print(choices.to_string(index=False, formatters={"dose": "{:g}".format}))
+
+
+def _print_warm_start(table: pd.DataFrame) -> None:
+    """What each refinement's PINN start buys (nothing without refinements)."""
+    if len(table):
+        print("\nwhat the PINN's start buys (refinement against its flat-start solver)")
+        print(table.to_string(index=False, float_format=_short, formatters={"dose": "{:g}".format}))
+        print("\n".join(warm_start_reading(table)))
 
 
 def _print_aggregates(store, tables: dict[str, pd.DataFrame]) -> None:
