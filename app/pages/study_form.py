@@ -18,8 +18,9 @@ from fly64.study.stages import STAGES
 
 AXES = "Grid axes"
 AXIS_FIELDS = ("doses", "views", "methods", "gridsizes", "repeats")
-#: the form's section of each stage's settings, in pipeline order
-SECTIONS = {name: stage.title for name, stage in STAGES.items()}
+#: the form's section of each stage's settings, in pipeline order (stages with settings of
+#: their own: the refinement has none)
+SECTIONS = {name: stage.title for name, stage in STAGES.items() if stage.settings}
 ERROR_STYLE = {"color": "#b00020", "font-size": "0.85em", "margin": "0 5px"}
 WARNING_STYLE = {**ERROR_STYLE, "color": "#8a5a00", "background": "#fff4d6"}  # amber
 WRAP = [":host pre { white-space: pre-wrap; }"]  # warnings are sentences: wrap them to the field

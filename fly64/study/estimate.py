@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from fly64.data.store import Store
 from fly64.study.cells import Cell, iter_cells
 from fly64.study.jobs import JobSpec, JobState
-from fly64.study.model import BASELINES, Study
+from fly64.study.model import Study
 from fly64.study.preview import Preview, preview_study
 from fly64.study.registry import Registry
 from fly64.study.runner import plan_jobs
@@ -36,11 +36,27 @@ FIXED_SECONDS = {
     "pinn_gs1": 3.0,
     "pinn_gs2": 3.0,
     "lsqml": 3.5,
+    "lsqml_tv": 3.5,
+    "epie": 3.5,
+    "rpie": 3.5,
+    "pinn+lsqml": 3.5,
+    "pinn+epie": 3.5,
     "compare": 10.0,
 }
 #: seconds per unit of work at N = 64: simulate per base-scan pattern, PINN per training
-#: group × epoch, LSQML per test position × epoch
-RATES = {"simulate": 3.8e-4, "pinn_gs1": 2.2e-3, "pinn_gs2": 4.0e-3, "lsqml": 8.2e-4}
+#: group × epoch, an iterative solver per test position × baseline_epochs (the held-out rule's
+#: early stops averaged in; standard grid of session 5, 70 jobs in 1,594 s)
+RATES = {
+    "simulate": 3.8e-4,
+    "pinn_gs1": 1.6e-3,
+    "pinn_gs2": 2.1e-3,
+    "lsqml": 7.3e-4,
+    "lsqml_tv": 8.8e-4,
+    "epie": 5.2e-4,
+    "rpie": 1.9e-4,
+    "pinn+lsqml": 3.9e-4,
+    "pinn+epie": 2.9e-4,
+}
 #: the gridsize-2 group canvas spans about N + 4·S pixels (S the view's spacing)
 CANVAS_SPACINGS = 4
 REFERENCE_N = 64
@@ -63,8 +79,12 @@ class RunEstimate:
 
 
 def cost_key(spec: JobSpec) -> str:
-    """The cost model a job uses: its kind, or a cell's method label (``pinn_gs1``, ``lsqml`` …)."""
-    return Cell(**spec.params["cell"]).label if "cell" in spec.params else spec.kind
+    """The cost model a job uses: its kind, or a cell's method label (``pinn_gs1``, ``lsqml`` …;
+    a refinement's method, ``pinn+epie``, whatever its gridsize)."""
+    if "cell" not in spec.params:
+        return spec.kind
+    cell = Cell(**spec.params["cell"])
+    return cell.method if cell.parent is not None else cell.label
 
 
 def _work(study: Study, spec: JobSpec, preview: Preview) -> float:
@@ -76,7 +96,7 @@ def _work(study: Study, spec: JobSpec, preview: Preview) -> float:
         return 0.0
     cell = Cell(**spec.params["cell"])
     kept = preview.views[cell.view].kept
-    if cell.method in BASELINES:  # at most baseline_epochs: the held-out rule may stop sooner
+    if cell.solver is not None:  # baselines and refinements: test positions × epochs
         return kept["test"] * study.baseline_epochs * area
     groups = kept["train"] * study.epochs
     if cell.gridsize == 1:
