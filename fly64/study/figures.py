@@ -281,6 +281,19 @@ def quality_vs_time(timed: pd.DataFrame, views: list[str], methods: list[str]):
     return fig
 
 
+def _dose_view_axes(doses: list, views: list, panel: tuple[float, float]):
+    """A figure with one panel per dose (rows) and view (columns), shared axes; ``panel`` is
+    each panel's (width, height) in inches."""
+    return plt.subplots(
+        len(doses),
+        len(views),
+        figsize=(panel[0] * len(views), panel[1] * len(doses)),
+        squeeze=False,
+        sharex=True,
+        sharey=True,
+    )
+
+
 def warm_start(curves: pd.DataFrame, methods: list[str]):
     """Phase correlation against seconds (log) of each refinement's snapshots (solid, from its
     PINN's inference time on) and of its flat-start solver's (dashed), one panel per dose
@@ -289,14 +302,7 @@ def warm_start(curves: pd.DataFrame, methods: list[str]):
     curves : rows of :func:`fly64.study.warm_start.warm_start_curves`.
     """
     doses, views = sorted(curves["dose"].unique()), list(dict.fromkeys(curves["view"]))
-    fig, axes = plt.subplots(
-        len(doses),
-        len(views),
-        figsize=(4.2 * len(views), 3.2 * len(doses)),
-        squeeze=False,
-        sharex=True,
-        sharey=True,
-    )
+    fig, axes = _dose_view_axes(doses, views, (4.2, 3.2))
     for (dose, view, method, _seed), rows in curves.groupby(
         ["dose", "view", "method", "seed"], sort=False
     ):
@@ -330,14 +336,7 @@ def frc_vs_frequency(frc: pd.DataFrame, part: str):
     """FRC against spatial frequency per dose (rows) and view (columns)."""
     data = frc[frc["part"] == part]
     doses, views = sorted(data["dose"].unique()), sorted(data["view"].unique())
-    fig, axes = plt.subplots(
-        len(doses),
-        len(views),
-        figsize=(4 * len(views), 3 * len(doses)),
-        squeeze=False,
-        sharex=True,
-        sharey=True,
-    )
+    fig, axes = _dose_view_axes(doses, views, (4, 3))
     for (dose, view), group in data.groupby(["dose", "view"]):
         ax = axes[doses.index(dose), views.index(view)]
         for i, ((method, seed), curve) in enumerate(group.groupby(["method", "seed"], sort=False)):
