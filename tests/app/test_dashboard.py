@@ -123,12 +123,12 @@ def set_field(page, name, value):
 def test_run_one_cell_live_and_cancel_another(served, browser_context):
     page = open_app(browser_context, served)
     page.get_by_text("PINN training", exact=True).click()
-    set_field(page, "epochs", "4")  # the quick preset, shortened: the test watches a whole run
+    set_field(page, "epochs", "20")  # the test watches a whole run: long enough to see it train
     page.wait_for_timeout(1000)
     grid_row(page, FIRST).locator('[tabulator-field="run"]').click()
     wait_for(
         lambda: page.locator(".pipeline-table .tabulator-row", has_text="simulate-d1e3").count(),
-        30,
+        60,
         "the simulate job in the pipeline table",
     )
     tab(page, "Live reconstructions")
@@ -141,7 +141,9 @@ def test_run_one_cell_live_and_cancel_another(served, browser_context):
     )
     first_value = int(progress.get_attribute("value"))
     shot(page, "live-running")
-    loss = monitor.locator(".loss-plot canvas").first
+    loss = monitor.locator(
+        ".loss-plot"
+    ).first  # the pane: which of its canvases Bokeh draws on varies
     first_loss = np.asarray(Image.open(io.BytesIO(loss.screenshot())).convert("L"), float)
 
     tab(page, "Study")

@@ -111,7 +111,7 @@ def test_empty_store_previews_the_data_pages_estimates_run_all_and_simulates_onl
     while "about" not in estimate.inner_text():
         assert time.monotonic() < deadline, estimate.inner_text()
         time.sleep(0.2)
-    assert "for 28 jobs" in estimate.inner_text()
+    assert "for 46 jobs" in estimate.inner_text()
     for name, css, figures in (
         ("Diffraction", ".diffraction-page", 2 + 3 + 3),
         ("Scan & overlap", ".overlap-page", 2),
