@@ -12,7 +12,14 @@ from fly64.metrics.evaluate import (
     evaluate,
     evaluation_mask,
 )
-from fly64.metrics.frc import FRC_HALF, frc, frc_resolution, half_bit_threshold
+from fly64.metrics.frc import (
+    FRC_HALF,
+    PERIOD_BANDS,
+    frc,
+    frc_bands,
+    frc_resolution,
+    half_bit_threshold,
+)
 from fly64.metrics.limit import (
     ShotNoiseLimit,
     phase_bound,
@@ -26,6 +33,7 @@ __all__ = [
     "FRC_HALF",
     "METRICS",
     "PARTS",
+    "PERIOD_BANDS",
     "Evaluation",
     "PartScores",
     "ShotNoiseLimit",
@@ -34,6 +42,7 @@ __all__ = [
     "evaluation_mask",
     "footprint_core",
     "frc",
+    "frc_bands",
     "frc_resolution",
     "half_bit_threshold",
     "local_correlation",

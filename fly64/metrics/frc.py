@@ -7,6 +7,8 @@ from fly64.metrics.flat import is_flat
 
 #: fixed FRC threshold
 FRC_HALF = 0.5
+#: period bands (pixels, full period) of :func:`frc_bands`: from the scan's scale down to Nyquist
+PERIOD_BANDS = ((32.0, np.inf), (16.0, 32.0), (8.0, 16.0), (2.0, 8.0))
 
 
 def frc(
@@ -114,3 +116,28 @@ def frc_resolution(
         t = margin[i - 1] / (margin[i - 1] - margin[i])
         freq_cross = float(freq[i - 1] + t * (freq[i] - freq[i - 1]))
     return freq_cross, 1.0 / freq_cross
+
+
+def frc_bands(
+    freq: np.ndarray, values: np.ndarray, bands: tuple = PERIOD_BANDS
+) -> dict[str, float]:
+    """Mean FRC over the rings whose period falls in each band: where a reconstruction's
+    error lives, by spatial scale.
+
+    Parameters
+    ----------
+    freq : (R,) float, ring frequencies in cycles/pixel.
+    values : (R,) float, FRC values.
+    bands : ((low, high), ...) periods in pixels, ``low ≤ 1/freq < high``.
+
+    Returns
+    -------
+    ``{"32-inf px": mean, ...}`` in the order of ``bands``; NaN for a band without rings.
+    """
+    period = 1.0 / np.asarray(freq, dtype=float)
+    values = np.asarray(values, dtype=float)
+    out = {}
+    for low, high in bands:
+        inside = (period >= low) & (period < high)
+        out[f"{low:g}-{high:g} px"] = float(values[inside].mean()) if inside.any() else np.nan
+    return out

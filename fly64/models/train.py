@@ -1,9 +1,11 @@
 """The training loop: Adam on the Poisson NLL, plateau schedule, early stopping, events.
 
 Read top to bottom: shuffle (seeded) → batches (cancel point before each) → validation →
-schedule → loss event → best weights → snapshot every k epochs → early stop. The best
-weights (lowest validation loss, or training loss without a validation slice) are loaded
-back into the model at the end.
+schedule → loss event → best weights → snapshot every k epochs → stop. Training stops when
+the validation curve has flattened (the plateau schedule has lowered the rate to
+``min_lr_fraction`` of its start: ``converged``), after ``patience`` epochs without
+improvement (``stalled``), or at ``epochs`` (``epochs``). The best weights (lowest
+validation loss, or training loss without a validation slice) are loaded back at the end.
 """
 
 import copy
@@ -63,6 +65,13 @@ class TrainOptions:
     lr_patience: int = field(
         default=2, metadata={"doc": "… of this many epochs without improvement."}
     )
+    min_lr_fraction: float = field(
+        default=1 / 16,
+        metadata={
+            "doc": "Converged: stop once the plateau schedule has lowered the rate to this "
+            "fraction of learning_rate (four halvings: the validation curve is flat)."
+        },
+    )
 
 
 @dataclass
@@ -71,7 +80,11 @@ class FitResult:
 
     losses: list[dict]  # one row per epoch: epoch, train, validation, lr, seconds
     best_epoch: int
-    stopped_early: bool
+    stop_reason: str  # "converged", "stalled" or "epochs" (see the module docstring)
+
+    @property
+    def stopped_early(self) -> bool:
+        return self.stop_reason != "epochs"
 
 
 def split_validation(
@@ -176,6 +189,7 @@ def fit(
     )
     shuffle = torch.Generator().manual_seed(options.seed + SHUFFLE_SEED_OFFSET)
     losses, best, best_epoch, best_state, stale = [], np.inf, 0, None, 0
+    stop_reason = "epochs"
     for epoch in range(1, options.epochs + 1):
         start = time.perf_counter()
         order = torch.randperm(len(train), generator=shuffle).numpy()
@@ -205,7 +219,11 @@ def fit(
         reporter.progress(
             epoch / options.epochs, f"epoch {epoch}/{options.epochs}: loss {train_loss:.4g}"
         )
-        if stale >= options.patience:
+        if row["lr"] <= options.min_lr_fraction * options.learning_rate:
+            stop_reason = "converged"
+        elif stale >= options.patience:
+            stop_reason = "stalled"
+        if stop_reason != "epochs":
             break
     model.load_state_dict(best_state)
-    return FitResult(losses, best_epoch, stopped_early=len(losses) < options.epochs)
+    return FitResult(losses, best_epoch, stop_reason)

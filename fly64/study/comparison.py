@@ -51,7 +51,7 @@ import pandas as pd
 import xarray as xr
 
 from fly64.data.store import Store
-from fly64.metrics import METRICS, PARTS
+from fly64.metrics import METRICS, PARTS, frc_bands
 from fly64.study.cells import Cell, method_label
 from fly64.study.jobs import RERUN, JobState
 from fly64.study.model import BASELINES, REFINEMENTS, Study, StudyError
@@ -270,6 +270,23 @@ def tidy_table(cube: xr.DataArray) -> pd.DataFrame:
         CELL_KEYS, key=lambda column: column.map(order[column.name]), kind="stable"
     )
     return frame[TABLE_COLUMNS].reset_index(drop=True)
+
+
+def frc_band_table(curves: pd.DataFrame, part: str = "phase") -> pd.DataFrame:
+    """Mean FRC against the truth per period band (:data:`fly64.metrics.PERIOD_BANDS`) of
+    each scored cell: which spatial scales a method gets right.
+
+    ``curves`` has the columns of ``frc.csv``; returns one row per dose, view, method and
+    seed with one column per band (empty when ``curves`` is).
+    """
+    keys = ["dose", "view", "method", "seed"]
+    if curves.empty:
+        return pd.DataFrame(columns=keys)
+    rows = [
+        {**dict(zip(keys, key, strict=True)), **frc_bands(group["frequency"], group["frc"])}
+        for key, group in curves[curves["part"] == part].groupby(keys, sort=False)
+    ]
+    return pd.DataFrame(rows)
 
 
 def best_iterative_choices(cube: xr.DataArray) -> pd.DataFrame:

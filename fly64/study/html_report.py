@@ -33,6 +33,7 @@ from fly64.study.comparison import (  # noqa: E402
     FIGURES,
     best_iterative_choices,
     differences,
+    frc_band_table,
     load_cube,
     shot_noise_limits,
     speedups,
@@ -49,7 +50,12 @@ from fly64.study.html_blocks import (  # noqa: E402
 from fly64.study.jobs import JobState  # noqa: E402
 from fly64.study.model import Study  # noqa: E402
 from fly64.study.registry import health_text, read_job  # noqa: E402
-from fly64.study.views_data import dose_dataset, scene_summary, warm_start_rows  # noqa: E402
+from fly64.study.views_data import (  # noqa: E402
+    dose_dataset,
+    frc_curves,
+    scene_summary,
+    warm_start_rows,
+)
 from fly64.study.warm_start import warm_start_reading  # noqa: E402
 
 #: (part, metric) pairs summarised in the report's tables (the bounds, the data's and the
@@ -248,7 +254,24 @@ def _results_section(study: Study, store: Store) -> str:
         text += "<h3>PINN inference speed-up (baseline seconds / PINN seconds)</h3>" + html_table(
             stats, float_format="{:.3g}".format
         )
-    return text + _warm_start_section(store) + _figures(store)
+    return text + _bands_section(store) + _warm_start_section(store) + _figures(store)
+
+
+def _bands_section(store: Store) -> str:
+    """The phase FRC against the truth averaged over period bands: which spatial scales each
+    method gets right (nothing before a comparison with FRC curves)."""
+    bands = frc_band_table(frc_curves(store))
+    if bands.empty:
+        return ""
+    return (
+        "<h3 id='bands'>Where the phase error lives: FRC by period</h3>"
+        "<p>Mean phase FRC against the truth over the rings whose full period lies in each "
+        "band (1 = that scale fully right, 0 = none of it). Periods longer than the probe "
+        "footprint are carried only by the overlap between patterns.</p>"
+        + html_table(
+            bands, float_format="{:.2f}".format, formatters={"dose": "{:g}".format}, classes="bands"
+        )
+    )
 
 
 def _warm_start_section(store: Store) -> str:

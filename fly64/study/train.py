@@ -183,6 +183,7 @@ def train_cell(
         "epochs_run": len(result.losses),
         "best_epoch": result.best_epoch,
         "stopped_early": result.stopped_early,
+        "stop_reason": result.stop_reason,
         "seconds": time.perf_counter() - started,
         **timing(
             sum(row["seconds"] for row in result.losses), inference_seconds, len(data.test_indices)

@@ -15,6 +15,7 @@ from fly64.metrics import (
     evaluate,
     evaluation_mask,
     frc,
+    frc_bands,
     frc_resolution,
     half_bit_threshold,
     ms_ssim,
@@ -294,6 +295,15 @@ def test_frc_rings_and_extremes():
     _, independent, _ = frc(a, b)
     assert abs(independent.mean()) < 0.05
     assert np.all(frc(a, np.full_like(a, 3.0))[1] == 0)
+
+
+def test_frc_bands_average_the_rings_of_each_period_band():
+    freq = np.array([1 / 64, 1 / 40, 1 / 20, 1 / 10, 1 / 4, 1 / 2])  # periods 64 … 2 px
+    values = np.array([0.1, 0.3, 0.6, 0.8, 0.9, 1.0])
+    bands = frc_bands(freq, values, ((32, np.inf), (16, 32), (8, 16), (2, 8), (1, 2)))
+    assert list(bands) == ["32-inf px", "16-32 px", "8-16 px", "2-8 px", "1-2 px"]
+    np.testing.assert_allclose(list(bands.values())[:4], [0.2, 0.6, 0.8, 0.95])
+    assert np.isnan(bands["1-2 px"])  # no ring there
 
 
 def test_half_bit_threshold_limits():

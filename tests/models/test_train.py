@@ -65,6 +65,25 @@ def test_overfitting_a_tiny_set_drives_the_loss_down(scene, groups):
     assert len(reporter.snapshots) == 2
 
 
+def test_training_stops_once_the_plateau_schedule_has_flattened_the_curve(scene, groups):
+    """The rate reaches its floor long before the cap: stopped as converged, the best epoch
+    inside the run, the last rate at the floor."""
+    options = TrainOptions(
+        epochs=400, batch_size=8, learning_rate=3e-2, patience=400, lr_patience=0
+    )
+    result = fit(new_model(scene), groups, None, options)
+    assert result.stop_reason == "converged" and result.stopped_early
+    assert len(result.losses) < options.epochs
+    assert result.losses[-1]["lr"] == pytest.approx(options.learning_rate * options.min_lr_fraction)
+    assert result.losses[-2]["lr"] > options.learning_rate * options.min_lr_fraction
+    stalled = fit(
+        new_model(scene), groups, None, TrainOptions(epochs=400, batch_size=8, patience=1)
+    )
+    assert stalled.stop_reason == "stalled"
+    capped = fit(new_model(scene), groups, None, TrainOptions(epochs=2, batch_size=8))
+    assert capped.stop_reason == "epochs" and not capped.stopped_early
+
+
 def test_cancel_stops_within_one_batch(scene, groups):
     model = new_model(scene)
     steps = []

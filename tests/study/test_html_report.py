@@ -43,6 +43,7 @@ def test_the_report_holds_every_setting_the_grid_tables_and_figures(compared):
     assert "4 cells: 4 done." in text
     assert re.search(r"0\.\d{3} ± 0\.\d{3} \(2\)", text)  # mean ± std (n) over the two repeats
     assert "PINN − baseline (paired per repeat)" in text
+    assert "FRC by period" in text and "<th>8-16 px</th>" in text  # one row per scored cell
     stems = set(re.findall(r'<img alt="([^"]+)"', text))
     assert {
         "probe and object",
