@@ -17,6 +17,7 @@ from fly64.data.geometry import Geometry
 from fly64.data.npz import export_npz
 from fly64.data.product import write_product
 from fly64.study import Study
+from fly64.study.preview import preview_study
 from fly64.study.simulate import simulate_dose
 
 GEOMETRY = Geometry(photon_energy_ev=8000.0, detector_distance_m=2.0, detector_pixel_m=75e-6)
@@ -172,3 +173,6 @@ def test_a_probe_from_ptychodus_drives_the_study_as_the_same_npz_probe(tmp_path)
         from_product["probe"].values, from_npz["probe"].values, rtol=1e-5, atol=1e-6
     )
     np.testing.assert_array_equal(from_product["counts"].values, from_npz["counts"].values)
+    preview = preview_study(study)  # the set-up preview shows the file's probe at once
+    np.testing.assert_allclose(preview.probe, probe / np.linalg.norm(probe), atol=1e-6)
+    assert "probe file:probe.h5" in preview.scene.object_source
