@@ -1,6 +1,7 @@
 """A finished cell as a Ptychodus HDF5 product (:mod:`fly64.data.product`): its object, the
-dose dataset's probe, its test positions, its loss history, and the method and every setting
-in the comments (JSON)."""
+dose dataset's probe (the one the cell used, unless ``train_probe`` / ``baseline_free_probe``
+let it refine the probe, which fly64 does not keep), its test positions, its loss history, and
+the method and every setting in the comments (JSON)."""
 
 import json
 from pathlib import Path
@@ -44,7 +45,12 @@ def write_cell_product(store: Store, study: Study, cell: Cell, path: str | Path)
         "dose_photons_per_pattern": cell.dose,
         "view": cell.view,
         "seed": cell.seed,
-        "probe": "the dose dataset's probe (sqrt(photons)), which the cell started from",
+        "probe": "the dose dataset's probe (sqrt(photons)), "
+        + (
+            "the cell's start: the cell refined it, and fly64 does not keep the refined probe"
+            if (study.train_probe if cell.method == "pinn" else study.baseline_free_probe)
+            else "which the cell used, fixed"
+        ),
         "positions": "the view's test split, about the object's centre",
         "loss": column,
         "info": result.info,
