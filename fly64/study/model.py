@@ -82,14 +82,15 @@ class Study(StudyFile, param.Parameterized):
     object_size = param.Integer(
         512,
         bounds=(32, 8192),
-        doc="Side of the square test object, pixels (ignored with object_npz).",
+        doc="Side of the square test object, pixels (ignored with object_npz or object_file).",
     )
     object = param.Selector(
         objects=list(OBJECTS),
         default="probe_scale",
         doc="Built-in test object: 'probe_scale' (features from a few px to ≈ 2·D, most phase "
         "variance at periods below 2·D, amplitude independent of phase) or 'coarse' (the seed "
-        "study's 1/f object whose amplitude copies its phase). Ignored with object_npz.",
+        "study's 1/f object whose amplitude copies its phase). Ignored with object_npz or "
+        "object_file.",
     )
     object_npz = param.String(
         "", doc="Optional PtychoPINN NPZ whose objectGuess and probeGuess drive the simulation."
@@ -127,7 +128,7 @@ class Study(StudyFile, param.Parameterized):
         default="defocused",
         doc="Built-in probe: 'defocused' (soft-edged defocused pupil, D₉₀ ≈ 0.35·N, ≥ 99 % of |P|² "
         "inside N/2) or 'focused' (the seed study's Airy spot, D₉₀ ≈ 0.65·N, tails past N/2). "
-        "Ignored with object_npz.",
+        "Ignored with object_npz or probe_file.",
     )
     probe_pupil_radius = param.Number(
         None,
