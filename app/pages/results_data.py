@@ -7,7 +7,9 @@ import pandas as pd
 import xarray as xr
 
 from fly64.data.store import Store
+from fly64.study.cells import Cell
 from fly64.study.model import Study
+from fly64.study.registry import finished_cells
 from fly64.study.views_data import change_stamp, frc_curves, result_files, warm_start_rows
 
 
@@ -24,6 +26,7 @@ class ResultsData:
     frc: pd.DataFrame  # FRC curves (see fly64.study.views_data.frc_curves)
     warm_start: pd.DataFrame  # refinements against their flat start (views_data.warm_start_rows)
     files: dict[str, Path]  # downloadable files by name
+    cells: list[Cell]  # the finished cells (each downloadable as a Ptychodus product)
     stale: list[str]  # why the comparison no longer matches the store (comparison.stale_reasons)
 
 
@@ -58,7 +61,8 @@ def read_results(store: Store) -> ResultsData | str | None:
 
     try:
         cube = load_cube(store)
-        stale = stale_reasons(Study.load(store.study_path, whole=True), store, cube)
+        study = Study.load(store.study_path, whole=True)
+        stale = stale_reasons(study, store, cube)
         return ResultsData(
             cube,
             differences(cube),
@@ -69,6 +73,7 @@ def read_results(store: Store) -> ResultsData | str | None:
             frc_curves(store),
             warm_start_rows(store),
             result_files(store),
+            finished_cells(study, store),
             stale,
         )
     except NoResultsError:

@@ -1,15 +1,39 @@
-"""The Results page's downloads: the comparison's files, the study's HTML report and a
-PtychoPINN NPZ export of a simulated dose (the report and the NPZ are written when asked)."""
+"""The Results page's downloads: the comparison's files, the study's HTML report, a simulated
+dose as a PtychoPINN NPZ, a Ptychodus SLAC NPZ or a CXI file, and each finished cell as a
+Ptychodus HDF5 product (the report and the exports are written when asked)."""
 
 import tempfile
 from pathlib import Path
 
 import panel as pn
 
+from fly64.data.cxi import export_cxi
 from fly64.data.npz import export_npz
 from fly64.data.store import Store, dose_tag
+from fly64.study.cells import Cell
 from fly64.study.model import Study
+from fly64.study.products import product_name, write_cell_product
 from fly64.study.views_data import dose_dataset
+
+#: the dose export's formats: label → (file suffix, writer of (store, study, dose, path))
+DOSE_FORMATS = {
+    "PtychoPINN NPZ": (
+        "npz",
+        lambda store, study, dose, path: export_npz(dose_dataset(store, dose), path),
+    ),
+    "Ptychodus SLAC NPZ": (
+        "slac.npz",
+        lambda store, study, dose, path: export_npz(
+            dose_dataset(store, dose), path, layout="ptychodus-slac", geometry=study.geometry
+        ),
+    ),
+    "CXI": (
+        "cxi",
+        lambda store, study, dose, path: export_cxi(
+            dose_dataset(store, dose), path, study.geometry
+        ),
+    ),
+}
 
 
 def _report_button(store: Store, folder: Path) -> pn.widgets.FileDownload:
@@ -32,31 +56,55 @@ def _report_button(store: Store, folder: Path) -> pn.widgets.FileDownload:
     )
 
 
-def _npz_export(store: Store, doses: list[float], folder: Path) -> pn.Row:
-    """A dose selector and the download of that dose as a PtychoPINN NPZ, written when asked."""
+def _dose_export(store: Store, doses: list[float], folder: Path) -> pn.Row:
+    """A dose and format selector and the download of that dose, written when asked."""
     dose = pn.widgets.Select(
-        label="dose to export (PtychoPINN NPZ)", options={f"{d:g}": d for d in doses}, width=220
+        label="dose to export", options={f"{d:g}": d for d in doses}, width=160
+    )
+    fmt = pn.widgets.Select(label="format", options=list(DOSE_FORMATS), width=200)
+
+    def name() -> str:
+        return f"fly64-dose-{dose_tag(dose.value)}.{DOSE_FORMATS[fmt.value][0]}"
+
+    def export():
+        study = Study.load(store.study_path, whole=True)
+        return str(DOSE_FORMATS[fmt.value][1](store, study, dose.value, folder / name()))
+
+    button = pn.widgets.FileDownload(
+        callback=export, filename=name(), label="export dose", embed=False, width=200
+    )
+    for widget in (dose, fmt):
+        widget.param.watch(lambda _: setattr(button, "filename", name()), "value")
+    return pn.Row(dose, fmt, button)
+
+
+def _product_export(store: Store, cells: list[Cell], folder: Path) -> pn.Row:
+    """A finished-cell selector and the download of that cell as a Ptychodus HDF5 product."""
+    cell = pn.widgets.Select(
+        label="cell to export (Ptychodus product)",
+        options={c.job_id: c for c in cells},
+        width=320,
     )
 
     def export():
-        path = folder / f"fly64-dose-{dose_tag(dose.value)}.npz"
-        return str(export_npz(dose_dataset(store, dose.value), path))
+        study = Study.load(store.study_path, whole=True)
+        return str(write_cell_product(store, study, cell.value, folder / product_name(cell.value)))
 
-    npz = pn.widgets.FileDownload(
+    button = pn.widgets.FileDownload(
         callback=export,
-        filename=f"fly64-dose-{dose_tag(doses[0])}.npz",
-        label="export NPZ",
+        filename=product_name(cells[0]),
+        label="export product",
         embed=False,
         width=200,
+        css_classes=["cell-product"],
     )
-    dose.param.watch(
-        lambda e: setattr(npz, "filename", f"fly64-dose-{dose_tag(e.new)}.npz"), "value"
-    )
-    return pn.Row(dose, npz)
+    cell.param.watch(lambda e: setattr(button, "filename", product_name(e.new)), "value")
+    return pn.Row(cell, button)
 
 
-def downloads(store: Store, files: dict[str, Path], cube):
-    """The comparison's files, the study report and an NPZ export of each simulated dose."""
+def downloads(store: Store, files: dict[str, Path], cube, cells: list[Cell]):
+    """The comparison's files, the study report, an export of each simulated dose and a
+    Ptychodus product of each finished cell (``cells``)."""
     buttons = [
         pn.widgets.FileDownload(file=str(p), filename=name, label=name, embed=False, width=260)
         for name, p in files.items()
@@ -64,8 +112,8 @@ def downloads(store: Store, files: dict[str, Path], cube):
     folder = Path(tempfile.mkdtemp(prefix="fly64-export-"))
     buttons.append(_report_button(store, folder))
     doses = sorted(float(d) for d in cube["dose"].values if store.dose_path(float(d)).exists())
-    if not doses:
+    exports = [_dose_export(store, doses, folder)] if doses else []
+    exports += [_product_export(store, cells, folder)] if cells else []
+    if not exports:
         return pn.FlexBox(*buttons)
-    return pn.Column(
-        pn.FlexBox(*buttons), _npz_export(store, doses, folder), css_classes=["downloads"]
-    )
+    return pn.Column(pn.FlexBox(*buttons), *exports, css_classes=["downloads"])

@@ -102,7 +102,7 @@ def _sections(store: Store, data: ResultsData) -> list:
         pn.pane.Markdown("#### Gallery: ground truth and each method, aligned, per cell"),
         sections.gallery(data.files),
         pn.pane.Markdown("#### Downloads"),
-        downloads(store, data.files, cube),
+        downloads(store, data.files, cube, data.cells),
     ]
 
 

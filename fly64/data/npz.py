@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from fly64.data.geometry import Geometry
+
 REQUIRED_KEYS = ("diffraction", "probeGuess", "objectGuess", "xcoords", "ycoords")
 
 
@@ -139,14 +141,31 @@ def load_npz(path: str | Path) -> dict:
     }
 
 
-def export_npz(ds: xr.Dataset, path: str | Path, indices: np.ndarray | None = None) -> Path:
+#: NPZ layouts: PtychoPINN's contract (patterns first, the default) and the one Ptychodus's
+#: SLAC NPZ reader expects (patterns last, ``xcoords_start`` / ``ycoords_start``)
+LAYOUTS = ("ptychopinn", "ptychodus-slac")
+
+
+def export_npz(
+    ds: xr.Dataset,
+    path: str | Path,
+    indices: np.ndarray | None = None,
+    layout: str = "ptychopinn",
+    geometry: Geometry | None = None,
+) -> Path:
     """Write a dose dataset in PtychoPINN's contract; amplitude = √counts (float32).
 
     ``indices`` (int, pattern indices into the dataset, e.g. a view's split) exports those
     patterns only, in that order; ``scan_index`` then holds them, and ``_metadata`` names
-    their split labels. Returns the written path (``.npz`` is appended when missing, as numpy
-    does).
+    their split labels. ``layout="ptychodus-slac"`` writes ``diffraction`` as (N, N, n)
+    (patterns last) and adds ``xcoords_start`` / ``ycoords_start`` (the same centres), as
+    Ptychodus's SLAC NPZ readers expect; ``geometry`` adds ``photon_energy_eV``,
+    ``detector_distance_m`` and ``detector_pixel_size_m``, from which Ptychodus converts the
+    pixel coordinates to metres. Returns the written path (``.npz`` is appended when missing,
+    as numpy does).
     """
+    if layout not in LAYOUTS:
+        raise NPZContractError(f"layout: unknown NPZ layout {layout!r}; choose from {LAYOUTS}")
     path = Path(path).with_suffix(".npz")
     indices = np.arange(ds.sizes["pattern"]) if indices is None else np.asarray(indices, np.int64)
     if indices.size == 0:
@@ -163,14 +182,21 @@ def export_npz(ds: xr.Dataset, path: str | Path, indices: np.ndarray | None = No
         "coords": "window centres in object pixels",
         "split": ds["split"].values[indices].tolist(),
     }
-    np.savez(
-        path,
-        diffraction=np.sqrt(counts.astype(np.float32)),
-        probeGuess=ds["probe"].values,
-        objectGuess=ds["object"].values,
-        xcoords=positions[:, 1].astype(np.float64),
-        ycoords=positions[:, 0].astype(np.float64),
-        scan_index=indices,
-        _metadata=np.array(json.dumps(metadata)),
-    )
+    arrays = {
+        "diffraction": np.sqrt(counts.astype(np.float32)),
+        "probeGuess": ds["probe"].values,
+        "objectGuess": ds["object"].values,
+        "xcoords": positions[:, 1].astype(np.float64),
+        "ycoords": positions[:, 0].astype(np.float64),
+        "scan_index": indices,
+    }
+    if layout == "ptychodus-slac":
+        arrays["diffraction"] = np.ascontiguousarray(arrays["diffraction"].transpose(1, 2, 0))
+        arrays["xcoords_start"], arrays["ycoords_start"] = arrays["xcoords"], arrays["ycoords"]
+        metadata["layout"] = "ptychodus-slac: diffraction (N, N, n), patterns last"
+    if geometry is not None:
+        arrays["photon_energy_eV"] = np.float64(geometry.photon_energy_ev)
+        arrays["detector_distance_m"] = np.float64(geometry.detector_distance_m)
+        arrays["detector_pixel_size_m"] = np.float64(geometry.detector_pixel_m)
+    np.savez(path, **arrays, _metadata=np.array(json.dumps(metadata)))
     return path

@@ -37,12 +37,13 @@ def check_settings(study: "Study") -> None:
             f"{study.model_depth} times; "
             f"patch_size must be a multiple of {2 ** (study.model_depth + 1)}"
         )
-    if not study.object_npz and not (study.probe_pupil_radius or 0) < study.patch_size / 2:
+    builtin_probe = not (study.object_npz or study.probe_file)
+    if builtin_probe and not (study.probe_pupil_radius or 0) < study.patch_size / 2:
         raise StudyError(
             f"probe_pupil_radius: {study.probe_pupil_radius} Fourier px must be below "
             f"patch_size / 2 = {study.patch_size / 2}"
         )
-    if not study.object_npz and study.patch_size * 2 > study.object_size:
+    if not (study.object_npz or study.object_file) and study.patch_size * 2 > study.object_size:
         raise StudyError(
             f"object_size: {study.object_size} px must be at least 2 × patch_size "
             f"({2 * study.patch_size} px) to hold a train and a test split"
@@ -72,7 +73,7 @@ def setting_warnings(study: "Study") -> list[str]:
     probe = study.make_probe()
     inside = support_fraction(probe)
     if "pinn" in study.methods and inside < SUPPORT_FRACTION:
-        field = "object_npz" if study.object_npz else "probe"
+        field = "probe_file" if study.probe_file else "object_npz" if study.object_npz else "probe"
         out.append(
             f"{field}: only {inside:.1%} of |P|² lies inside the central disc of diameter N/2 = "
             f"{study.patch_size / 2:g} px (D₉₉ = {footprint_diameter(probe, 0.99):.1f} px); "
@@ -98,11 +99,14 @@ def _overlap_warnings(study: "Study") -> list[str]:
 def _scan_warnings(study: "Study") -> list[str]:
     """An object too small for both splits, or a view that keeps fewer than ``min_positions``."""
     from fly64.study.overlap import accept_split  # these stages import the study model
-    from fly64.study.simulate import base_scan
+    from fly64.study.simulate import base_scan, load_object
 
-    shape = (
-        load_npz(study.object_npz)["object"].shape if study.object_npz else (study.object_size,) * 2
-    )
+    if study.object_file:
+        shape = load_object(study).shape
+    elif study.object_npz:
+        shape = load_npz(study.object_npz)["object"].shape
+    else:
+        shape = (study.object_size,) * 2
     try:
         positions, split = base_scan(study, shape)
     except StudyError as exc:

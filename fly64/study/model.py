@@ -17,6 +17,8 @@ import numpy as np
 import param
 
 from fly64.baseline.settings import SolverSettings
+from fly64.data.geometry import Geometry
+from fly64.data.hdf5_inputs import load_probe_file
 from fly64.data.npz import load_npz
 from fly64.models.stitch import STITCHING
 from fly64.models.train import TrainOptions
@@ -27,7 +29,7 @@ from fly64.study.checks import check_settings, setting_warnings
 from fly64.study.options import option_param
 from fly64.study.presets import PRESETS
 from fly64.study.setting_types import SEED_BOUNDS, Choices, Doses, StudyError, Views
-from fly64.study.stages import STAGES, hashed_settings
+from fly64.study.stages import HASHED_WHEN_SET, STAGES, hashed_settings
 from fly64.study.study_file import StudyFile
 
 #: the iterative baselines (flat start): pty-chi's solvers, ``lsqml_tv`` = LSQML with the
@@ -39,16 +41,30 @@ REFINEMENTS = ("pinn+lsqml", "pinn+epie")
 METHODS = ("pinn", *BASELINES, *REFINEMENTS)
 
 
+def file_key(field: str, value: str) -> tuple | None:
+    """(path, mtime, bytes) of the input file a setting names (None when empty): what a cache
+    of its contents is keyed by. A missing file is a :class:`StudyError` naming ``field``."""
+    if not value:
+        return None
+    path = Path(value)
+    if not path.is_file():
+        raise StudyError(f"{field}: {path} does not exist")
+    return (str(path), path.stat().st_mtime_ns, path.stat().st_size)
+
+
 @lru_cache(maxsize=32)
-def _cached_probe(size: int, kind: str, radius, defocus, npz: tuple | None) -> np.ndarray:
-    """The study's probe, made (or read) once per distinct setting; ``npz`` =
-    (path, mtime, bytes).
+def _cached_probe(
+    size: int, kind: str, radius, defocus, npz: tuple | None, probe_file: tuple | None
+) -> np.ndarray:
+    """The study's probe, made (or read) once per distinct setting; ``npz`` and ``probe_file``
+    as :func:`file_key` gives them.
     """
-    probe = (
-        load_npz(npz[0])["probe"]
-        if npz
-        else make_probe(size, kind, pupil_radius=radius, defocus=defocus)
-    )
+    if probe_file:
+        probe = load_probe_file(probe_file[0], size)
+    elif npz:
+        probe = load_npz(npz[0])["probe"]
+    else:
+        probe = make_probe(size, kind, pupil_radius=radius, defocus=defocus)
     probe.setflags(write=False)
     return probe
 
@@ -66,24 +82,53 @@ class Study(StudyFile, param.Parameterized):
     object_size = param.Integer(
         512,
         bounds=(32, 8192),
-        doc="Side of the square test object, pixels (ignored with object_npz).",
+        doc="Side of the square test object, pixels (ignored with object_npz or object_file).",
     )
     object = param.Selector(
         objects=list(OBJECTS),
         default="probe_scale",
         doc="Built-in test object: 'probe_scale' (features from a few px to ≈ 2·D, most phase "
         "variance at periods below 2·D, amplitude independent of phase) or 'coarse' (the seed "
-        "study's 1/f object whose amplitude copies its phase). Ignored with object_npz.",
+        "study's 1/f object whose amplitude copies its phase). Ignored with object_npz or "
+        "object_file.",
     )
     object_npz = param.String(
         "", doc="Optional PtychoPINN NPZ whose objectGuess and probeGuess drive the simulation."
+    )
+    probe_file = param.String(
+        "",
+        doc="Optional CXI file or Ptychodus HDF5 product whose probe (one mode, patch_size "
+        "side) drives the simulation, scaled to Σ|P|² = 1 like the built-in probe; it wins over "
+        "object_npz's probeGuess and the built-in probe.",
+    )
+    object_file = param.String(
+        "",
+        doc="Optional CXI file or Ptychodus HDF5 product whose object (one layer) is the ground "
+        "truth; it wins over object_npz's objectGuess and the built-in object.",
+    )
+    photon_energy_ev = param.Number(
+        8000.0,
+        bounds=(10.0, 1e6),
+        doc="Photon energy, eV, recorded in exported CXI files and products (with the detector "
+        "it gives the object pixel λ·z / (N·p) and positions in metres); changes no result.",
+    )
+    detector_distance_m = param.Number(
+        2.0,
+        bounds=(1e-3, 1e3),
+        doc="Sample-to-detector distance, m, recorded in exported files; changes no result.",
+    )
+    detector_pixel_size_m = param.Number(
+        75e-6,
+        bounds=(1e-7, 1e-2),
+        doc="Detector pixel side, m (75 µm: an Eiger), recorded in exported files; changes no "
+        "result.",
     )
     probe = param.Selector(
         objects=list(PROBES),
         default="defocused",
         doc="Built-in probe: 'defocused' (soft-edged defocused pupil, D₉₀ ≈ 0.35·N, ≥ 99 % of |P|² "
         "inside N/2) or 'focused' (the seed study's Airy spot, D₉₀ ≈ 0.65·N, tails past N/2). "
-        "Ignored with object_npz.",
+        "Ignored with object_npz or probe_file.",
     )
     probe_pupil_radius = param.Number(
         None,
@@ -212,20 +257,27 @@ class Study(StudyFile, param.Parameterized):
 
     # ----------------------------------------------------- derived values
     def make_probe(self) -> np.ndarray:
-        """The probe the study simulates with (the NPZ's, or the built-in one): a fresh copy,
-        complex64 (N, N), Σ|P|² = 1 for a built-in probe."""
-        npz = None
-        if self.object_npz:
-            path = Path(self.object_npz)
-            if not path.is_file():
-                raise StudyError(f"object_npz: {path} does not exist")
-            npz = (str(path), path.stat().st_mtime_ns, path.stat().st_size)
+        """The probe the study simulates with (``probe_file``'s, the NPZ's, or the built-in
+        one): a fresh copy, complex64 (N, N), Σ|P|² = 1 for a built-in or file probe."""
+        npz = file_key("object_npz", self.object_npz)
+        probe_file = file_key("probe_file", self.probe_file)
         try:
             return _cached_probe(
-                self.patch_size, self.probe, self.probe_pupil_radius, self.probe_defocus, npz
+                self.patch_size,
+                self.probe,
+                self.probe_pupil_radius,
+                self.probe_defocus,
+                None if probe_file else npz,
+                probe_file,
             ).copy()
         except ValueError as exc:
-            raise StudyError(f"{'object_npz' if npz else 'probe'}: {exc}") from exc
+            field = "probe_file" if probe_file else "object_npz" if npz else "probe"
+            raise StudyError(f"{field}: {exc}") from exc
+
+    @property
+    def geometry(self) -> Geometry:
+        """The set-up exported files record (photon energy, detector distance and pixel)."""
+        return Geometry(self.photon_energy_ev, self.detector_distance_m, self.detector_pixel_size_m)
 
     @property
     def footprint(self) -> float:
@@ -320,6 +372,8 @@ class Study(StudyFile, param.Parameterized):
         identity carries them, so extending a grid keeps the results already made. A stage
         hash takes the raster pitch actually simulated (:attr:`base_step`) for ``scan_step``:
         left empty, it follows the views, and views that move it move the simulation too.
+        The geometry (:data:`~fly64.study.stages.UNHASHED`) is in no stage hash, and an empty
+        ``probe_file`` / ``object_file`` in no hash, so stores made before them keep theirs.
         """
         if stage is None:
             names = self.setting_names()
@@ -327,7 +381,11 @@ class Study(StudyFile, param.Parameterized):
             names = hashed_settings(stage)
         else:
             raise StudyError(f"unknown stage {stage!r}; choose from {list(STAGES)}")
-        values = {n: getattr(self, n) for n in names}
+        values = {
+            n: getattr(self, n)
+            for n in names
+            if not (n in HASHED_WHEN_SET and not getattr(self, n))
+        }
         if stage is not None and "scan_step" in values:
             # the raster simulated: an empty scan_step follows the densest view's spacing
             values["scan_step"] = self.base_step

@@ -15,6 +15,7 @@ import numpy as np
 import xarray as xr
 
 from fly64.data.dataset import build_dose_dataset, open_dose_dataset, write_dose_dataset
+from fly64.data.hdf5_inputs import InputFileError, load_object_file
 from fly64.data.npz import load_npz
 from fly64.data.provenance import package_versions
 from fly64.data.store import Store
@@ -43,19 +44,32 @@ def make_scene(study: Study) -> Scene:
     """The object, probe and base scan a study simulates (deterministic in its settings)."""
     n = study.patch_size
     probe = study.make_probe()
-    if study.object_npz:
+    if study.object_npz and probe.shape[0] != n:
+        raise StudyError(
+            f"patch_size: {n} px differs from the NPZ probe's side {probe.shape[0]} px; "
+            "set patch_size to the probe's side"
+        )
+    if study.object_file:
+        obj, source = load_object(study), f"file:{Path(study.object_file).name}"
+    elif study.object_npz:
         obj, source = load_npz(study.object_npz)["object"], f"npz:{Path(study.object_npz).name}"
-        if probe.shape[0] != n:
-            raise StudyError(
-                f"patch_size: {n} px differs from the NPZ probe's side {probe.shape[0]} px; "
-                "set patch_size to the probe's side"
-            )
     else:
         size = (study.object_size, study.object_size)
         obj = make_test_object(size, study.object, scale=study.footprint)
         source = f"builtin:{study.object}"
+    if study.probe_file:
+        source += f", probe file:{Path(study.probe_file).name}"
     positions, split = base_scan(study, obj.shape)
     return Scene(obj, probe, positions, split, source)
+
+
+def load_object(study: Study) -> np.ndarray:
+    """The object of ``study.object_file``, complex64 (H, W); a bad file is a
+    :class:`StudyError` naming ``object_file``, the file and the entry."""
+    try:
+        return load_object_file(study.object_file)
+    except InputFileError as exc:
+        raise StudyError(f"object_file: {exc}") from exc
 
 
 def base_scan(study: Study, object_shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:

@@ -72,6 +72,11 @@ STAGES: dict[str, Stage] = {
                 "object_size",
                 "object",
                 "object_npz",
+                "probe_file",
+                "object_file",
+                "photon_energy_ev",
+                "detector_distance_m",
+                "detector_pixel_size_m",
                 "probe",
                 "probe_pupil_radius",
                 "probe_defocus",
@@ -174,6 +179,14 @@ STAGES: dict[str, Stage] = {
 }
 
 
+#: settings that only label exported files (the geometry): they change no result, so they are
+#: in no settings hash (changing them re-runs and archives nothing)
+UNHASHED = frozenset({"photon_energy_ev", "detector_distance_m", "detector_pixel_size_m"})
+#: input files added after stores existed: left out of every hash while empty, so the results
+#: made before them keep their hashes
+HASHED_WHEN_SET = frozenset({"probe_file", "object_file"})
+
+
 def stage_of_kind(kind: str) -> Stage | None:
     """The stage whose jobs are of ``kind`` (``"compare"``: evaluate); None for other kinds."""
     return next((s for s in STAGES.values() if s.job_kind == kind), None)
@@ -181,4 +194,6 @@ def stage_of_kind(kind: str) -> Stage | None:
 
 def hashed_settings(name: str) -> list[str]:
     """The settings (sorted) a stage's results depend on: its own and its upstream stages'."""
-    return sorted({n for covered in STAGES[name].covers for n in STAGES[covered].settings})
+    return sorted(
+        {n for covered in STAGES[name].covers for n in STAGES[covered].settings} - UNHASHED
+    )

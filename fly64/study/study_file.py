@@ -36,8 +36,17 @@ HASH_LINE = re.compile(rb"# fly64 settings ([0-9a-f]{16})\b")
 RENAMED = {"baseline_snapshot_every": "snapshot_every"}
 #: settings added later: a file written before them takes the value its results were made
 #: with (no held-out rule: every epoch run, the last kept; the TV weight of a baseline
-#: they did not have)
-ADDED = {"baseline_holdout_fraction": 0.0, "baseline_stop_patience": 10, "baseline_tv_weight": 0.01}
+#: they did not have; no probe or object file; the default geometry, which changes no result)
+ADDED = {
+    "baseline_holdout_fraction": 0.0,
+    "baseline_stop_patience": 10,
+    "baseline_tv_weight": 0.01,
+    "probe_file": "",
+    "object_file": "",
+    "photon_energy_ev": 8000.0,
+    "detector_distance_m": 2.0,
+    "detector_pixel_size_m": 75e-6,
+}
 
 
 def parse_settings(data: bytes, path: str | Path, fmt: str | None = None) -> dict:

@@ -1,15 +1,21 @@
 """The Results page says when its comparison no longer matches the store (no browser needed)."""
 
+from pathlib import Path
+
 import holoviews as hv
 import numpy as np
 import panel as pn
 import pytest
+from ptychodus.api.io import load_product
+from ptychodus.plugins.cxi_file import CXIDiffractionFileReader
 
 from app.pages import results_sections as sections
 from app.pages.page import UNCHANGED
 from app.pages.results_page import ResultsPage
+from fly64.data.dataset import open_dose_dataset
 from fly64.study.cells import Cell
 from fly64.study.compare import compare_study
+from fly64.study.overlap import cut_views
 from fly64.study.registry import Registry
 from tests.study.test_compare import finish, simulated_store
 from tests.study.test_compare_limits import limited  # noqa: F401  (store with limit and oracle)
@@ -95,6 +101,36 @@ def test_differences_show_their_spread_and_the_study_report_downloads(tmp_path):
     ]
     text = open(button.callback()).read()
     assert text.startswith("<!DOCTYPE html>") and study.settings_hash() in text
+
+
+def test_a_dose_and_a_finished_cell_download_in_ptychodus_formats(tmp_path):
+    study, store, truth, weights = simulated_store(
+        tmp_path / "store", methods=["pinn", "lsqml"], gridsizes=[1]
+    )
+    cut_views(study, store)
+    cell = Cell(1e3, "dense", "lsqml", 1, 0)
+    finish(store, cell, truth, weights)
+    finish(store, Cell(1e3, "dense", "pinn", 1, 0), truth, weights)
+    compare_study(study, store)
+    page = ResultsPage()
+    page.apply(collect(page, store))
+    (product,) = [
+        w for w in page.body.select(pn.widgets.FileDownload) if w.label == "export product"
+    ]
+    (choice,) = [w for w in page.body.select(pn.widgets.Select) if w.name.startswith("cell")]
+    choice.value = cell
+    assert product.filename == f"{cell.job_id}.h5"
+    assert np.abs(load_product(product.callback()).object_.get_layer(0) - truth).max() <= 1e-6
+    (dose,) = [w for w in page.body.select(pn.widgets.FileDownload) if w.label == "export dose"]
+    (fmt,) = [w for w in page.body.select(pn.widgets.Select) if w.name == "format"]
+    fmt.value = "CXI"
+    assert dose.filename == "fly64-dose-1e3.cxi"
+    diffraction = CXIDiffractionFileReader().read(Path(dose.callback()))
+    assert sum(diffraction.get_metadata().num_patterns_per_array) == store_patterns(store)
+
+
+def store_patterns(store) -> int:
+    return open_dose_dataset(store.dose_path(1e3)).sizes["pattern"]
 
 
 def test_the_shot_noise_bound_fluence_and_oracle_are_shown(limited):  # noqa: F811

@@ -88,3 +88,22 @@ def test_bad_export_requests_are_one_line_errors(cut_store, tmp_path, capsys, fl
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "x.npz").exists()
+
+
+@pytest.mark.parametrize("fmt, suffix", [("npz", ".npz"), ("cxi", ".cxi")])
+def test_export_into_an_existing_directory_writes_inside_it(cut_store, tmp_path, fmt, suffix):
+    out = tmp_path / "exports"
+    out.mkdir()
+    flags = ["--view", "dense", "--split", "test", "--format", fmt, "--output", str(out)]
+    assert main(["export", "--store", str(cut_store.root), "--dose", "1e3", *flags]) == 0
+    assert [p.name for p in out.iterdir()] == [f"fly64-dose-1e3-r0-dense-test{suffix}"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["exports"]  # nothing beside it
+
+
+def test_products_need_finished_cells(cut_store, tmp_path, capsys):
+    out = tmp_path / "products"
+    flags = ["--dose", "1e3", "--format", "product", "--output", str(out)]
+    assert main(["export", "--store", str(cut_store.root), *flags]) == 2
+    err = capsys.readouterr().err
+    assert "no finished cell of dose 1000" in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()
