@@ -14,7 +14,11 @@ PRESETS: dict[str, dict] = {
         baseline_chunk=5,
         baseline_snapshot_every=2,
     ),
-    # the app's and `fly64 run`'s default: meaningful science on a laptop CPU
+    # the app's and `fly64 run`'s default: meaningful science on a laptop CPU. Its 50 PINN
+    # epochs keep the grid, every baseline included, within 30 min on 2 cores; the PINN's
+    # validation curve flattens only after ≈ 120–160 epochs (gs2 dense 1e5: 0.77 → 0.80,
+    # gs1 sparse 1e4: 0.46 → 0.48), which would take the grid to ≈ 50 min (notes/science_v3.md).
+    # Raise `epochs`: each cell stops by itself once converged.
     "standard": dict(),
     # the standard grid with error bars: three independent repeats (≈ 3 × 26 min on 2 cores)
     "paper": dict(repeats=[0, 1, 2]),
