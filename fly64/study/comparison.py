@@ -392,8 +392,8 @@ def _pinn_against_baselines(
                 .reset_index()
             )
             frames.append(frame.assign(gridsize=gridsize_of(pinn), baseline=base)[columns])
-    if not frames:
-        return pd.DataFrame(columns=columns)
+    if not frames:  # typed like a filled table: numeric filters work on it
+        return pd.DataFrame(columns=columns).astype({name: float for name in names})
     table = pd.concat(frames, ignore_index=True)
     finite = table[names[2]].map(lambda v: math.isfinite(v))
     return table[finite].reset_index(drop=True)

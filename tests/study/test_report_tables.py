@@ -7,9 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from fly64.study import Study
 from fly64.study.aggregate import aggregate
 from fly64.study.cli import main
-from fly64.study.comparison import TABLE_COLUMNS
+from fly64.study.comparison import TABLE_COLUMNS, differences, empty_cube
 
 from .test_compare import graded  # noqa: F401  (the finished store fixture)
 
@@ -107,3 +108,11 @@ def test_report_aggregate_as_json_and_text(graded, capsys):  # noqa: F811
     assert all(row["n"] == 1 for row in out["metrics"] if row["mean"] is not None)  # one repeat
     assert main(["report", "--store", str(store.root), "--aggregate"]) == 0
     assert "mean, std, n over the repeats" in capsys.readouterr().out
+
+
+def test_a_study_without_a_pinn_has_an_empty_numeric_difference_table():
+    """The Results page filters the differences numerically: empty must still be numeric."""
+    cube = empty_cube(Study.preset("quick", methods=["lsqml", "epie"]))
+    table = differences(cube)
+    assert table.empty and list(table.columns[-3:]) == ["pinn", "baseline_value", "difference"]
+    assert not np.isfinite(table["difference"]).any()  # a TypeError on object columns
