@@ -22,9 +22,14 @@ from .results_data import ResultsData, read_results, results_key
 from .results_downloads import downloads
 from .results_warm_start import warm_start
 
+#: the page's results before its first read of the store ended (never "no comparison")
+READING = object()
+
 
 def _unavailable(store: Store | None, data) -> list | None:
     """The notice shown instead of the sections when there are no readable results, else None."""
+    if data is READING:
+        return [notice("Reading the comparison…")]
     if isinstance(data, str):
         return [notice(f"The comparison's results cannot be read: {data}", "danger")]
     if data is None:
@@ -128,7 +133,10 @@ class ResultsPage(pn.viewable.Viewer):
     store = param.ClassSelector(
         class_=Store, allow_None=True, doc="the store shown; None until it exists"
     )
-    results = param.Parameter(doc="ResultsData; None: no comparison; a str: why it is unreadable")
+    results = param.Parameter(
+        READING,
+        doc="ResultsData; None: no comparison; a str: why it is unreadable; READING: not read yet",
+    )
 
     def __init__(self):
         super().__init__()
