@@ -4,7 +4,8 @@ Such a page reads what the store holds for it again only when the store's study,
 datasets or (for a page of views) cut views change on disk; while the store holds nothing
 for it, it shows what is missing and the set-up preview of the Study form's settings.
 Its state is three params (the store, what it holds, the preview); the page is rebuilt
-when they change.
+when they change. Nothing is read while the page is built (it says so): its first poll, when
+its tab is opened, reads it.
 """
 
 from collections.abc import Callable
@@ -45,12 +46,12 @@ class DataPage(pn.viewable.Viewer):
     def __init__(self, study: Callable[[], Study] | None = None):
         super().__init__()
         self.study = study
-        self.body = pn.Column(sizing_mode="stretch_width", css_classes=[self.css_class])
+        # nothing is read while the page is built: its first poll (its tab opened) fills it in
+        self.body = pn.Column(
+            notice("Reading the store…"), sizing_mode="stretch_width", css_classes=[self.css_class]
+        )
         self._stamps = self._found = None  # the data on disk, and what was read from it
-        self._shown: tuple = ()  # the store, data and preview key last collected
-        with param.parameterized.discard_events(self):
-            self.apply(self.collect(None, []))
-        self._rebuild()
+        self._shown: tuple | None = None  # the store, data and preview key last collected
 
     def collect(self, store: Store | None, jobs) -> dict | Collected:
         """The page's params (worker thread): the store's data, read again only when its files
@@ -68,9 +69,10 @@ class DataPage(pn.viewable.Viewer):
 
     def apply(self, data: dict) -> None:
         """Show what :meth:`collect` returned (server loop)."""
-        self.param.update(data)
+        with param.parameterized.discard_events(self):
+            self.param.update(data)
+        self._rebuild()
 
-    @param.depends("store", "data", "preview", watch=True)
     def _rebuild(self) -> None:
         if self.data:
             self.body.objects = [self.build(self.store, self.data)]

@@ -22,9 +22,16 @@ from .results_data import ResultsData, read_results, results_key
 from .results_downloads import downloads
 from .results_warm_start import warm_start
 
+#: the page's results before its first read of the store ended (never "no comparison")
+READING = object()
+#: the sections shown at once, down to the first figures (the heatmaps); the rest fill in
+FIRST_SECTIONS = 4
+
 
 def _unavailable(store: Store | None, data) -> list | None:
     """The notice shown instead of the sections when there are no readable results, else None."""
+    if data is READING:
+        return [notice("Reading the comparison…")]
     if isinstance(data, str):
         return [notice(f"The comparison's results cannot be read: {data}", "danger")]
     if data is None:
@@ -128,12 +135,16 @@ class ResultsPage(pn.viewable.Viewer):
     store = param.ClassSelector(
         class_=Store, allow_None=True, doc="the store shown; None until it exists"
     )
-    results = param.Parameter(doc="ResultsData; None: no comparison; a str: why it is unreadable")
+    results = param.Parameter(
+        READING,
+        doc="ResultsData; None: no comparison; a str: why it is unreadable; READING: not read yet",
+    )
 
     def __init__(self):
         super().__init__()
         self.body = pn.Column(sizing_mode="stretch_width", css_classes=["results-page"])
         self._key = None  # what the results last collected were read from (worker thread)
+        self._generation = 0  # counts rebuilds (a section filled in belongs to the latest)
         self._rebuild()
 
     # -- reading (worker thread)
@@ -154,10 +165,29 @@ class ResultsPage(pn.viewable.Viewer):
     @param.depends("store", "results", watch=True)
     def _rebuild(self) -> None:
         store, data = self.store, self.results
-        self.body.objects = _unavailable(store, data) or [
-            *_stale_notice(data),
-            *_sections(store, data),
-        ]
+        self._generation += 1
+        unavailable = _unavailable(store, data)
+        if unavailable:
+            self.body.objects = unavailable
+            return
+        notices = _stale_notice(data)
+        parts = [*notices, *_sections(store, data)]
+        first = len(notices) + FIRST_SECTIONS
+        self.body.objects = parts[:first]
+        self._fill(parts[first:], self._generation)
+
+    def _fill(self, rest: list, generation: int) -> None:
+        """Add the sections after the first figures one per turn of the server loop, so the
+        browser shows each as it is built (a plot's bokeh models take most of a second); all
+        at once outside a server. A rebuild since (another ``generation``) stops the filling."""
+        if not rest or generation != self._generation:
+            return
+        doc = pn.state.curdoc
+        if doc is None or doc.session_context is None:
+            self.body.extend(rest)
+            return
+        self.body.append(rest[0])
+        doc.add_next_tick_callback(lambda: self._fill(rest[1:], generation))
 
     def __panel__(self):
         return self.body

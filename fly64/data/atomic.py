@@ -8,12 +8,28 @@ import tempfile
 from pathlib import Path
 
 
+def _umask() -> int:
+    """The process's file mode creation mask, read without changing it (threads share it)."""
+    try:
+        with open("/proc/self/status") as fh:
+            return next(int(line.split()[1], 8) for line in fh if line.startswith("Umask:"))
+    except (OSError, StopIteration, ValueError):
+        mask = os.umask(0o022)  # no /proc: read it by setting it back at once
+        os.umask(mask)
+        return mask
+
+
 def write_bytes_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path``, fsync it, then rename over ``path``."""
+    """Write ``data`` to a temporary file beside ``path``, fsync it, then rename over ``path``.
+
+    The file gets the mode an ordinary write would (0o666 less the umask), not the temporary
+    file's 0o600.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -43,6 +59,7 @@ def atomic_dir(path: Path):
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
     try:
+        tmp.chmod(0o777 & ~_umask())  # an ordinary directory's mode, not mkdtemp's 0o700
         yield tmp
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

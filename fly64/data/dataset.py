@@ -23,6 +23,7 @@ import xarray as xr
 
 from fly64.data.atomic import atomic_dir
 from fly64.data.checksums import MANIFEST, checksum_problems, record_checksums
+from fly64.data.store import dose_dataset_name
 
 COUNTS_CHUNK = 256
 REQUIRED = {
@@ -113,12 +114,58 @@ def _resimulate_hint(path: Path) -> str:
     return f"re-simulate it with `fly64 simulate --store {path.parent.parent} --dose {tag}`"
 
 
+def _attributes(path: Path) -> dict:
+    """The dataset's attributes as its metadata file records them (nothing else is read)."""
+    return json.loads((path / "zarr.json").read_text())["attributes"]
+
+
 def _expects_checksums(path: Path) -> bool:
     """Whether the dataset's metadata says checksums were recorded (unreadable metadata: True)."""
     try:
-        return bool(json.loads((path / "zarr.json").read_text())["attributes"].get("checksums"))
+        return bool(_attributes(path).get("checksums"))
     except (OSError, ValueError, KeyError, AttributeError):
         return True
+
+
+def check_identity(path: Path, attrs: dict) -> None:
+    """Raise :class:`DoseDatasetError` when a store dataset (``dose-<tag>[-r<r>].zarr``) holds
+    another dose or repeat than its name says (e.g. another dose's dataset copied over it)."""
+    path = Path(path)
+    if not path.name.startswith("dose-"):
+        return  # not a store dataset: its name promises nothing
+    try:
+        dose, repeat = float(attrs["dose"]), int(attrs.get("repeat", 0))
+        held = dose_dataset_name(dose, repeat)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise DoseDatasetError(
+            f"dose dataset {path} does not say which dose it holds ({exc}); "
+            f"{_resimulate_hint(path)}"
+        ) from exc
+    if held != path.name:
+        raise DoseDatasetError(
+            f"dose dataset {path} holds dose {dose:g} (repeat {repeat}), not the one its name "
+            f"says: it is a copy of {held}; {_resimulate_hint(path)} (`fly64 run` does it too)"
+        )
+
+
+def dose_dataset_attrs(path: Path) -> dict:
+    """The attributes of the dataset at ``path`` after its identity check, without opening it
+    or verifying checksums (cheap: what deciding whether a dataset is current needs).
+
+    Raises :class:`DoseDatasetError` when there is none, its metadata is unreadable, or it
+    holds another dose or repeat than its name says.
+    """
+    path = Path(path)
+    try:
+        attrs = _attributes(path)
+    except FileNotFoundError as exc:
+        raise DoseDatasetError(f"no dose dataset at {path}: run `fly64 simulate`") from exc
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise DoseDatasetError(
+            f"dose dataset {path} has unreadable metadata ({exc}); {_resimulate_hint(path)}"
+        ) from exc
+    check_identity(path, attrs)
+    return attrs
 
 
 def verify_dose_dataset(path: Path) -> None:
@@ -139,7 +186,8 @@ def verify_dose_dataset(path: Path) -> None:
 
 def open_dose_dataset(path: Path) -> xr.Dataset:
     """Open a dose dataset lazily (counts are read chunk by chunk on access), after verifying
-    its checksums, and validate it against the contract."""
+    its checksums; validate it against the contract and check that it holds the dose and
+    repeat its name says (:func:`check_identity`)."""
     path = Path(path)
     if not path.is_dir():
         raise DoseDatasetError(f"no dose dataset at {path}: run `fly64 simulate` for this dose")
@@ -153,4 +201,5 @@ def open_dose_dataset(path: Path) -> xr.Dataset:
             f"dose dataset {path} is unreadable ({exc}); {_resimulate_hint(path)}"
         ) from exc
     validate_dose_dataset(ds)
+    check_identity(path, ds.attrs)
     return ds

@@ -45,6 +45,11 @@ def repeat_tag(repeat: int) -> str:
     return f"-r{repeat}" if repeat else ""
 
 
+def dose_dataset_name(dose: float, repeat: int = 0) -> str:
+    """The folder name of a dose's dataset for a repeat: ``dose-1e3.zarr``, ``dose-1e3-r2.zarr``."""
+    return f"dose-{dose_tag(dose)}{repeat_tag(repeat)}.zarr"
+
+
 @dataclass(frozen=True)
 class Store:
     """Paths inside one store directory. Construct with :meth:`create` or :meth:`open`."""
@@ -96,7 +101,7 @@ class Store:
         """The dose dataset of a repeat: ``dose-1e3.zarr`` for repeat 0,
         ``dose-1e3-r2.zarr`` for 2.
         """
-        return self.root / "doses" / f"dose-{dose_tag(dose)}{repeat_tag(repeat)}.zarr"
+        return self.root / "doses" / dose_dataset_name(dose, repeat)
 
     def view_path(self, dose: float, view: str) -> Path:
         return self.root / "views" / f"dose-{dose_tag(dose)}" / f"{view}.npz"

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from fly64.data.atomic import write_bytes_atomic
+from fly64.data.store import dose_tag
 
 SPLITS = ("train", "test")
 SPLIT_LABEL = {"train": 0, "test": 1}
@@ -69,19 +70,32 @@ def save_view(path: Path, record: ViewRecord) -> None:
 
 
 def load_view(path: Path) -> ViewRecord:
-    """Read a view written by :func:`save_view` (:class:`ViewError` when it is damaged)."""
+    """Read a view written by :func:`save_view` (:class:`ViewError` when it is damaged, or
+    when a store's view holds another dose or view than its path ``dose-<tag>/<view>.npz``)."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no overlap view at {path}: run `fly64 overlap` first")
     try:
-        return _read_view(path)
+        record = _read_view(path)
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
         raise ViewError(
-            f"overlap view {path} is damaged ({type(exc).__name__}: {exc}); cut it again with "
-            f"`fly64 overlap --store {path.parents[2]} "
-            f"--dose {path.parent.name.removeprefix('dose-')} "
-            f"--view {path.stem}` (`fly64 run` re-cuts it too)"
+            f"overlap view {path} is damaged ({type(exc).__name__}: {exc}); {_recut_hint(path)}"
         ) from exc
+    held = f"dose-{dose_tag(record.dose)}/{record.view}.npz"
+    if path.parent.name.startswith("dose-") and held != f"{path.parent.name}/{path.name}":
+        raise ViewError(
+            f"overlap view {path} holds view {record.view!r} of dose {record.dose:g}, not the one "
+            f"its path says: it is a copy of {held}; {_recut_hint(path)}"
+        )
+    return record
+
+
+def _recut_hint(path: Path) -> str:
+    return (
+        f"cut it again with `fly64 overlap --store {path.parents[2]} "
+        f"--dose {path.parent.name.removeprefix('dose-')} "
+        f"--view {path.stem}` (`fly64 run` re-cuts it too)"
+    )
 
 
 def _read_view(path: Path) -> ViewRecord:

@@ -99,8 +99,15 @@ def select_cells(
 
     ``methods`` accepts method names (``pinn``, ``lsqml``, ``pinn+epie``) or labels
     (``pinn_gs2``, ``pinn_gs2+epie``); a ``gridsizes`` filter selects PINN cells and their
-    refinements only.
+    refinements only, so combined with a baseline method it is an error (it would drop it).
     """
+    baselines = [m for m in methods if m in BASELINES]
+    if gridsizes and baselines:
+        raise StudyError(
+            f"gridsizes: {list(gridsizes)} selects PINN cells and their refinements only, and "
+            f"{baselines} have no gridsize, so none of their cells would run; select "
+            f"{'/'.join(baselines)} without a gridsize filter (e.g. in a separate run)"
+        )
     cells = [c for c in iter_cells(study) if _matches(c, doses, views, methods, gridsizes)]
     if not cells:
         raise StudyError(

@@ -1,6 +1,7 @@
 """Cross-field checks of a study: conflicts that stop it, and warnings about set-ups that run
 but break an assumption of a method (each message ``"field: message"``)."""
 
+import math
 from typing import TYPE_CHECKING
 
 from fly64.data.npz import load_npz
@@ -16,6 +17,9 @@ SUPPORT_FRACTION = 0.99
 #: least linear overlap 1 − S/D of a view with ptychographic overlap (below it a view is expected
 #: to be a sparse contrast, and is warned about only when no view of the study reaches it)
 PTYCHOGRAPHIC_OVERLAP = 0.6
+#: finest pitch of the base raster, pixels (an empty ``scan_step`` takes half the densest
+#: view's spacing, never finer)
+MIN_SCAN_STEP = 0.5
 
 
 def check_settings(study: "Study") -> None:
@@ -51,6 +55,15 @@ def check_settings(study: "Study") -> None:
     for view in study.views:
         if study.spacing(view) <= 0:
             raise StudyError(f"views: spacing of {view!r} is {study.spacing(view)} px; need S > 0")
+    densest = min(study.views, key=study.spacing)
+    if study.scan_step is None and study.spacing(densest) < MIN_SCAN_STEP:
+        overlap = study.views[densest]
+        most = 1 - MIN_SCAN_STEP * (1 - overlap) / study.spacing(densest)
+        raise StudyError(
+            f"views: {densest!r} at overlap {overlap:g} leaves a spacing of "
+            f"{study.spacing(densest):.2f} px, below the finest scan raster "
+            f"({MIN_SCAN_STEP} px); allowed overlap ≤ {math.floor(most * 1000) / 1000:g}"
+        )
     if study.base_step > min(study.spacings.values()):
         raise StudyError(
             f"scan_step: {study.base_step} px is coarser than the densest view's spacing "

@@ -48,6 +48,13 @@ def add_study_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true", help="archive results of other settings")
 
 
+#: what a grid filter's --help adds to "only this <name> (repeatable)"
+FILTER_NOTES = {
+    "gridsize": "; selects PINN cells and their refinements only, so it cannot be combined "
+    "with a baseline's --method",
+}
+
+
 def add_filter_args(parser: argparse.ArgumentParser, *names: str) -> None:
     """Repeatable grid filters: dose, view, method, gridsize."""
     kinds = {"dose": float, "view": str, "method": str, "gridsize": int}
@@ -58,7 +65,7 @@ def add_filter_args(parser: argparse.ArgumentParser, *names: str) -> None:
             action="append",
             type=kinds[name],
             default=[],
-            help=f"only this {name} (repeatable)",
+            help=f"only this {name} (repeatable){FILTER_NOTES.get(name, '')}",
         )
 
 

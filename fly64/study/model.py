@@ -25,7 +25,7 @@ from fly64.models.train import TrainOptions
 from fly64.physics import footprint_diameter, make_probe
 from fly64.physics.object import OBJECTS
 from fly64.physics.probe import PROBES
-from fly64.study.checks import check_settings, setting_warnings
+from fly64.study.checks import MIN_SCAN_STEP, check_settings, setting_warnings
 from fly64.study.options import option_param
 from fly64.study.presets import PRESETS
 from fly64.study.setting_types import SEED_BOUNDS, Choices, Doses, StudyError, Views
@@ -47,6 +47,8 @@ def file_key(field: str, value: str) -> tuple | None:
     if not value:
         return None
     path = Path(value)
+    if path.is_dir():
+        raise StudyError(f"{field}: {path} is a directory; name a file in it")
     if not path.is_file():
         raise StudyError(f"{field}: {path} does not exist")
     return (str(path), path.stat().st_mtime_ns, path.stat().st_size)
@@ -302,7 +304,7 @@ class Study(StudyFile, param.Parameterized):
         """Pitch of the base raster, pixels: ``scan_step``, or half the densest view's spacing."""
         if self.scan_step is not None:
             return self.scan_step
-        return max(round(min(self.spacings.values()) / 2, 3), 0.5)
+        return max(round(min(self.spacings.values()) / 2, 3), MIN_SCAN_STEP)
 
     @property
     def baseline_methods(self) -> list[str]:

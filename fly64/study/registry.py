@@ -32,6 +32,7 @@ from fly64.study.jobs import (
 from fly64.study.liveness import process_alive
 from fly64.study.model import Study
 from fly64.study.results import result_problem
+from fly64.study.stages import STAGES
 
 #: seconds without a heartbeat after which a job running on another host counts as lost
 STALE_AFTER = 60.0
@@ -109,6 +110,12 @@ def _derive(job_dir: Path, manifest: dict, status: dict) -> tuple[JobState, str]
         problem = result_problem(job_dir)
         if problem:
             return JobState.DAMAGED, f"status says done but {problem}; {RERUN}"
+    elif state == JobState.DONE and manifest.get("kind") == STAGES["evaluate"].job_kind:
+        from fly64.study.comparison import CUBE  # the comparison reads the registry
+
+        cube = Store(job_dir.parent.parent).results_dir / CUBE
+        if not cube.is_file():
+            return JobState.DAMAGED, f"status says done but {cube} is missing; {RERUN}"
     return state, message
 
 
@@ -130,12 +137,21 @@ def read_job(job_dir: Path) -> JobStatus | None:
     """The status of the job in ``job_dir``; None when it holds no job (yet)."""
     job_dir = Path(job_dir)
     manifest = None
+    if job_dir.exists() and not job_dir.is_dir():
+        return _damaged(job_dir, None, f"{job_dir} is a file, not a job directory; {RERUN}")
     try:
         manifest = read_json(job_dir / JOB)
         if manifest is None:
             return None
         if "kind" not in manifest:
             return _damaged(job_dir, manifest, f"{job_dir / JOB} names no job kind; {RERUN}")
+        if manifest.get("job_id", job_dir.name) != job_dir.name:
+            return _damaged(
+                job_dir,
+                manifest,
+                f"{job_dir / JOB} describes job {manifest['job_id']}, not {job_dir.name} "
+                f"(a copy of another job's directory); {RERUN}",
+            )
         status = read_json(job_dir / STATUS) or {"state": JobState.QUEUED, "message": "queued"}
         state, message = _derive(job_dir, manifest, status)
     except JobFileError as exc:
@@ -173,7 +189,8 @@ class Registry:
         """All jobs, in submission order."""
         if not self.store.jobs_dir.is_dir():
             return []
-        jobs = [read_job(p) for p in self.store.jobs_dir.iterdir() if p.is_dir()]
+        # a file where a job directory belongs reads as damaged (a run moves it aside)
+        jobs = [read_job(p) for p in self.store.jobs_dir.iterdir() if not p.name.startswith(".")]
         return sorted(
             (j for j in jobs if j is not None), key=lambda j: (j.submitted or 0, j.job_id)
         )
@@ -208,19 +225,23 @@ def load_snapshot(job_dir: Path) -> dict | None:
         return None
 
 
-def cell_finish_times(registry: Registry) -> dict[str, float]:
-    """``{job_id: finish time}`` of every finished cell: a train or reconstruct job that reads
-    as done (a damaged one does not). What a comparison covers."""
+def cell_finish_times(registry: Registry, study: Study) -> dict[str, float]:
+    """``{job_id: finish time}`` of every finished cell: a cell's job that reads as done (a
+    damaged one does not), made with ``study``'s current settings hash of its stage (one made
+    with other settings is not current, whatever study.yaml says). What a comparison covers."""
+    current = {stage: study.settings_hash(stage) for stage in STAGES}
     return {
         j.job_id: j.finished
         for j in registry.all()
-        if j.cell is not None and j.state == JobState.DONE
+        if j.cell is not None
+        and j.state == JobState.DONE
+        and j.settings_hash == current[j.cell.stage]
     }
 
 
 def finished_cells(study: Study, store: Store) -> list[Cell]:
     """The study's finished cells (see :func:`cell_finish_times`), in grid order."""
-    finished = cell_finish_times(Registry(store))
+    finished = cell_finish_times(Registry(store), study)
     return [cell for cell in iter_cells(study) if cell.job_id in finished]
 
 

@@ -1,6 +1,7 @@
 """What a train or reconstruct job leaves behind: the reconstruction on the ground-truth canvas.
 
-``result.json`` (written last) records the size and checksum of ``reconstruction.npz``:
+``result.json`` (written last) records the job it belongs to and the size and checksum of
+``reconstruction.npz``:
 :func:`result_problem` checks sizes (cheap, for every status read), :func:`load_result`
 checks the checksum before anything reads the reconstruction.
 """
@@ -147,7 +148,8 @@ def save_result(job_dir: Path, result: CellResult) -> None:
         write_bytes_atomic(job_dir / name, data)
         files[name] = {"bytes": len(data), "blake2b": bytes_digest(data)}
     write_json_atomic(
-        job_dir / RESULT, {"health": result.health, "info": result.info, "files": files}
+        job_dir / RESULT,
+        {"job_id": job_dir.name, "health": result.health, "info": result.info, "files": files},
     )
 
 
@@ -176,6 +178,8 @@ def result_problem(job_dir: Path) -> str | None:
         return f"{RESULT} is missing"
     except DamagedResultError as exc:
         return exc.problem
+    if meta.get("job_id", job_dir.name) != job_dir.name:
+        return f"{RESULT} is the result of job {meta['job_id']}, not of {job_dir.name}"
     for name, want in meta.get("files", {RECONSTRUCTION: {}}).items():
         path = job_dir / name
         if not path.is_file():

@@ -20,7 +20,7 @@ from fly64.study.liveness import process_identity
 from fly64.study.model import Study, StudyError
 from fly64.study.registry import JobStatus, Registry, cell_finish_times
 from fly64.study.stages import STAGES
-from fly64.study.workspace import archive_jobs, prepare_store
+from fly64.study.workspace import archive_paths, prepare_store
 
 #: the id of the evaluate stage's one job
 COMPARE = "compare"
@@ -91,7 +91,7 @@ def compare_up_to_date(registry: Registry, study: Study) -> bool:
         status is not None
         and status.state == JobState.DONE
         and status.settings_hash == study.settings_hash("evaluate")
-        and (status.summary or {}).get("cells") == cell_finish_times(registry)
+        and (status.summary or {}).get("cells") == cell_finish_times(registry, study)
     )
 
 
@@ -115,15 +115,19 @@ def plan_jobs(
     ]
     todo = list(dict.fromkeys(todo))
     specs, upstream = [], {}
+    # the inputs of every selected cell, done or not: one replaced by another dose's is rebuilt
+    selected = todo + [c for c in cells if c not in todo]
     cuts = [
         (d, v)
-        for d, v in dict.fromkeys((c.dose, c.view) for c in todo)
+        for d, v in dict.fromkeys((c.dose, c.view) for c in selected)
         if not is_cut(store, study, d, v)
     ]
-    # each cell's repeat, and repeat 0 of every dose a view is cut from (the views read its scan)
-    datasets = dict.fromkeys([(c.dose, c.seed) for c in todo] + [(d, 0) for d, _ in cuts])
+    # each cell's repeat, and repeat 0 of every dose a view is cut from (the views read its scan);
+    # the datasets that jobs will read are checksummed too
+    read = {(c.dose, c.seed) for c in todo} | {(d, 0) for d, _ in cuts}
+    datasets = dict.fromkeys([(c.dose, c.seed) for c in selected] + [(d, 0) for d, _ in cuts])
     for dose, repeat in datasets:
-        if not is_simulated(store, study, dose, repeat):
+        if not is_simulated(store, study, dose, repeat, verify=(dose, repeat) in read):
             specs.append(simulate_spec(study, dose, repeat, entries))
             upstream["simulate", dose, repeat] = specs[-1].job_id
     for dose, view in cuts:
@@ -231,7 +235,9 @@ class StudyRunner:
 
         Every damaged job of the store (see :mod:`~fly64.study.registry`) moves to
         ``archive/<timestamp>-damaged/`` first: the damaged cells among ``cells`` are in the
-        plan (not up to date); others then read as never run.
+        plan (not up to date); others then read as never run. So do the copies a claimed job
+        replaces that do not read as current: a dataset or view that is damaged, of other
+        settings or another dose's, and a job directory made with other settings.
         """
         specs = [
             s
@@ -240,17 +246,35 @@ class StudyRunner:
         ]
         claimed = []
         with store_lock(self.store):
-            damaged = [j.job_id for j in self.registry.all() if j.state == JobState.DAMAGED]
-            if damaged:
-                archive_jobs(self.store, damaged, "damaged")
+            jobs = {j.job_id: j for j in self.registry.all()}
+            damaged = [
+                self.store.job_dir(i) for i, j in jobs.items() if j.state == JobState.DAMAGED
+            ]
             for spec in specs:
-                current = self.registry.get(spec.job_id)
+                current = jobs.get(spec.job_id)
                 if current is None or current.terminal:
-                    prepare_job(self.store, spec, self.study, self._owner)
                     claimed.append(spec)
+                    damaged += self._stale_copies(spec, current)
+            if damaged:
+                archive_paths(self.store, list(dict.fromkeys(damaged)), "damaged")
+            for spec in claimed:
+                prepare_job(self.store, spec, self.study, self._owner)
         for spec in claimed:
             self.executor.submit(spec)
         return [spec.job_id for spec in specs]
+
+    def _stale_copies(self, spec: JobSpec, current: JobStatus | None) -> list[Path]:
+        """What the claimed job ``spec`` replaces that is there but not current (it is planned
+        only when its output is not): its dataset or view, its directory of other settings."""
+        params, out = spec.params, []
+        if spec.kind == STAGES["simulate"].job_kind:
+            out.append(self.store.dose_path(params["dose"], params["repeat"]))
+        elif spec.kind == STAGES["overlap"].job_kind:
+            out.append(self.store.view_path(params["dose"], params["view"]))
+        if current is not None and current.state != JobState.DAMAGED:
+            if current.settings_hash != spec.settings_hash:
+                out.append(self.store.job_dir(spec.job_id))
+        return [p for p in out if p.exists()]
 
     # ----------------------------------------------------------------- controlling
     def cancel(self, job_id: str) -> None:

@@ -14,7 +14,12 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from fly64.data.dataset import build_dose_dataset, open_dose_dataset, write_dose_dataset
+from fly64.data.dataset import (
+    build_dose_dataset,
+    dose_dataset_attrs,
+    open_dose_dataset,
+    write_dose_dataset,
+)
 from fly64.data.hdf5_inputs import InputFileError, load_object_file
 from fly64.data.npz import load_npz
 from fly64.data.provenance import package_versions
@@ -139,14 +144,18 @@ def simulate_dose(
     return build_dose_dataset(counts, scene.positions, scene.split, probe, scene.object, attrs)
 
 
-def is_simulated(store: Store, study: Study, dose: float, repeat: int = 0) -> bool:
-    """True when the store holds this dose and repeat, made with the same simulation settings."""
+def is_simulated(
+    store: Store, study: Study, dose: float, repeat: int = 0, verify: bool = True
+) -> bool:
+    """True when the store holds this dose and repeat (by its own record, not only its path),
+    made with the same simulation settings; ``verify`` checks every file's checksum too."""
     path = store.dose_path(dose, repeat)
     if not path.exists():
         return False
     try:
-        return open_dose_dataset(path).attrs["settings_hash"] == study.settings_hash("simulate")
-    except ValueError:
+        attrs = open_dose_dataset(path).attrs if verify else dose_dataset_attrs(path)
+        return attrs["settings_hash"] == study.settings_hash("simulate")
+    except (ValueError, KeyError):
         return False
 
 

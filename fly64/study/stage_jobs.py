@@ -73,7 +73,7 @@ def compare_job(
     from fly64.study.compare import compare_study
     from fly64.study.registry import Registry, cell_finish_times
 
-    cells = cell_finish_times(Registry(store))
+    cells = cell_finish_times(Registry(store), study)
     comparison = compare_study(study, store, reporter)
     return {
         "cells": cells,

@@ -99,15 +99,15 @@ def archive_results(store: Store, stages: list[str]) -> Path:
     return archive
 
 
-def archive_jobs(store: Store, job_ids: list[str], label: str) -> Path:
-    """Move the directories of ``job_ids`` to ``archive/<timestamp>-<label>/jobs/``
-    (nothing deleted).
-    """
-    archive = store.archive_dir / f"{time.strftime('%Y%m%d-%H%M%S')}-{label}" / "jobs"
-    archive.mkdir(parents=True, exist_ok=True)
-    for job_id in job_ids:
-        shutil.move(str(store.job_dir(job_id)), str(archive / job_id))
-    return archive.parent
+def archive_paths(store: Store, paths: list[Path], label: str) -> Path:
+    """Move ``paths`` (files or folders of the store: job directories, dose datasets, views) to
+    ``archive/<timestamp>-<label>/``, each under its path in the store (nothing deleted)."""
+    archive = store.archive_dir / f"{time.strftime('%Y%m%d-%H%M%S')}-{label}"
+    for path in paths:
+        target = archive / Path(path).relative_to(store.root)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(path), str(target))
+    return archive
 
 
 def prepare_store(root: str | Path, study: Study, *, force: bool = False) -> Store:

@@ -37,8 +37,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+#: how long the server may take to answer, and a session's first page to show, on a machine
+#: busy with other work (seconds): readiness waits end when the server is ready, this is a limit
+READY_S = 300.0
+#: the same limit for a browser wait (Playwright takes milliseconds)
+READY_MS = int(1000 * READY_S)
+
+
 class Server:
-    """``panel serve app/`` in a subprocess on a free loopback port."""
+    """``panel serve app/`` in a subprocess on a free loopback port.
+
+    Ready when the server answers its liveness endpoint (it does not build a page for that);
+    a session's first page is built when the browser asks for it (wait for it up to
+    :data:`READY_MS`).
+    """
 
     def __init__(self, store: Path, preset: str = "quick", poll_ms: int = 500):
         self.store, self.port = store, free_port()
@@ -57,6 +69,7 @@ class Server:
                 "127.0.0.1",
                 "--allow-websocket-origin",
                 f"127.0.0.1:{self.port}",
+                "--liveness",
                 "--args",
                 "--store",
                 str(store),
@@ -70,10 +83,11 @@ class Server:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + READY_S
         while True:
             try:
-                with urllib.request.urlopen(self.url, timeout=5) as response:
+                liveness = f"http://127.0.0.1:{self.port}/liveness"
+                with urllib.request.urlopen(liveness, timeout=5) as response:
                     if response.status == 200:
                         return
             except OSError:

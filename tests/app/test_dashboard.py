@@ -17,7 +17,7 @@ from playwright.sync_api import Error as PlaywrightError
 
 from fly64.data.store import Store
 from fly64.study.registry import Registry
-from tests.app.served import ARTIFACTS, Server, stop_jobs
+from tests.app.served import ARTIFACTS, READY_MS, Server, stop_jobs
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -36,8 +36,8 @@ def served(tmp_path_factory, chromium):  # chromium first: no server when the br
 
 def open_app(context, server):
     page = context.new_page()
-    page.goto(server.url)
-    page.locator(".grid-table .tabulator-row").first.wait_for(timeout=60_000)
+    page.goto(server.url, timeout=READY_MS)
+    page.locator(".grid-table .tabulator-row").first.wait_for(timeout=READY_MS)
     return page
 
 

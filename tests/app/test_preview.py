@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tests.app.served import ARTIFACTS, Server
+from tests.app.served import ARTIFACTS, READY_MS, READY_S, Server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -29,9 +29,9 @@ def served(tmp_path_factory, chromium):  # chromium first: no server when the br
 def page(served, browser_context):
     """The app with its first preview drawn (the browser is idle again before a test measures)."""
     page = browser_context.new_page()
-    page.goto(served.url)
-    page.locator(".preview-views table").wait_for(timeout=60_000)
-    deadline = time.monotonic() + 60
+    page.goto(served.url, timeout=READY_MS)
+    page.locator(".preview-views table").wait_for(timeout=READY_MS)
+    deadline = time.monotonic() + READY_S
     while page.locator(".preview-figures canvas").count() < FIGURES and time.monotonic() < deadline:
         time.sleep(0.1)
     time.sleep(1.0)

@@ -61,6 +61,7 @@ def test_a_pinn_cell_is_refused(store_study):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(0)  # bounded by its work (900 epochs of 73 positions), not by the clock
 def test_noise_free_dense_view_is_reconstructed(store_study):
     store, study = store_study
     study = Study.from_dict({**study.to_dict(), "baseline_epochs": 900, "baseline_chunk": 100})

@@ -31,7 +31,7 @@ from fly64.study.comparison import (
 )
 from fly64.study.results import TIMING_FIELDS, CellResult, save_result, timing
 from fly64.study.simulate import simulate_study
-from fly64.study.workspace import prepare_store
+from fly64.study.workspace import prepare_store, read_store_study
 
 DOSES = [1e3, 1e4]
 #: (training s, inference s, test patterns) of the done cells that record their timing,
@@ -55,10 +55,15 @@ def small_study() -> Study:
 
 
 def job_files(store, cell: Cell, state="done"):
-    """The job and status files of ``cell``'s job (its directory)."""
+    """The job and status files of ``cell``'s job (its directory), made with the store's
+    settings."""
     job_dir = store.job_dir(cell.job_id)
     job_dir.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(job_dir / "job.json", {"kind": cell.stage, "params": {"cell": asdict(cell)}})
+    made_with = read_store_study(store).settings_hash(cell.stage)
+    write_json_atomic(
+        job_dir / "job.json",
+        {"kind": cell.stage, "params": {"cell": asdict(cell)}, "settings_hash": made_with},
+    )
     write_json_atomic(job_dir / "status.json", {"state": state})
     return job_dir
 

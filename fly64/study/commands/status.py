@@ -5,7 +5,9 @@ import time
 from fly64.study.cells import iter_cells
 from fly64.study.cli import add_store_arg
 from fly64.study.jobs import JobState
+from fly64.study.model import Study
 from fly64.study.registry import JobStatus, Registry, health_text
+from fly64.study.stages import stage_of_kind
 from fly64.study.workspace import load_store_study
 
 COLUMNS = ("job", "state", "progress", "time", "message")
@@ -17,9 +19,23 @@ def register(sub) -> None:
     parser.set_defaults(func=run)
 
 
-def _row(job_id: str, status: JobStatus | None) -> tuple[str, ...]:
+def _row(job_id: str, status: JobStatus | None, study: Study) -> tuple[str, ...]:
     if status is None:
         return job_id, "not run", "", "", ""
+    stage = stage_of_kind(status.kind)
+    if status.state == JobState.DONE and stage is not None:
+        current = study.settings_hash(stage.name)
+        if status.settings_hash != current:
+            return (
+                job_id,
+                "stale",
+                "",
+                "",
+                (
+                    f"made with other {stage.name} settings (hash {status.settings_hash}, the "
+                    f"study's {current}); `fly64 run` runs it again"
+                ),
+            )
     seconds = status.run_seconds
     if status.state == JobState.RUNNING and status.eta_s is not None:
         timing = f"{seconds:.0f} s, ~{status.eta_s:.0f} s left"
@@ -44,8 +60,8 @@ def run(args) -> int:
     store, study = load_store_study(args.store)
     jobs = {j.job_id: j for j in Registry(store).all()}
     cell_ids = [cell.job_id for cell in iter_cells(study)]
-    rows = [_row(job_id, jobs.get(job_id)) for job_id in cell_ids]
-    rows += [_row(j.job_id, j) for j in jobs.values() if j.job_id not in set(cell_ids)]
+    rows = [_row(job_id, jobs.get(job_id), study) for job_id in cell_ids]
+    rows += [_row(j.job_id, j, study) for j in jobs.values() if j.job_id not in set(cell_ids)]
     print(f"store {store.root} (study {study.settings_hash()}), read {time.strftime('%H:%M:%S')}")
     print(format_table(rows))
     counts: dict[str, int] = {}
