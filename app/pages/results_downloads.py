@@ -2,7 +2,9 @@
 dose as a PtychoPINN NPZ, a Ptychodus SLAC NPZ or a CXI file, and each finished cell as a
 Ptychodus HDF5 product (the report and the exports are written when asked)."""
 
+import shutil
 import tempfile
+import weakref
 from pathlib import Path
 
 import panel as pn
@@ -36,7 +38,29 @@ DOSE_FORMATS = {
 }
 
 
-def _report_button(store: Store, folder: Path) -> pn.widgets.FileDownload:
+class ExportFolder:
+    """Where one page writes the files it is asked to download: a temporary folder made at the
+    first request (not at each rebuild), removed by :meth:`remove` (the page calls it at the
+    session's end) or else when the folder object is collected or the process exits."""
+
+    def __init__(self):
+        self._path: Path | None = None
+        self._finalizer = None
+
+    def __truediv__(self, name: str) -> Path:
+        if self._path is None:
+            self._path = Path(tempfile.mkdtemp(prefix="fly64-export-"))
+            self._finalizer = weakref.finalize(self, shutil.rmtree, self._path, True)
+        return self._path / name
+
+    def remove(self, *_) -> None:
+        """Delete the folder and what was written into it (a later request makes a new one)."""
+        if self._finalizer is not None:
+            self._finalizer()
+        self._path = self._finalizer = None
+
+
+def _report_button(store: Store, folder: ExportFolder) -> pn.widgets.FileDownload:
     """Download of the study's HTML report, written into ``folder`` when asked."""
 
     def report():
@@ -56,7 +80,7 @@ def _report_button(store: Store, folder: Path) -> pn.widgets.FileDownload:
     )
 
 
-def _dose_export(store: Store, doses: list[float], folder: Path) -> pn.Row:
+def _dose_export(store: Store, doses: list[float], folder: ExportFolder) -> pn.Row:
     """A dose and format selector and the download of that dose, written when asked."""
     dose = pn.widgets.Select(
         label="dose to export", options={f"{d:g}": d for d in doses}, width=160
@@ -78,7 +102,7 @@ def _dose_export(store: Store, doses: list[float], folder: Path) -> pn.Row:
     return pn.Row(dose, fmt, button)
 
 
-def _product_export(store: Store, cells: list[Cell], folder: Path) -> pn.Row:
+def _product_export(store: Store, cells: list[Cell], folder: ExportFolder) -> pn.Row:
     """A finished-cell selector and the download of that cell as a Ptychodus HDF5 product."""
     cell = pn.widgets.Select(
         label="cell to export (Ptychodus product)",
@@ -102,14 +126,14 @@ def _product_export(store: Store, cells: list[Cell], folder: Path) -> pn.Row:
     return pn.Row(cell, button)
 
 
-def downloads(store: Store, files: dict[str, Path], cube, cells: list[Cell]):
+def downloads(store: Store, files: dict[str, Path], cube, cells: list[Cell], folder: ExportFolder):
     """The comparison's files, the study report, an export of each simulated dose and a
-    Ptychodus product of each finished cell (``cells``)."""
+    Ptychodus product of each finished cell (``cells``); what is written on request goes into
+    ``folder``."""
     buttons = [
         pn.widgets.FileDownload(file=str(p), filename=name, label=name, embed=False, width=260)
         for name, p in files.items()
     ]
-    folder = Path(tempfile.mkdtemp(prefix="fly64-export-"))
     buttons.append(_report_button(store, folder))
     doses = sorted(float(d) for d in cube["dose"].values if store.dose_path(float(d)).exists())
     exports = [_dose_export(store, doses, folder)] if doses else []

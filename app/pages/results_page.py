@@ -19,7 +19,7 @@ from . import results_sections as sections
 from .common import notice
 from .page import UNCHANGED, Collected
 from .results_data import ResultsData, read_results, results_key
-from .results_downloads import downloads
+from .results_downloads import ExportFolder, downloads
 from .results_warm_start import warm_start
 
 #: the page's results before its first read of the store ended (never "no comparison")
@@ -58,8 +58,9 @@ def _stale_notice(data: ResultsData) -> list:
     ]
 
 
-def _sections(store: Store, data: ResultsData) -> list:
-    """The page's sections under their headings, sharing one metric and one part selector."""
+def _sections(store: Store, data: ResultsData, exports: ExportFolder) -> list:
+    """The page's sections under their headings, sharing one metric and one part selector;
+    requested downloads are written into ``exports``."""
     cube = data.cube
     metric = pn.widgets.Select(
         label="metric", options=list(cube["metric"].values), value="ssim", width=220
@@ -109,7 +110,7 @@ def _sections(store: Store, data: ResultsData) -> list:
         pn.pane.Markdown("#### Gallery: ground truth and each method, aligned, per cell"),
         sections.gallery(data.files),
         pn.pane.Markdown("#### Downloads"),
-        downloads(store, data.files, cube, data.cells),
+        downloads(store, data.files, cube, data.cells, exports),
     ]
 
 
@@ -145,6 +146,9 @@ class ResultsPage(pn.viewable.Viewer):
         self.body = pn.Column(sizing_mode="stretch_width", css_classes=["results-page"])
         self._key = None  # what the results last collected were read from (worker thread)
         self._generation = 0  # counts rebuilds (a section filled in belongs to the latest)
+        self.exports = ExportFolder()  # one per page (session), gone with the session
+        if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
+            pn.state.on_session_destroyed(self.exports.remove)
         self._rebuild()
 
     # -- reading (worker thread)
@@ -171,7 +175,7 @@ class ResultsPage(pn.viewable.Viewer):
             self.body.objects = unavailable
             return
         notices = _stale_notice(data)
-        parts = [*notices, *_sections(store, data)]
+        parts = [*notices, *_sections(store, data, self.exports)]
         first = len(notices) + FIRST_SECTIONS
         self.body.objects = parts[:first]
         self._fill(parts[first:], self._generation)

@@ -99,8 +99,17 @@ def test_differences_show_their_spread_and_the_study_report_downloads(tmp_path):
         for w in page.body.select(pn.widgets.FileDownload)
         if w.filename == "fly64-study-report.html"
     ]
-    text = open(button.callback()).read()
+    assert page.exports._path is None  # building the page writes nothing
+    report = Path(button.callback())
+    text = report.read_text()
     assert text.startswith("<!DOCTYPE html>") and study.settings_hash() in text
+    page._rebuild()  # a rebuild keeps the page's one folder
+    (again,) = [
+        w for w in page.body.select(pn.widgets.FileDownload) if w.filename == button.filename
+    ]
+    assert Path(again.callback()).parent == report.parent
+    page.exports.remove()  # the session's end
+    assert not report.parent.exists()
 
 
 def test_a_dose_and_a_finished_cell_download_in_ptychodus_formats(tmp_path):
