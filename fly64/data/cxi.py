@@ -24,6 +24,7 @@ import h5py
 import numpy as np
 import xarray as xr
 
+from fly64.data.dataset import selected_patterns
 from fly64.data.geometry import EV_J, Geometry
 
 DETECTOR = "/entry_1/instrument_1/detector_1"
@@ -63,13 +64,11 @@ def export_cxi(
     """
     path = Path(path)
     path = path if path.suffix == ".cxi" else path.with_name(path.name + ".cxi")
-    indices = np.arange(ds.sizes["pattern"]) if indices is None else np.asarray(indices, np.int64)
+    indices, counts = selected_patterns(ds, indices)
     if indices.size == 0:
         raise ValueError(f"{path}: no patterns to export (the selection is empty)")
     n = int(ds.sizes["ky"])
     obj, probe = ds["object"].values, ds["probe"].values
-    unique, inverse = np.unique(indices, return_inverse=True)  # read each chunk once, in order
-    counts = ds["counts"].isel(pattern=unique).values[inverse]
     x, y = geometry.positions_m(ds["positions"].values[indices], obj.shape, n)
     pixel = geometry.object_pixel_m(n)
     with h5py.File(path, "w") as h5:

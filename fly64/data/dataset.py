@@ -109,6 +109,14 @@ def write_dose_dataset(ds: xr.Dataset, path: Path) -> None:
         record_checksums(tmp)
 
 
+def selected_patterns(ds: xr.Dataset, indices=None) -> tuple[np.ndarray, np.ndarray]:
+    """The pattern indices ``indices`` (int (m,), None: every pattern) and their counts
+    (m, N, N), in that order; each chunk is read once."""
+    indices = np.arange(ds.sizes["pattern"]) if indices is None else np.asarray(indices, np.int64)
+    unique, inverse = np.unique(indices, return_inverse=True)
+    return indices, ds["counts"].isel(pattern=unique).values[inverse]
+
+
 def _resimulate_hint(path: Path) -> str:
     tag = path.stem.removeprefix("dose-").split("-r")[0]  # dose-1e3-r2 (repeat 2): --dose 1e3
     return f"re-simulate it with `fly64 simulate --store {path.parent.parent} --dose {tag}`"

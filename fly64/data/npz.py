@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from fly64.data.dataset import selected_patterns
 from fly64.data.geometry import Geometry
 
 REQUIRED_KEYS = ("diffraction", "probeGuess", "objectGuess", "xcoords", "ycoords")
@@ -167,12 +168,10 @@ def export_npz(
     if layout not in LAYOUTS:
         raise NPZContractError(f"layout: unknown NPZ layout {layout!r}; choose from {LAYOUTS}")
     path = Path(path).with_suffix(".npz")
-    indices = np.arange(ds.sizes["pattern"]) if indices is None else np.asarray(indices, np.int64)
+    indices, counts = selected_patterns(ds, indices)
     if indices.size == 0:
         raise NPZContractError(f"{path}: no patterns to export (the selection is empty)")
     positions = ds["positions"].values[indices]
-    unique, inverse = np.unique(indices, return_inverse=True)  # read each chunk once, in order
-    counts = ds["counts"].isel(pattern=unique).values[inverse]
     metadata = {
         "source": "fly64",
         "dose_photons_per_pattern": float(ds.attrs["dose"]),

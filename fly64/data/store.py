@@ -50,6 +50,11 @@ def dose_dataset_name(dose: float, repeat: int = 0) -> str:
     return f"dose-{dose_tag(dose)}{repeat_tag(repeat)}.zarr"
 
 
+def view_name(dose: float, view: str) -> str:
+    """A view's path under the store's ``views/`` folder: ``dose-1e3/dense.npz``."""
+    return f"dose-{dose_tag(dose)}/{view}.npz"
+
+
 @dataclass(frozen=True)
 class Store:
     """Paths inside one store directory. Construct with :meth:`create` or :meth:`open`."""
@@ -104,7 +109,7 @@ class Store:
         return self.root / "doses" / dose_dataset_name(dose, repeat)
 
     def view_path(self, dose: float, view: str) -> Path:
-        return self.root / "views" / f"dose-{dose_tag(dose)}" / f"{view}.npz"
+        return self.root / "views" / view_name(dose, view)
 
     @property
     def jobs_dir(self) -> Path:

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from fly64.data.atomic import write_bytes_atomic
-from fly64.data.store import dose_tag
+from fly64.data.store import view_name
 
 SPLITS = ("train", "test")
 SPLIT_LABEL = {"train": 0, "test": 1}
@@ -81,7 +81,7 @@ def load_view(path: Path) -> ViewRecord:
         raise ViewError(
             f"overlap view {path} is damaged ({type(exc).__name__}: {exc}); {_recut_hint(path)}"
         ) from exc
-    held = f"dose-{dose_tag(record.dose)}/{record.view}.npz"
+    held = view_name(record.dose, record.view)
     if path.parent.name.startswith("dose-") and held != f"{path.parent.name}/{path.name}":
         raise ViewError(
             f"overlap view {path} holds view {record.view!r} of dose {record.dose:g}, not the one "
