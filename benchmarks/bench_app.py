@@ -3,7 +3,7 @@
 Serves ``panel serve app/`` on a fresh ``quick`` store (PINN epochs raised so training
 outlasts the measurement), drives it with headless Chromium (offline, loopback only) and
 measures, first with no job running and then while two PINN cells train in their own
-processes (submitted through :class:`fly64.study.runner.StudyRunner`, as the app does):
+processes (submitted through :class:`fly64.study.execution.runner.StudyRunner`, as the app does):
 
 * page load: from ``page.goto`` to a fully rendered Study page (grid rows, form and the
   first poll's summary line on screen), a new browser session each time;
@@ -24,8 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from fly64.study import Study, select_cells  # noqa: E402
-from fly64.study.registry import Registry  # noqa: E402
-from fly64.study.runner import StudyRunner  # noqa: E402
+from fly64.study.execution.runner import StudyRunner  # noqa: E402
+from fly64.study.records.registry import Registry  # noqa: E402
 from tests.app.served import CHROMIUM, CHROMIUM_ARGS, Server, Traffic, stop_jobs  # noqa: E402
 
 TRAINING_EPOCHS = 400  # long enough to keep both jobs training through the loaded measurement

@@ -4,11 +4,11 @@ Both sides reconstruct the same arrays (a standard-preset-sized scene: N = 64, 2
 object, positions 19 px apart, dose 1e5) with the same pty-chi options for the same number
 of epochs, alternating A/B/A/B in one process (the fastest of the repeats is compared,
 the most robust figure on a shared machine). The wrapper side is
-:func:`fly64.baseline.solver.reconstruct` with a real :class:`~fly64.study.job_process.JobReporter`
-(events, progress, cancel checks each chunk of 5 epochs, a snapshot every 2 chunks, the
-object placed on the ground-truth canvas); the direct side builds the
-``PtychographyTask`` and calls ``task.run(epochs)`` once, then reads the object. Also
-printed: the share of the wrapper's own time spent outside pty-chi's ``task.run`` (its
+:func:`fly64.baseline.solver.reconstruct` with a real
+:class:`~fly64.study.execution.job_process.JobReporter` (events, progress, cancel checks each chunk
+of 5 epochs, a snapshot every 2 chunks, the object placed on the ground-truth canvas); the direct
+side builds the ``PtychographyTask`` and calls ``task.run(epochs)`` once, then reads the object.
+Also printed: the share of the wrapper's own time spent outside pty-chi's ``task.run`` (its
 intrinsic overhead, insensitive to load changes between runs). Target: overhead ≤ 10 %.
 """
 
@@ -22,8 +22,8 @@ import torch
 from fly64.baseline import SolverSettings
 from fly64.baseline.solver import PtychographyTask, build_task, preserved_process_state, reconstruct
 from fly64.physics import make_probe, make_test_object, raster_scan, simulate_counts
-from fly64.study.job_process import JobReporter
-from fly64.study.jobs import JobState
+from fly64.study.execution.job_process import JobReporter
+from fly64.study.records.jobs import JobState
 
 N, OBJECT, STEP, DOSE = 64, 256, 19.0, 1e5
 EPOCHS, CHUNK, SNAPSHOT_EVERY, REPEATS = 20, 5, 2, 4

@@ -15,12 +15,12 @@ import time
 from pathlib import Path
 
 from fly64.data.store import Store
-from fly64.study.executors import EXECUTORS, make_executor
-from fly64.study.jobs import JobSpec, prepare_job
-from fly64.study.liveness import process_identity
-from fly64.study.model import Study
-from fly64.study.runner import StudyRunner
-from fly64.study.stages import STAGES
+from fly64.study.execution.executors import EXECUTORS, make_executor
+from fly64.study.execution.runner import StudyRunner
+from fly64.study.records.jobs import JobSpec, prepare_job
+from fly64.study.records.liveness import process_identity
+from fly64.study.settings.model import Study
+from fly64.study.settings.stages import STAGES
 
 
 def noop_job(study, store, params, reporter, job_dir) -> dict:

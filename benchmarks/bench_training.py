@@ -15,7 +15,7 @@ overhead, at each gridsize:
 
 * bare: the same network, optimiser and batches stepping on tensors already in memory;
 * loop: :func:`fly64.models.fit` as ``train_cell`` runs it, set up by the same
-  :func:`fly64.study.train.prepare_cell` (counts read from the zarr store by
+  :func:`fly64.study.pipeline.train.prepare_cell` (counts read from the zarr store by
   :class:`~fly64.models.PatternReader`, included in the time), a loss event per epoch, no
   snapshots (no validation slice in either measurement);
 * loop + snapshots: the same plus a stitched test reconstruction every ``snapshot_every``
@@ -40,10 +40,10 @@ from fly64.models.network import native_bfloat16
 from fly64.physics import default_device
 from fly64.reporting import Reporter
 from fly64.study import Study
-from fly64.study.cells import Cell
-from fly64.study.overlap import cut_views
-from fly64.study.simulate import simulate_study
-from fly64.study.train import build_model, prepare_cell
+from fly64.study.pipeline.overlap import cut_views
+from fly64.study.pipeline.simulate import simulate_study
+from fly64.study.pipeline.train import build_model, prepare_cell
+from fly64.study.settings.cells import Cell
 
 REPEATS, DOSE, STEPS = 2, 1e4, 8
 #: PatchNet's speed settings, added one at a time; the last row is the defaults where the

@@ -1,4 +1,5 @@
-"""Submitting and cancelling jobs from the app, through :class:`fly64.study.runner.StudyRunner`.
+"""Submitting and cancelling jobs from the app, through
+:class:`fly64.study.execution.runner.StudyRunner`.
 
 One local executor per store is shared by every browser session of this server (the
 jobs themselves are separate processes; the executor only launches and supervises them).
@@ -11,9 +12,9 @@ from pathlib import Path
 
 from fly64.data.store import Store
 from fly64.study import Study
-from fly64.study.executors import LocalExecutor
-from fly64.study.runner import StudyRunner
-from fly64.study.workspace import load_store_study
+from fly64.study.execution.executors import LocalExecutor
+from fly64.study.execution.runner import StudyRunner
+from fly64.study.execution.workspace import load_store_study
 
 _EXECUTORS: dict[str, LocalExecutor] = {}
 _LOCK = threading.Lock()

@@ -4,7 +4,7 @@ import holoviews as hv
 import numpy as np
 import panel as pn
 
-from fly64.study.preview import PATTERN_SCALES
+from fly64.study.display.preview import PATTERN_SCALES
 
 PLOT = dict(
     frame_width=260,

@@ -15,7 +15,7 @@ import logging
 import panel as pn
 
 from fly64.study import Study
-from fly64.study.registry import Registry
+from fly64.study.records.registry import Registry
 
 from .diffraction_page import DiffractionPage
 from .live_page import LivePage

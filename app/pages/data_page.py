@@ -14,7 +14,7 @@ import panel as pn
 import param
 
 from fly64.data.store import Store
-from fly64.study.model import Study
+from fly64.study.settings.model import Study
 
 from .common import notice
 from .page import UNCHANGED, Collected, data_stamps, store_study

@@ -11,7 +11,7 @@ import panel as pn
 
 from fly64.data.store import Store
 from fly64.study import Study
-from fly64.study.views_data import dose_summary, pattern, scene_summary, simulated_doses
+from fly64.study.display.store_summary import dose_summary, pattern, scene_summary, simulated_doses
 
 from .common import PHASE_CMAP, PLOT, centred_image, image, limits, plot, scaled
 from .data_page import DataPage

@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 import panel as pn
 
-from fly64.study.jobs import SNAPSHOT, JobState
-from fly64.study.registry import JobStatus, health_text, load_snapshot, read_events
-from fly64.study.results import RESULT, load_result
-from fly64.study.views_data import change_stamp, ground_truth, split_box
+from fly64.study.display.store_summary import change_stamp, ground_truth, split_box
+from fly64.study.records.cell_result import RESULT, load_result
+from fly64.study.records.jobs import SNAPSHOT, JobState
+from fly64.study.records.registry import JobStatus, health_text, load_snapshot, read_events
 
 from .common import PHASE_CMAP, eta_text, image, plot
 

@@ -10,7 +10,7 @@ import panel as pn
 from fly64.data.store import Store
 from fly64.data.views import SPLITS
 from fly64.study import Study
-from fly64.study.views_data import available_views, overlap_summary, simulated_doses
+from fly64.study.display.store_summary import available_views, overlap_summary, simulated_doses
 
 from .common import PLOT, image, plot
 from .data_page import DataPage

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from fly64.data.store import Store, StoreError
-from fly64.study.model import Study, StudyError
-from fly64.study.registry import JobStatus
-from fly64.study.views_data import change_stamp
-from fly64.study.workspace import read_store_study
+from fly64.study.display.store_summary import change_stamp
+from fly64.study.execution.workspace import read_store_study
+from fly64.study.records.registry import JobStatus
+from fly64.study.settings.model import Study, StudyError
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Set-up preview beside the Study form: what the edited, unsaved settings would simulate and cut.
 
-The preview comes from the library (:func:`fly64.study.preview.preview_study`: small inputs, no
-job, nothing written). A periodic callback computes it in a worker thread once the form's study
+The preview comes from the library (:func:`fly64.study.display.preview.preview_study`: small inputs,
+no job, nothing written). A periodic callback computes it in a worker thread once the form's study
 has stopped changing for :data:`DEBOUNCE_S`, so editing never waits for it. The numbers are sent
 first; then only the figures whose inputs changed are redrawn, each through its own stream, so the
 plots are patched rather than rebuilt (the layout is rebuilt only when the doses or views change).
@@ -16,8 +16,8 @@ import pandas as pd
 import panel as pn
 
 from fly64.study import Study, StudyError
-from fly64.study.preview import PATTERN_SCALES, Preview, preview_study
-from fly64.study.preview_figures import preview_figures
+from fly64.study.display.preview import PATTERN_SCALES, Preview, preview_study
+from fly64.study.display.preview_figures import preview_figures
 
 from .common import notice, plot
 from .study_form import StudyForm
@@ -159,8 +159,8 @@ def preview_of(study: Study) -> Preview | str:
 
 def preview_section(preview: Preview | str, keep: Callable[[str], bool]) -> list:
     """The data pages' content before the store holds data: the preview figures whose names
-    ``keep`` accepts (see :func:`~fly64.study.preview_figures.preview_figures`), three per row,
-    with a caption; a warning when ``preview`` is the message of :func:`preview_of`.
+    ``keep`` accepts (see :func:`~fly64.study.display.preview_figures.preview_figures`), three per
+    row, with a caption; a warning when ``preview`` is the message of :func:`preview_of`.
     """
     if isinstance(preview, str):
         return [notice(f"No set-up preview either: {preview}", "warning")]

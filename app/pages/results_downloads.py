@@ -12,10 +12,10 @@ import panel as pn
 from fly64.data.cxi import export_cxi
 from fly64.data.npz import export_npz
 from fly64.data.store import Store, dose_tag
-from fly64.study.cells import Cell
-from fly64.study.model import Study
-from fly64.study.products import product_name, write_cell_product
-from fly64.study.views_data import dose_dataset
+from fly64.study.display.products import product_name, write_cell_product
+from fly64.study.display.store_summary import dose_dataset
+from fly64.study.settings.cells import Cell
+from fly64.study.settings.model import Study
 
 #: the dose export's formats: label → (file suffix, writer of (store, study, dose, path))
 DOSE_FORMATS = {
@@ -64,7 +64,9 @@ def _report_button(store: Store, folder: ExportFolder) -> pn.widgets.FileDownloa
     """Download of the study's HTML report, written into ``folder`` when asked."""
 
     def report():
-        from fly64.study.html_report import write_study_report  # matplotlib: only when asked
+        from fly64.study.display.html_report import (
+            write_study_report,
+        )  # matplotlib: only when asked
 
         study = Study.load(store.study_path, whole=True)
         return str(write_study_report(study, store, folder / "fly64-study-report.html"))

@@ -5,7 +5,7 @@ differences, FRC, gallery (the downloads are in :mod:`.results_downloads`).
 
 ``cube`` is the comparison's metrics cube (dose, view, method, seed, part, metric); ``metric``
 and ``part`` are a metric and a part (amplitude / phase) of it; ``limits`` the shot-noise
-limit per dose and view (:func:`fly64.study.comparison.shot_noise_limits`).
+limit per dose and view (:func:`fly64.study.records.cube.shot_noise_limits`).
 """
 
 import functools
@@ -16,8 +16,8 @@ import numpy as np
 import panel as pn
 from bokeh.palettes import Category10_10
 
-from fly64.study.aggregate import aggregate
-from fly64.study.comparison import PHASE_BOUNDS
+from fly64.study.display.aggregate import aggregate
+from fly64.study.records.cube import PHASE_BOUNDS
 
 from .common import PLOT, notice, plot
 

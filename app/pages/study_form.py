@@ -13,8 +13,8 @@ import panel as pn
 import param
 
 from fly64.study import PRESETS, Study, StudyError
-from fly64.study.model import Choices, Doses, Views
-from fly64.study.stages import STAGES
+from fly64.study.settings.model import Choices, Doses, Views
+from fly64.study.settings.stages import STAGES
 
 AXES = "Grid axes"
 AXIS_FIELDS = ("doses", "views", "methods", "gridsizes", "repeats")

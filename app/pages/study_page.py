@@ -1,8 +1,9 @@
 """Study page: settings, the grid of cells with their jobs, and the run / cancel controls.
 
-Beside "Run all" the page shows its estimated wall time (:func:`fly64.study.estimate.estimate_run`),
-recomputed in a worker thread when the settings or the finished jobs change; on a store without
-simulated data, "Simulate and cut views" submits only the simulate and overlap jobs.
+Beside "Run all" the page shows its estimated wall time
+(:func:`fly64.study.execution.estimate.estimate_run`), recomputed in a worker thread when the
+settings or the finished jobs change; on a store without simulated data, "Simulate and cut views"
+submits only the simulate and overlap jobs.
 """
 
 import asyncio
@@ -13,10 +14,10 @@ import panel as pn
 
 from fly64.data.store import Store, StoreError
 from fly64.study import Study, StudyError, iter_cells
-from fly64.study.estimate import RunEstimate, estimate_run
-from fly64.study.jobs import JobState
-from fly64.study.registry import JobStatus
-from fly64.study.runner import StudyRunner
+from fly64.study.execution.estimate import RunEstimate, estimate_run
+from fly64.study.execution.runner import StudyRunner
+from fly64.study.records.jobs import JobState
+from fly64.study.records.registry import JobStatus
 
 from . import actions
 from .common import eta_text

@@ -5,8 +5,8 @@ import pandas as pd
 import panel as pn
 
 from fly64.study import Study, iter_cells
-from fly64.study.jobs import JobState
-from fly64.study.registry import JobStatus, health_text
+from fly64.study.records.jobs import JobState
+from fly64.study.records.registry import JobStatus, health_text
 
 from .common import eta_text
 

@@ -32,8 +32,8 @@ class TrainOptions:
     """Training settings: each field's default and doc (``metadata["doc"]``) are defined here only.
 
     The study exposes the fields it lets a user set under the same names
-    (:func:`fly64.study.options.options_from`); ``seed`` comes from the cell, and the plateau
-    schedule (``lr_factor``, ``lr_patience``) is fixed.
+    (:func:`fly64.study.settings.options.options_from`); ``seed`` comes from the cell, and the
+    plateau schedule (``lr_factor``, ``lr_patience``) is fixed.
     """
 
     epochs: int = field(

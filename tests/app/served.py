@@ -111,8 +111,8 @@ class Server:
 def stop_jobs(store: Path, timeout: float = 30.0) -> None:
     """Cancel every job of the store that has not ended; kill those that do not stop in time."""
     from fly64.data.store import Store, StoreError
-    from fly64.study.jobs import request_cancel
-    from fly64.study.registry import Registry
+    from fly64.study.records.jobs import request_cancel
+    from fly64.study.records.registry import Registry
 
     try:
         registry = Registry(Store.open(store))

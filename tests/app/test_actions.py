@@ -4,11 +4,11 @@ import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
 from app.pages.study_page import StudyPage
-from fly64.study.jobs import JobSpec, prepare_job
-from fly64.study.liveness import process_identity
-from fly64.study.model import Study
-from fly64.study.registry import Registry
-from fly64.study.workspace import prepare_store
+from fly64.study.execution.workspace import prepare_store
+from fly64.study.records.jobs import JobSpec, prepare_job
+from fly64.study.records.liveness import process_identity
+from fly64.study.records.registry import Registry
+from fly64.study.settings.model import Study
 from tests.app.served import stop_jobs
 from tests.study.jobkinds import tiny_study
 

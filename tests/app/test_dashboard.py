@@ -16,7 +16,7 @@ from PIL import Image
 from playwright.sync_api import Error as PlaywrightError
 
 from fly64.data.store import Store
-from fly64.study.registry import Registry
+from fly64.study.records.registry import Registry
 from tests.app.served import ARTIFACTS, READY_MS, Server, stop_jobs
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

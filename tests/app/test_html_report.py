@@ -1,6 +1,6 @@
 """The study report opens offline in headless Chromium: every figure renders, nothing is fetched."""
 
-from fly64.study.html_report import write_study_report
+from fly64.study.display.html_report import write_study_report
 from tests.study.test_html_report import compared  # noqa: F401 - the module-scoped store fixture
 
 

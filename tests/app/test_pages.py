@@ -5,9 +5,9 @@ import holoviews as hv
 from app.pages.config import AppConfig
 from app.pages.dashboard import Dashboard
 from app.pages.page import UNCHANGED, Page
-from fly64.study.jobs import JobSpec, prepare_job
-from fly64.study.liveness import process_identity
-from fly64.study.workspace import prepare_store
+from fly64.study.execution.workspace import prepare_store
+from fly64.study.records.jobs import JobSpec, prepare_job
+from fly64.study.records.liveness import process_identity
 from tests.app.test_actions import STUDY, run
 
 hv.extension("bokeh")  # the pages build bokeh plots, as in the app

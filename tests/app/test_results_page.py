@@ -13,10 +13,10 @@ from app.pages import results_sections as sections
 from app.pages.page import UNCHANGED
 from app.pages.results_page import ResultsPage
 from fly64.data.dataset import open_dose_dataset
-from fly64.study.cells import Cell
-from fly64.study.compare import compare_study
-from fly64.study.overlap import cut_views
-from fly64.study.registry import Registry
+from fly64.study.pipeline.compare import compare_study
+from fly64.study.pipeline.overlap import cut_views
+from fly64.study.records.registry import Registry
+from fly64.study.settings.cells import Cell
 from tests.study.test_compare import finish, simulated_store
 from tests.study.test_compare_limits import limited  # noqa: F401  (store with limit and oracle)
 from tests.study.test_warm_start import warmed  # noqa: F401  (store with a refinement)

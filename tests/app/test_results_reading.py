@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from fly64.study.cells import Cell
-from fly64.study.compare import compare_study
+from fly64.study.pipeline.compare import compare_study
+from fly64.study.settings.cells import Cell
 from tests.app.served import READY_MS, Server
 from tests.study.test_compare import finish, simulated_store
 

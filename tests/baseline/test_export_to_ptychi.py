@@ -11,12 +11,12 @@ from ptychodus.api.io import load_product
 from fly64.baseline.solver import preserved_process_state
 from fly64.data.dataset import open_dose_dataset
 from fly64.metrics import evaluate
-from fly64.study.cells import Cell
-from fly64.study.cli import main
-from fly64.study.comparison import load_cube
-from fly64.study.model import Study
-from fly64.study.results import load_result
-from fly64.study.workspace import prepare_store
+from fly64.study.cli.main import main
+from fly64.study.execution.workspace import prepare_store
+from fly64.study.records.cell_result import load_result
+from fly64.study.records.cube import load_cube
+from fly64.study.settings.cells import Cell
+from fly64.study.settings.model import Study
 
 
 def read_npz(path) -> tuple:

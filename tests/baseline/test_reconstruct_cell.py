@@ -16,12 +16,12 @@ from fly64.data.dataset import open_dose_dataset
 from fly64.data.views import load_view
 from fly64.metrics import evaluate
 from fly64.study import Study
-from fly64.study.cells import Cell
-from fly64.study.model import StudyError
-from fly64.study.overlap import cut_views
-from fly64.study.reconstruct import reconstruct_cell
-from fly64.study.simulate import simulate_study
-from fly64.study.workspace import prepare_store
+from fly64.study.execution.workspace import prepare_store
+from fly64.study.pipeline.overlap import cut_views
+from fly64.study.pipeline.reconstruct import reconstruct_cell
+from fly64.study.pipeline.simulate import simulate_study
+from fly64.study.settings.cells import Cell
+from fly64.study.settings.model import StudyError
 
 pytestmark = pytest.mark.filterwarnings("ignore:Converting a tensor with requires_grad")
 

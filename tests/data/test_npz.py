@@ -7,7 +7,7 @@ import pytest
 
 from fly64.data import NPZContractError, export_npz, load_npz
 from fly64.study import Study
-from fly64.study.simulate import simulate_dose
+from fly64.study.pipeline.simulate import simulate_dose
 
 
 @pytest.fixture(scope="module")

@@ -17,8 +17,8 @@ from fly64.data.geometry import Geometry
 from fly64.data.npz import export_npz
 from fly64.data.product import write_product
 from fly64.study import Study
-from fly64.study.preview import preview_study
-from fly64.study.simulate import simulate_dose
+from fly64.study.display.preview import preview_study
+from fly64.study.pipeline.simulate import simulate_dose
 
 GEOMETRY = Geometry(photon_energy_ev=8000.0, detector_distance_m=2.0, detector_pixel_m=75e-6)
 

@@ -11,7 +11,7 @@ from fly64.data import Store, open_dose_dataset
 from fly64.data.views import ViewRecord, save_view
 from fly64.physics import make_probe, make_test_object, raster_scan, simulate_counts
 from fly64.study import Study
-from fly64.study.simulate import simulate_study
+from fly64.study.pipeline.simulate import simulate_study
 
 N = 16
 

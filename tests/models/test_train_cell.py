@@ -5,9 +5,9 @@ import pytest
 
 from fly64.data import open_dose_dataset
 from fly64.data.views import load_view
-from fly64.study.cells import Cell
-from fly64.study.model import StudyError
-from fly64.study.train import train_cell
+from fly64.study.pipeline.train import train_cell
+from fly64.study.settings.cells import Cell
+from fly64.study.settings.model import StudyError
 
 from .test_train import Recorder
 

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from fly64.study.cli import main
-from fly64.study.model import Study
+from fly64.study.cli.main import main
+from fly64.study.settings.model import Study
 
 
 def run_cli(capsys, *argv) -> str:

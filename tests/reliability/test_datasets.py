@@ -7,7 +7,7 @@ import pytest
 
 from fly64.data.dataset import DoseDatasetError, open_dose_dataset
 from fly64.data.views import ViewError, load_view
-from fly64.study.cli import main
+from fly64.study.cli.main import main
 from tests.reliability.tinystore import CELLS, run_grid
 
 DOSE = "doses/dose-1e3.zarr"

@@ -7,8 +7,8 @@ import pytest
 
 import fly64.data.dataset as dataset
 from fly64.data.dataset import open_dose_dataset
-from fly64.study.simulate import simulate_study
-from fly64.study.workspace import prepare_store
+from fly64.study.execution.workspace import prepare_store
+from fly64.study.pipeline.simulate import simulate_study
 from tests.study.jobkinds import tiny_study
 
 

@@ -4,7 +4,7 @@ import pytest
 
 from fly64.data.dataset import open_dose_dataset
 from fly64.data.npz import export_npz
-from fly64.study.cli import main
+from fly64.study.cli.main import main
 
 
 @pytest.mark.parametrize("fault", ["probe of another size", "missing object", "not an npz"])

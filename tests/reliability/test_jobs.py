@@ -7,12 +7,12 @@ import pytest
 import xarray as xr
 
 from fly64.data.store import Store
-from fly64.study.cells import iter_cells
-from fly64.study.cli import main
-from fly64.study.comparison import result_stamp, stale_reasons
-from fly64.study.registry import Registry, finished_cells, read_job
-from fly64.study.results import DamagedResultError, load_result
-from fly64.study.workspace import load_store_study
+from fly64.study.cli.main import main
+from fly64.study.execution.workspace import load_store_study
+from fly64.study.records.cell_result import DamagedResultError, load_result
+from fly64.study.records.cube import result_stamp, stale_reasons
+from fly64.study.records.registry import Registry, finished_cells, read_job
+from fly64.study.settings.cells import iter_cells
 from tests.reliability.tinystore import CELLS, STUDY, run_grid
 
 CELL = CELLS[0]

@@ -13,10 +13,10 @@ from fly64.data.atomic import write_bytes_atomic
 from fly64.data.dataset import DoseDatasetError, open_dose_dataset
 from fly64.data.store import Store
 from fly64.data.views import ViewError, load_view
-from fly64.study.cli import main
-from fly64.study.registry import Registry, finished_cells
-from fly64.study.runner import StudyRunner
-from fly64.study.workspace import save_store_study
+from fly64.study.cli.main import main
+from fly64.study.execution.runner import StudyRunner
+from fly64.study.execution.workspace import save_store_study
+from fly64.study.records.registry import Registry, finished_cells
 from tests.reliability.tinystore import CELLS, STUDY, run_grid
 from tests.study.jobkinds import FAKES, tiny_study
 

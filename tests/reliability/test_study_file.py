@@ -6,9 +6,9 @@ import threading
 import pytest
 
 from fly64.data.store import Store
-from fly64.study.cli import main
-from fly64.study.model import StudyError
-from fly64.study.workspace import prepare_store, read_store_study, save_store_study
+from fly64.study.cli.main import main
+from fly64.study.execution.workspace import prepare_store, read_store_study, save_store_study
+from fly64.study.settings.model import StudyError
 from tests.reliability.tinystore import STUDY
 from tests.study.jobkinds import tiny_study
 

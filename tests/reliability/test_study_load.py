@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from fly64.study.model import Study, StudyError
+from fly64.study.settings.model import Study, StudyError
 
 QUICK = Study.preset("quick", doses=[1e3])
 

@@ -5,7 +5,7 @@ Simulate and overlap run for real; train, reconstruct and compare are the fast s
 copy.
 """
 
-from fly64.study.runner import StudyRunner
+from fly64.study.execution.runner import StudyRunner
 from tests.study.jobkinds import FAKES, tiny_study
 
 STUDY = tiny_study(views={"dense": 0.7})

@@ -10,8 +10,8 @@ import time
 
 import numpy as np
 
-from fly64.study.model import Study
-from fly64.study.results import CellResult
+from fly64.study.records.cell_result import CellResult
+from fly64.study.settings.model import Study
 
 #: a study small enough for a runner test: N = 16, one dose, PINN gridsize 1, a coarse raster
 TINY = dict(
@@ -98,8 +98,8 @@ def compare_job(study, store, params, reporter, job_dir):
     """A stand-in comparison: records the cells it covers and writes a (placeholder) cube, as
     the real one does."""
     from fly64.data.atomic import write_bytes_atomic
-    from fly64.study.comparison import CUBE
-    from fly64.study.registry import Registry, cell_finish_times
+    from fly64.study.records.cube import CUBE
+    from fly64.study.records.registry import Registry, cell_finish_times
 
     write_bytes_atomic(store.results_dir / CUBE, b"stand-in")
     return {"cells": cell_finish_times(Registry(store), study)}

@@ -9,10 +9,10 @@ from fly64.data.dataset import open_dose_dataset
 from fly64.data.npz import load_npz
 from fly64.data.views import load_view
 from fly64.study import Study
-from fly64.study.cli import main
-from fly64.study.overlap import cut_views
-from fly64.study.simulate import simulate_study
-from fly64.study.workspace import prepare_store
+from fly64.study.cli.main import main
+from fly64.study.execution.workspace import prepare_store
+from fly64.study.pipeline.overlap import cut_views
+from fly64.study.pipeline.simulate import simulate_study
 
 
 @pytest.fixture(scope="module")

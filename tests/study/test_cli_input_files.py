@@ -7,9 +7,9 @@ import pytest
 import yaml
 
 from fly64.study import Study
-from fly64.study.cli import main
-from fly64.study.simulate import simulate_study
-from fly64.study.workspace import prepare_store
+from fly64.study.cli.main import main
+from fly64.study.execution.workspace import prepare_store
+from fly64.study.pipeline.simulate import simulate_study
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,8 @@ import pytest
 from fly64.data import open_dose_dataset
 from fly64.physics import footprint_diameter, make_probe
 from fly64.study import Study
-from fly64.study.cli import main
-from fly64.study.simulate import make_scene
+from fly64.study.cli.main import main
+from fly64.study.pipeline.simulate import make_scene
 
 
 def test_simulate_quick_store_validates_and_resumes(tmp_path, capsys):

@@ -1,7 +1,7 @@
 """`fly64 simulate` and `fly64 run` print the study's warnings to stderr and carry on."""
 
 from fly64.study import Study
-from fly64.study.cli import main
+from fly64.study.cli.main import main
 
 
 def focused_config(tmp_path):

@@ -16,10 +16,12 @@ from fly64.data.store import Store
 from fly64.metrics import PARTS
 from fly64.overlap.metrics import coverage_map
 from fly64.study import Study
-from fly64.study.cells import Cell
-from fly64.study.cli import main
-from fly64.study.compare import compare_study
-from fly64.study.comparison import (
+from fly64.study.cli.main import main
+from fly64.study.execution.workspace import prepare_store, read_store_study
+from fly64.study.pipeline.compare import compare_study
+from fly64.study.pipeline.simulate import simulate_study
+from fly64.study.records.cell_result import TIMING_FIELDS, CellResult, save_result, timing
+from fly64.study.records.cube import (
     CUBE,
     CUBE_METRICS,
     FRC_TABLE,
@@ -29,9 +31,7 @@ from fly64.study.comparison import (
     speedups,
     tidy_table,
 )
-from fly64.study.results import TIMING_FIELDS, CellResult, save_result, timing
-from fly64.study.simulate import simulate_study
-from fly64.study.workspace import prepare_store, read_store_study
+from fly64.study.settings.cells import Cell
 
 DOSES = [1e3, 1e4]
 #: (training s, inference s, test patterns) of the done cells that record their timing,

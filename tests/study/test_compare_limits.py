@@ -13,10 +13,14 @@ from fly64.data.views import load_view
 from fly64.metrics import evaluation_mask, shot_noise_limit
 from fly64.overlap.metrics import coverage_map
 from fly64.study import Study
-from fly64.study.cells import Cell
-from fly64.study.cli import main
-from fly64.study.compare import compare_study
-from fly64.study.comparison import (
+from fly64.study.cli.main import main
+from fly64.study.display.html_report import study_report
+from fly64.study.execution.workspace import load_store_study, prepare_store
+from fly64.study.pipeline.compare import compare_study
+from fly64.study.pipeline.overlap import cut_views
+from fly64.study.pipeline.simulate import simulate_study
+from fly64.study.records.cell_result import CellResult, save_result
+from fly64.study.records.cube import (
     BEST_ITERATIVE,
     BEST_TABLE,
     best_iterative_choices,
@@ -25,11 +29,7 @@ from fly64.study.comparison import (
     phase_against_limit,
     shot_noise_limits,
 )
-from fly64.study.html_report import study_report
-from fly64.study.overlap import cut_views
-from fly64.study.results import CellResult, save_result
-from fly64.study.simulate import simulate_study
-from fly64.study.workspace import load_store_study, prepare_store
+from fly64.study.settings.cells import Cell
 from tests.study.test_compare import job_files
 
 NEW_ROWS = {"correlation_bound", "rmse_bound", "fluence", "oracle_correlation", "stop_epoch"}

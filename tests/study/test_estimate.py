@@ -5,10 +5,10 @@ import time
 
 from fly64.data.store import Store
 from fly64.study import Study
-from fly64.study.estimate import estimate_run
-from fly64.study.jobs import JobState, prepare_job, write_final_status
-from fly64.study.liveness import process_identity
-from fly64.study.runner import simulate_spec
+from fly64.study.execution.estimate import estimate_run
+from fly64.study.execution.runner import simulate_spec
+from fly64.study.records.jobs import JobState, prepare_job, write_final_status
+from fly64.study.records.liveness import process_identity
 
 QUICK_WALL_SECONDS = 98  # the quick grid, 2 jobs at a time on the 2-core development machine
 

@@ -7,11 +7,11 @@ import re
 import numpy as np
 import pytest
 
-from fly64.study.cells import Cell
-from fly64.study.cli import main
-from fly64.study.compare import compare_study
-from fly64.study.html_report import study_report, summary_table, write_study_report
-from fly64.study.overlap import cut_views
+from fly64.study.cli.main import main
+from fly64.study.display.html_report import study_report, summary_table, write_study_report
+from fly64.study.pipeline.compare import compare_study
+from fly64.study.pipeline.overlap import cut_views
+from fly64.study.settings.cells import Cell
 from tests.study.test_compare import finish, simulated_store
 
 

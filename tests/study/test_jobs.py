@@ -14,14 +14,14 @@ import numpy as np
 import pytest
 
 from fly64.data.store import Store
-from fly64.study import job_process
-from fly64.study.executors import Supervised
-from fly64.study.job_process import JobReporter, launch
-from fly64.study.jobs import JobSpec, JobState, prepare_job, request_cancel
-from fly64.study.liveness import process_identity
-from fly64.study.model import Study
-from fly64.study.registry import health_text, load_snapshot, read_events, read_job
-from fly64.study.results import DamagedResultError, load_result
+from fly64.study.execution import job_process
+from fly64.study.execution.executors import Supervised
+from fly64.study.execution.job_process import JobReporter, launch
+from fly64.study.records.cell_result import DamagedResultError, load_result
+from fly64.study.records.jobs import JobSpec, JobState, prepare_job, request_cancel
+from fly64.study.records.liveness import process_identity
+from fly64.study.records.registry import health_text, load_snapshot, read_events, read_job
+from fly64.study.settings.model import Study
 
 STUDY = Study.preset("quick")
 ORDER = {"queued": 0, "running": 1, "done": 2, "failed": 2, "cancelled": 2}

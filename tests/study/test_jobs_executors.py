@@ -7,11 +7,11 @@ import time
 import pytest
 
 from fly64.data.store import Store
-from fly64.study.dask_executor import DaskExecutor
-from fly64.study.executors import LocalExecutor
-from fly64.study.jobs import JobSpec, prepare_job
-from fly64.study.liveness import process_identity
-from fly64.study.model import Study
+from fly64.study.execution.executors import LocalExecutor
+from fly64.study.execution.executors.dask_cluster import DaskExecutor
+from fly64.study.records.jobs import JobSpec, prepare_job
+from fly64.study.records.liveness import process_identity
+from fly64.study.settings.model import Study
 
 STUDY = Study.preset("quick")
 

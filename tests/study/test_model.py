@@ -8,10 +8,10 @@ from fly64.baseline import SolverSettings
 from fly64.models import TrainOptions
 from fly64.physics import footprint_diameter, make_probe
 from fly64.study import PRESETS, Study, StudyError, select_cells
-from fly64.study.cells import Cell, iter_cells
-from fly64.study.options import composed, options_from
-from fly64.study.reconstruct import solver_settings
-from fly64.study.train import train_options
+from fly64.study.pipeline.reconstruct import solver_settings
+from fly64.study.pipeline.train import train_options
+from fly64.study.settings.cells import Cell, iter_cells
+from fly64.study.settings.options import composed, options_from
 
 
 def test_seed_faithful_defaults():

@@ -9,9 +9,9 @@ from scipy.spatial.distance import pdist
 from fly64.data import open_dose_dataset
 from fly64.data.views import load_view
 from fly64.study import Study
-from fly64.study.overlap import InfeasibleViewError, cut_views
-from fly64.study.simulate import simulate_study
-from fly64.study.workspace import prepare_store
+from fly64.study.execution.workspace import prepare_store
+from fly64.study.pipeline.overlap import InfeasibleViewError, cut_views
+from fly64.study.pipeline.simulate import simulate_study
 
 
 @pytest.fixture(scope="module")

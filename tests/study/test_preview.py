@@ -12,11 +12,11 @@ from fly64.data.views import SPLIT_LABEL, load_view
 from fly64.metrics import evaluation_mask, shot_noise_limit
 from fly64.overlap.metrics import coverage_map
 from fly64.study import Study
-from fly64.study.overlap import cut_views
-from fly64.study.preview import NO_OVERLAP, PATTERN_POSITIONS, preview_study
-from fly64.study.preview_figures import preview_layout
-from fly64.study.simulate import simulate_study
-from fly64.study.workspace import prepare_store
+from fly64.study.display.preview import NO_OVERLAP, PATTERN_POSITIONS, preview_study
+from fly64.study.display.preview_figures import preview_layout
+from fly64.study.execution.workspace import prepare_store
+from fly64.study.pipeline.overlap import cut_views
+from fly64.study.pipeline.simulate import simulate_study
 
 
 def small(**overrides) -> Study:

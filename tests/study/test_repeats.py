@@ -5,10 +5,10 @@ import pytest
 
 from fly64.data.dataset import open_dose_dataset
 from fly64.study import Study
-from fly64.study.cells import iter_cells
-from fly64.study.runner import plan_jobs, simulate_spec
-from fly64.study.simulate import noise_seed, simulate_study
-from fly64.study.workspace import prepare_store
+from fly64.study.execution.runner import plan_jobs, simulate_spec
+from fly64.study.execution.workspace import prepare_store
+from fly64.study.pipeline.simulate import noise_seed, simulate_study
+from fly64.study.settings.cells import iter_cells
 from tests.study.jobkinds import TINY
 
 STUDY = dict(TINY, object_size=64, views={"dense": 0.7}, methods=["lsqml"], min_positions=10)
@@ -66,8 +66,8 @@ def test_the_baseline_differs_between_repeats(tmp_path):
     """LSQML on each repeat's own counts: a spread across repeats
     (it was 0 when only the PINN re-seeded).
     """
-    from fly64.study.comparison import load_cube
-    from fly64.study.runner import StudyRunner
+    from fly64.study.execution.runner import StudyRunner
+    from fly64.study.records.cube import load_cube
 
     study = Study.preset("quick", **STUDY, repeats=[0, 1], baseline_epochs=5)
     with StudyRunner(tmp_path / "store", study, workers=2) as runner:

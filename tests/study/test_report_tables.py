@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from fly64.study import Study
-from fly64.study.aggregate import aggregate
-from fly64.study.cli import main
-from fly64.study.comparison import TABLE_COLUMNS, differences, empty_cube
+from fly64.study.cli.main import main
+from fly64.study.display.aggregate import aggregate
+from fly64.study.records.cube import TABLE_COLUMNS, differences, empty_cube
 
 from .test_compare import graded  # noqa: F401  (the finished store fixture)
 

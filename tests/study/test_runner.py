@@ -17,14 +17,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fly64.study.cli import main
-from fly64.study.commands.run import follow
-from fly64.study.jobs import JobSpec, prepare_job, request_cancel
-from fly64.study.liveness import process_identity
-from fly64.study.model import Study, StudyError
-from fly64.study.registry import Registry
-from fly64.study.results import load_result
-from fly64.study.runner import StudyRunner
+from fly64.study.cli.main import main
+from fly64.study.cli.run import follow
+from fly64.study.execution.runner import StudyRunner
+from fly64.study.records.cell_result import load_result
+from fly64.study.records.jobs import JobSpec, prepare_job, request_cancel
+from fly64.study.records.liveness import process_identity
+from fly64.study.records.registry import Registry
+from fly64.study.settings.model import Study, StudyError
 from tests.study.jobkinds import FAKES, tiny_study
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,8 +67,8 @@ def launch_runner_parent(root, entries: dict, then: str, **popen) -> subprocess.
     # job (POSIX: such a job and its children start with SIGINT ignored)
     code = (
         "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
-        "import sys, json; from fly64.study.model import Study; "
-        "from fly64.study.runner import StudyRunner; "
+        "import sys, json; from fly64.study.settings.model import Study; "
+        "from fly64.study.execution.runner import StudyRunner; "
         "r = StudyRunner(sys.argv[1], Study.from_json(sys.argv[2]), workers=1, "
         "entries=json.loads(sys.argv[3])); " + then
     )
@@ -139,8 +139,7 @@ def test_ctrl_c_cancels_the_running_and_waiting_jobs_and_exits_130(reference, tm
     parent = launch_runner_parent(
         root,
         entries,
-        "from fly64.study.commands.run import follow; "
-        "sys.exit(follow(r, r.submit_grid(), poll=0.1))",
+        "from fly64.study.cli.run import follow; sys.exit(follow(r, r.submit_grid(), poll=0.1))",
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -233,9 +232,9 @@ def test_overlap_command_prints_each_view_and_refuses_an_infeasible_one(
 
 
 def test_a_refinement_waits_for_its_pinn_cell_which_a_filter_brings_along(tmp_path):
-    from fly64.study.cells import select_cells
-    from fly64.study.runner import plan_jobs
-    from fly64.study.workspace import prepare_store
+    from fly64.study.execution.runner import plan_jobs
+    from fly64.study.execution.workspace import prepare_store
+    from fly64.study.settings.cells import select_cells
 
     study = tiny_study(methods=["pinn", "lsqml", "pinn+lsqml"], views={"dense": 0.7})
     store = prepare_store(tmp_path / "store", study)

@@ -4,10 +4,10 @@ entries and commands real.
 
 from collections import Counter
 
-from fly64.study.cli import build_parser
-from fly64.study.job_process import resolve_entry
-from fly64.study.model import Study
-from fly64.study.stages import STAGES, hashed_settings, stage_of_kind
+from fly64.study.cli.main import build_parser
+from fly64.study.execution.job_process import resolve_entry
+from fly64.study.settings.model import Study
+from fly64.study.settings.stages import STAGES, hashed_settings, stage_of_kind
 
 GRID_AXES = {"doses", "methods", "repeats"}
 

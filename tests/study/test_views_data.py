@@ -1,13 +1,12 @@
-"""Display accessors of a store (fly64.study.views_data) on one simulated ``quick`` dose."""
+"""Display accessors of a store (fly64.study.display.store_summary) on one simulated ``quick``
+dose."""
 
 import numpy as np
 import pytest
 
 from fly64.data.store import Store
 from fly64.study import Study
-from fly64.study.overlap import cut_views
-from fly64.study.simulate import simulate_study
-from fly64.study.views_data import (
+from fly64.study.display.store_summary import (
     available_views,
     change_stamp,
     dose_dataset,
@@ -20,6 +19,8 @@ from fly64.study.views_data import (
     simulated_doses,
     split_box,
 )
+from fly64.study.pipeline.overlap import cut_views
+from fly64.study.pipeline.simulate import simulate_study
 
 DOSE = 1e4
 

@@ -9,13 +9,13 @@ import pandas as pd
 import pytest
 
 from fly64.study import Study
-from fly64.study.cells import Cell, iter_cells
-from fly64.study.compare import compare_study
-from fly64.study.comparison import differences, gridsize_of, load_cube, method_labels, speedups
-from fly64.study.html_report import study_report
-from fly64.study.results import CellResult, save_result, timing
-from fly64.study.views_data import result_files
-from fly64.study.warm_start import WARM_COLUMNS, WARM_TABLE, warm_start_reading
+from fly64.study.display.html_report import study_report
+from fly64.study.display.store_summary import result_files
+from fly64.study.pipeline.compare import compare_study
+from fly64.study.pipeline.warm_start import WARM_COLUMNS, WARM_TABLE, warm_start_reading
+from fly64.study.records.cell_result import CellResult, save_result, timing
+from fly64.study.records.cube import differences, gridsize_of, load_cube, method_labels, speedups
+from fly64.study.settings.cells import Cell, iter_cells
 from tests.study.test_compare import job_files, simulated_store
 
 PINN = Cell(1e3, "dense", "pinn", 1, 0)

@@ -1,0 +1,2 @@
+"""The stages' computations: simulate, overlap, train, reconstruct, compare, and each stage's job
+entry."""
