@@ -23,7 +23,7 @@ import xarray as xr
 
 from fly64.data.atomic import atomic_dir
 from fly64.data.checksums import MANIFEST, checksum_problems, record_checksums
-from fly64.data.store import dose_dataset_name
+from fly64.data.store import dose_dataset_name, metadata_file
 
 COUNTS_CHUNK = 256
 REQUIRED = {
@@ -124,7 +124,7 @@ def _resimulate_hint(path: Path) -> str:
 
 def _attributes(path: Path) -> dict:
     """The dataset's attributes as its metadata file records them (nothing else is read)."""
-    return json.loads((path / "zarr.json").read_text())["attributes"]
+    return json.loads(metadata_file(path).read_text())["attributes"]
 
 
 def _expects_checksums(path: Path) -> bool:

@@ -6,9 +6,9 @@ Layout under the store root::
     study.yaml                  the study settings the results were made with (hash on line 1)
     doses/dose-<tag>.zarr       one dataset per dose (counts stored once; fly64-checksums.json)
     views/dose-<tag>/<view>.npz view index arrays, groups and spacing diagnostics
-    jobs/<job-id>/              one directory per job (job.json, status.json, events, results)
+    jobs/<job-id>/              one directory per job (the files below)
     jobs/.submit.lock           serialises job submission
-    results/                    metrics cube, tidy CSV, figures
+    results/                    metrics cube, tidy CSV, figures (the files below)
     archive/<stamp>/            results set aside by ``--force``
     archive/<stamp>-damaged/    damaged job directories set aside by a run that re-runs them
 """
@@ -23,6 +23,34 @@ from fly64.data.atomic import write_json_atomic
 
 MARKER = "fly64-store.json"
 FORMAT = "fly64-store/1"
+
+#: files of a job directory (formats: :mod:`fly64.study.records.jobs`; a cell's result files:
+#: :mod:`fly64.study.records.cell_result`)
+JOB, STATUS, EVENTS, SNAPSHOT, LOG, CANCEL, ATTEMPTS = (
+    "job.json",
+    "status.json",
+    "events.jsonl",
+    "snapshot.npz",
+    "log.txt",
+    "cancel",
+    "attempts",
+)
+RECONSTRUCTION, SNAPSHOTS, LOSSES, RESULT, CHECKPOINT, CELL_METRICS = (
+    "reconstruction.npz",
+    "snapshots.npz",
+    "losses.csv",
+    "result.json",
+    "checkpoint.pt",
+    "metrics.json",
+)
+#: files of the results folder (format: :mod:`fly64.study.records.cube`)
+CUBE, TABLE, FRC_TABLE, BEST_TABLE, FIGURES = (
+    "metrics.nc",
+    "metrics.csv",
+    "frc.csv",
+    "best_iterative.csv",
+    "figures",
+)
 
 
 class StoreError(ValueError):
@@ -53,6 +81,11 @@ def dose_dataset_name(dose: float, repeat: int = 0) -> str:
 def view_name(dose: float, view: str) -> str:
     """A view's path under the store's ``views/`` folder: ``dose-1e3/dense.npz``."""
     return f"dose-{dose_tag(dose)}/{view}.npz"
+
+
+def metadata_file(dataset: Path) -> Path:
+    """The file that holds a dose dataset's attributes (zarr v3: ``zarr.json`` in its folder)."""
+    return Path(dataset) / "zarr.json"
 
 
 @dataclass(frozen=True)

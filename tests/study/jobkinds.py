@@ -98,7 +98,7 @@ def compare_job(study, store, params, reporter, job_dir):
     """A stand-in comparison: records the cells it covers and writes a (placeholder) cube, as
     the real one does."""
     from fly64.data.atomic import write_bytes_atomic
-    from fly64.study.records.cube import CUBE
+    from fly64.data.store import CUBE
     from fly64.study.records.registry import Registry, cell_finish_times
 
     write_bytes_atomic(store.results_dir / CUBE, b"stand-in")

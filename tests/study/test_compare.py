@@ -12,7 +12,7 @@ import xarray as xr
 
 from fly64.data.atomic import write_json_atomic
 from fly64.data.dataset import open_dose_dataset
-from fly64.data.store import Store
+from fly64.data.store import CUBE, FRC_TABLE, TABLE, Store
 from fly64.metrics import PARTS
 from fly64.overlap.metrics import coverage_map
 from fly64.study import Study
@@ -21,16 +21,8 @@ from fly64.study.execution.workspace import prepare_store, read_store_study
 from fly64.study.pipeline.compare import compare_study
 from fly64.study.pipeline.simulate import simulate_study
 from fly64.study.records.cell_result import TIMING_FIELDS, CellResult, save_result, timing
-from fly64.study.records.cube import (
-    CUBE,
-    CUBE_METRICS,
-    FRC_TABLE,
-    TABLE,
-    differences,
-    load_cube,
-    speedups,
-    tidy_table,
-)
+from fly64.study.records.cube import CUBE_METRICS, load_cube
+from fly64.study.records.cube_tables import differences, speedups, tidy_table
 from fly64.study.settings.cells import Cell
 
 DOSES = [1e3, 1e4]

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from fly64.data.dataset import open_dose_dataset
+from fly64.data.store import BEST_TABLE
 from fly64.data.views import load_view
 from fly64.metrics import evaluation_mask, shot_noise_limit
 from fly64.overlap.metrics import coverage_map
@@ -20,12 +21,10 @@ from fly64.study.pipeline.compare import compare_study
 from fly64.study.pipeline.overlap import cut_views
 from fly64.study.pipeline.simulate import simulate_study
 from fly64.study.records.cell_result import CellResult, save_result
-from fly64.study.records.cube import (
-    BEST_ITERATIVE,
-    BEST_TABLE,
+from fly64.study.records.cube import BEST_ITERATIVE, load_cube
+from fly64.study.records.cube_tables import (
     best_iterative_choices,
     differences,
-    load_cube,
     phase_against_limit,
     shot_noise_limits,
 )

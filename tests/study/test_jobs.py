@@ -15,7 +15,7 @@ import pytest
 
 from fly64.data.store import Store
 from fly64.study.execution import job_process
-from fly64.study.execution.executors import Supervised
+from fly64.study.execution.executors.base import Supervised
 from fly64.study.execution.job_process import JobReporter, launch
 from fly64.study.records.cell_result import DamagedResultError, load_result
 from fly64.study.records.jobs import JobSpec, JobState, prepare_job, request_cancel

@@ -3,6 +3,7 @@
 import argparse
 
 from fly64.data.store import StoreError
+from fly64.study.execution.workspace import load_store_study
 from fly64.study.settings.model import Study
 
 
@@ -46,8 +47,6 @@ def add_filter_args(parser: argparse.ArgumentParser, *names: str) -> None:
 
 def study_from_args(args) -> Study:
     """The study named by --config or --preset; else the store's own; else ``standard``."""
-    from fly64.study.execution.workspace import load_store_study
-
     if args.config:
         return Study.load(args.config)
     if args.preset:

@@ -21,20 +21,16 @@ import time
 import traceback
 from pathlib import Path
 
+import numpy as np
+
 from fly64.data.atomic import write_bytes_atomic, write_json_atomic
-from fly64.data.store import Store
+from fly64.data.dataset import open_dose_dataset
+from fly64.data.store import EVENTS, JOB, LOG, SNAPSHOT, STATUS, Store
+from fly64.data.views import load_view
+from fly64.physics.device import default_device
 from fly64.reporting import Cancelled, Reporter
-from fly64.study.records.jobs import (
-    EVENTS,
-    JOB,
-    LOG,
-    SNAPSHOT,
-    STATUS,
-    JobSpec,
-    JobState,
-    cancel_requested,
-    read_json,
-)
+from fly64.study.records.cell_result import save_result
+from fly64.study.records.jobs import JobSpec, JobState, cancel_requested, read_json
 from fly64.study.records.liveness import process_identity
 from fly64.study.settings.model import Study
 
@@ -124,8 +120,6 @@ class JobReporter(Reporter):
             self._append({"t": time.time(), "kind": kind, **row})
 
     def snapshot(self, **arrays) -> None:
-        import numpy as np
-
         buffer = io.BytesIO()
         np.savez(buffer, **arrays)
         write_bytes_atomic(self.job_dir / SNAPSHOT, buffer.getvalue())
@@ -164,9 +158,6 @@ def _input_hashes(store: Store, spec: JobSpec) -> dict:
 
     A missing input is left out here; the stage that needs it fails with its own message.
     """
-    from fly64.data.dataset import open_dose_dataset
-    from fly64.data.views import load_view
-
     inputs, cell = {}, spec.params.get("cell")
     dose = cell["dose"] if cell else spec.params.get("dose")
     path = store.dose_path(dose, cell.get("seed", 0) if cell else 0) if dose is not None else None
@@ -178,11 +169,7 @@ def _input_hashes(store: Store, spec: JobSpec) -> dict:
 
 
 def _device() -> str:
-    """The torch device a stage would use here ('cpu' when the job never imported torch)."""
-    if "torch" not in sys.modules:
-        return "cpu"
-    from fly64.physics.device import default_device
-
+    """The torch device a stage would use here."""
     return str(default_device())
 
 
@@ -208,8 +195,6 @@ def run_job(store_root: str | Path, job_id: str) -> JobState:
         write_json_atomic(job_dir / JOB, manifest)
         outcome = resolve_entry(spec.entry)(study, store, dict(spec.params), reporter, job_dir)
         if hasattr(outcome, "health"):  # a CellResult: result.json is written last
-            from fly64.study.records.cell_result import save_result
-
             save_result(job_dir, outcome)
             reporter.finish(JobState.DONE, "done", health={**reporter.health, **outcome.health})
         else:

@@ -11,8 +11,9 @@ import time
 from pathlib import Path
 
 from fly64.data.atomic import write_bytes_atomic
-from fly64.data.store import Store
-from fly64.study.records.jobs import JOB, JobFileError, read_json
+from fly64.data.store import JOB, Store
+from fly64.study.pipeline.simulate import make_scene
+from fly64.study.records.jobs import JobFileError, read_json
 from fly64.study.settings.model import Study, StudyError
 from fly64.study.settings.stages import STAGES, stage_of_kind
 
@@ -54,10 +55,6 @@ def check_inputs(study: Study) -> None:
     Raises the input's own error (:class:`~fly64.data.npz.NPZContractError`,
     :class:`StudyError`) naming the bad file or field.
     """
-    from fly64.study.pipeline.simulate import (
-        make_scene,
-    )  # imports torch: keep it off the import path
-
     make_scene(study)
 
 

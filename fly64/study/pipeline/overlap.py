@@ -16,12 +16,11 @@ from fly64.overlap.metrics import (
     linear_overlap,
 )
 from fly64.overlap.spacing import (
-    greedy_min_spacing,
     nearest_neighbour_distances,
-    packing_bound,
     spacing_stats,
 )
 from fly64.study.settings.model import Study, StudyError
+from fly64.study.settings.scan import accept_split
 
 HIST_BINS = 40
 
@@ -53,24 +52,6 @@ def _split_diagnostics(positions, mask, spacing, footprint, probe_intensity, obj
         for key, value in stats.items():
             diag[f"{prefix}_{key}"] = value if np.ndim(value) == 0 else np.asarray(value)
     return diag
-
-
-def accept_split(study: Study, positions: np.ndarray, spacing: float) -> tuple[np.ndarray, int]:
-    """The base positions of one split a view keeps, and the most it could keep.
-
-    Parameters
-    ----------
-    positions : int (m, 2), one split's base scan, (y, x) window centres in object pixels.
-    spacing : the view's minimum centre spacing S, pixels.
-
-    Returns
-    -------
-    accepted : bool (m,), the greedy minimum-spacing cut in the study's seeded random order.
-    bound : the geometric packing bound for the split's centre area (an upper bound on any cut).
-    """
-    accepted = greedy_min_spacing(positions, spacing, order="random", seed=study.subsample_seed)
-    extent = np.ptp(positions, axis=0)
-    return accepted, packing_bound(float(extent[0]), float(extent[1]), spacing)
 
 
 def cut_view(study: Study, ds: xr.Dataset, view: str) -> ViewRecord:

@@ -20,18 +20,16 @@ from fly64.data.dataset import (
     open_dose_dataset,
     write_dose_dataset,
 )
-from fly64.data.hdf5_inputs import InputFileError, load_object_file
 from fly64.data.npz import load_npz
 from fly64.data.provenance import package_versions
 from fly64.data.store import Store
 from fly64.physics import (
     footprint_diameter,
     make_test_object,
-    raster_scan,
     simulate_counts,
-    split_along_y,
 )
 from fly64.study.settings.model import Study, StudyError
+from fly64.study.settings.scan import base_scan, load_object
 
 
 @dataclass(frozen=True)
@@ -66,39 +64,6 @@ def make_scene(study: Study) -> Scene:
         source += f", probe file:{Path(study.probe_file).name}"
     positions, split = base_scan(study, obj.shape)
     return Scene(obj, probe, positions, split, source)
-
-
-def load_object(study: Study) -> np.ndarray:
-    """The object of ``study.object_file``, complex64 (H, W); a bad file is a
-    :class:`StudyError` naming ``object_file``, the file and the entry."""
-    try:
-        return load_object_file(study.object_file)
-    except InputFileError as exc:
-        raise StudyError(f"object_file: {exc}") from exc
-
-
-def base_scan(study: Study, object_shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """The base raster of a study over an object of ``object_shape`` (H, W) pixels, split along y.
-
-    Returns
-    -------
-    positions : int64 (n, 2), (y, x) window centres in object pixels, guard band removed.
-    split : int8 (n,), 0 train (top) / 1 test (bottom).
-
-    Raises StudyError (naming ``object_size``) when the object cannot hold both splits.
-    """
-    n = study.patch_size
-    positions = raster_scan(
-        object_shape, n, study.base_step, jitter=study.scan_jitter, seed=study.simulation_seed
-    )
-    labels = split_along_y(positions, n, object_shape[0], study.guard_rows)
-    keep = labels >= 0
-    if not (labels == 0).any() or not (labels == 1).any():
-        raise StudyError(
-            f"object_size: a {object_shape[0]} px tall object leaves no room for both splits with "
-            f"patch_size {n} and guard_rows {study.guard_rows}; use a larger object"
-        )
-    return positions[keep], labels[keep]
 
 
 def noise_seed(simulation_seed: int, repeat: int) -> int:

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from fly64.data.dataset import open_dose_dataset
-from fly64.data.store import Store
+from fly64.data.store import CHECKPOINT, Store
 from fly64.models import (
     PINN,
     GroupSet,
@@ -33,8 +33,6 @@ from fly64.study.records.cell_result import CellResult, timing
 from fly64.study.settings.cells import Cell
 from fly64.study.settings.model import Study, StudyError
 from fly64.study.settings.options import options_from
-
-CHECKPOINT = "checkpoint.pt"
 
 
 def train_options(study: Study, cell: Cell) -> TrainOptions:

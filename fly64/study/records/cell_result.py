@@ -18,11 +18,7 @@ import numpy as np
 
 from fly64.data.atomic import write_bytes_atomic, write_json_atomic
 from fly64.data.checksums import bytes_digest, file_digest
-
-RECONSTRUCTION = "reconstruction.npz"
-SNAPSHOTS = "snapshots.npz"
-LOSSES = "losses.csv"
-RESULT = "result.json"
+from fly64.data.store import LOSSES, RECONSTRUCTION, RESULT, SNAPSHOTS
 
 
 class DamagedResultError(ValueError):

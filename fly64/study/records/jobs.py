@@ -40,18 +40,8 @@ from pathlib import Path
 
 from fly64.data.atomic import write_json_atomic
 from fly64.data.provenance import code_version, package_versions
-from fly64.data.store import Store
+from fly64.data.store import ATTEMPTS, CANCEL, JOB, STATUS, Store
 from fly64.study.settings.model import Study
-
-JOB, STATUS, EVENTS, SNAPSHOT, LOG, CANCEL = (
-    "job.json",
-    "status.json",
-    "events.jsonl",
-    "snapshot.npz",
-    "log.txt",
-    "cancel",
-)
-ATTEMPTS = "attempts"
 
 
 class JobState(enum.StrEnum):

@@ -15,14 +15,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fly64.data.store import Store
+import numpy as np
+
+from fly64.data.store import CUBE, EVENTS, JOB, SNAPSHOT, STATUS, Store
 from fly64.study.records.cell_result import result_problem
 from fly64.study.records.jobs import (
-    EVENTS,
-    JOB,
     RERUN,
-    SNAPSHOT,
-    STATUS,
     TERMINAL,
     JobFileError,
     JobState,
@@ -112,8 +110,6 @@ def _derive(job_dir: Path, manifest: dict, status: dict) -> tuple[JobState, str]
         if problem:
             return JobState.DAMAGED, f"status says done but {problem}; {RERUN}"
     elif state == JobState.DONE and manifest.get("kind") == STAGES["evaluate"].job_kind:
-        from fly64.study.records.cube import CUBE  # the comparison reads the registry
-
         cube = Store(job_dir.parent.parent).results_dir / CUBE
         if not cube.is_file():
             return JobState.DAMAGED, f"status says done but {cube} is missing; {RERUN}"
@@ -217,8 +213,6 @@ def read_events(job_dir: Path, offset: int = 0) -> tuple[list[dict], int]:
 
 def load_snapshot(job_dir: Path) -> dict | None:
     """The latest snapshot arrays of a job, None when it has written none."""
-    import numpy as np
-
     try:
         with np.load(Path(job_dir) / SNAPSHOT, allow_pickle=False) as data:
             return {k: data[k] for k in data.files}

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from fly64.data.npz import load_npz
 from fly64.data.views import SPLIT_LABEL
 from fly64.physics import footprint_diameter, support_fraction
+from fly64.study.settings.scan import accept_split, base_scan, load_object
 from fly64.study.settings.types import StudyError
 
 if TYPE_CHECKING:
@@ -111,9 +112,6 @@ def _overlap_warnings(study: "Study") -> list[str]:
 
 def _scan_warnings(study: "Study") -> list[str]:
     """An object too small for both splits, or a view that keeps fewer than ``min_positions``."""
-    from fly64.study.pipeline.overlap import accept_split  # these stages import the study model
-    from fly64.study.pipeline.simulate import base_scan, load_object
-
     if study.object_file:
         shape = load_object(study).shape
     elif study.object_npz:

@@ -1,8 +1,8 @@
 """The ``dask`` executor: each job a task of a ``distributed`` cluster.
 
 The task launches the same job process as the local executor and supervises it
-(:class:`~fly64.study.execution.executors.Supervised`), so cancel and hard kill work the same way.
-A remote cluster must see the store at the same path.
+(:class:`~fly64.study.execution.executors.base.Supervised`), so cancel and hard kill work the
+same way. A remote cluster must see the store at the same path.
 """
 
 import contextlib
@@ -10,9 +10,9 @@ import os
 import time
 import uuid
 
-from fly64.data.store import Store
-from fly64.study.execution.executors import READY, Executor, Supervised, gate, settle_unstarted
-from fly64.study.records.jobs import JOB, JobSpec, JobState, read_json, write_final_status
+from fly64.data.store import JOB, Store
+from fly64.study.execution.executors.base import READY, Executor, Supervised, gate, settle_unstarted
+from fly64.study.records.jobs import JobSpec, JobState, read_json, write_final_status
 from fly64.study.records.registry import Registry
 
 
