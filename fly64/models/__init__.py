@@ -3,7 +3,6 @@ health.
 """
 
 from fly64.models.data import GroupSet, PatternReader, amplitude_scale, anchored_groups, flat_field
-from fly64.models.health import health_checks
 from fly64.models.loss import amplitude_mae, poisson_floor, poisson_nll
 from fly64.models.network import PatchNet
 from fly64.models.physics import ForwardModel, reassemble
@@ -24,7 +23,6 @@ __all__ = [
     "anchored_groups",
     "fit",
     "flat_field",
-    "health_checks",
     "load_checkpoint",
     "noise_floor_ratio",
     "poisson_floor",

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from fly64.models import health_checks as checks
+from fly64.metrics.health import health_checks as checks
 
 LIT = 0.5  # the lit region the flags look at: weights ≥ LIT × max(weights)
 

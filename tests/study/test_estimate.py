@@ -4,11 +4,18 @@ scaling by finished jobs of the store."""
 import time
 
 from fly64.data.store import Store
-from fly64.study import Study
-from fly64.study.execution.estimate import estimate_run
-from fly64.study.execution.runner import simulate_spec
+from fly64.study import Study, iter_cells, preview_study
+from fly64.study.execution.estimate import (
+    FIXED_SECONDS,
+    RATES,
+    cost_key,
+    estimate_run,
+    model_seconds,
+)
+from fly64.study.execution.runner import cell_spec, simulate_spec
 from fly64.study.records.jobs import JobState, prepare_job, write_final_status
 from fly64.study.records.liveness import process_identity
+from fly64.study.settings.model import METHODS
 
 QUICK_WALL_SECONDS = 98  # the quick grid, 2 jobs at a time on the 2-core development machine
 
@@ -32,3 +39,24 @@ def test_finished_jobs_of_current_settings_scale_their_kind(tmp_path):
     assert (
         measured.seconds > modelled.seconds + 3 * 90 / 2
     )  # three doses, ≈ 100 s each, on 2 workers
+
+
+def test_every_iterative_method_is_costed_by_its_own_rate_and_its_epochs():
+    """ePIE and rPIE (and every baseline and refinement) scale with test positions × epochs
+    at their own rate; none falls through to the PINN's training cost or to a fixed cost."""
+    study = Study.preset("quick", methods=list(METHODS))
+    preview = preview_study(study)
+    longer = Study.preset("quick", methods=list(METHODS), baseline_epochs=2 * study.baseline_epochs)
+    seen = set()
+    for cell in iter_cells(study):
+        spec = cell_spec(study, cell)
+        key = cost_key(spec)
+        seen.add(key)
+        if cell.solver is None:
+            continue
+        assert key in RATES, key
+        work = model_seconds(study, spec, preview) - FIXED_SECONDS[key]
+        assert work > 0, key
+        doubled = model_seconds(longer, cell_spec(longer, cell), preview) - FIXED_SECONDS[key]
+        assert abs(doubled / work - 2) < 1e-9, key
+    assert {"epie", "rpie", "lsqml", "lsqml_tv", "pinn+epie", "pinn+lsqml"} <= seen

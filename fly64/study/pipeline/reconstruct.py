@@ -9,7 +9,7 @@ import numpy as np
 from fly64.baseline import SolverSettings
 from fly64.data.dataset import open_dose_dataset
 from fly64.data.store import Store
-from fly64.models.health import health_checks
+from fly64.metrics.health import health_checks
 from fly64.physics import default_device
 from fly64.reporting import Reporter
 from fly64.study.pipeline.overlap import load_current_view
@@ -112,7 +112,7 @@ def reconstruct_cell(
     -------
     CellResult: object complex64 (H, W) and weights float32 (H, W) = Σ|P|² on the
     ground-truth canvas; losses one row per epoch; health (flat cost, collapsed object:
-    :func:`fly64.models.health.health_checks`); info (:func:`solver_info`; a refinement's
+    :func:`fly64.metrics.health.health_checks`); info (:func:`solver_info`; a refinement's
     timing adds its PINN's training and inference); snapshots for the oracle.
     """
     from fly64.baseline.solver import reconstruct  # imports pty-chi: seconds

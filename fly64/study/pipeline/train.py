@@ -9,6 +9,7 @@ import torch
 
 from fly64.data.dataset import open_dose_dataset
 from fly64.data.store import CHECKPOINT, Store
+from fly64.metrics.health import health_checks
 from fly64.models import (
     PINN,
     GroupSet,
@@ -18,7 +19,6 @@ from fly64.models import (
     anchored_groups,
     fit,
     flat_field,
-    health_checks,
     noise_floor_ratio,
     predict_windows,
     save_checkpoint,

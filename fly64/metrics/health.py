@@ -2,6 +2,9 @@
 
 import numpy as np
 
+from fly64.metrics.evaluate import evaluation_mask
+from fly64.metrics.similarity import correlation
+
 #: defaults of :func:`health_checks`
 SETTLE_EPOCHS = 2
 FLAT_TOLERANCE = 1e-3
@@ -9,12 +12,6 @@ MIN_PHASE_STD = 1e-3
 MIN_CORRELATION = 0.1
 #: a held-out Poisson NLL above this multiple of the data's noise floor flags ``underfit``
 UNDERFIT_RATIO = 2.0
-
-
-def _correlation(a: np.ndarray, b: np.ndarray) -> float | None:
-    a, b = a - a.mean(), b - b.mean()
-    norm = np.sqrt((a * a).sum() * (b * b).sum())
-    return float((a * b).sum() / norm) if norm > 0 else None
 
 
 def centred_phase(obj: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -65,19 +62,14 @@ def health_checks(
         reference = train[settle_epochs - 1]
         change = abs(train[-1] - reference) / max(abs(reference), 1e-12)
     unit = weights.max() if illumination_unit is None else illumination_unit
-    mask = (weights >= mask_threshold * unit) & (weights > 0)
-    phase_std = phase_corr = amplitude_corr = None
+    mask = evaluation_mask(weights, mask_threshold, unit)
+    phase_std = phase_corr = amplitude_corr = None  # correlation: 0 where either side is flat
     if mask.sum() > 1:
         phase = centred_phase(obj, mask)
         phase_std = float(phase.std())
-        phase_corr = _correlation(phase, centred_phase(truth, mask))
-        amplitude_corr = _correlation(np.abs(obj[mask]), np.abs(truth[mask]))
-    collapsed = (
-        phase_std is None
-        or phase_std < min_phase_std
-        or phase_corr is None
-        or abs(phase_corr) < min_correlation
-    )
+        phase_corr = correlation(phase, centred_phase(truth, mask))
+        amplitude_corr = correlation(np.abs(obj[mask]), np.abs(truth[mask]))
+    collapsed = phase_std is None or phase_std < min_phase_std or abs(phase_corr) < min_correlation
     ratio = None if noise_floor is None else float(noise_floor["ratio"])
     return {
         "flat_loss": bool(change is not None and change < flat_tolerance),
