@@ -20,7 +20,8 @@ from pathlib import Path
 import torch
 
 from fly64.baseline import SolverSettings
-from fly64.baseline.solver import PtychographyTask, build_task, preserved_process_state, reconstruct
+from fly64.baseline.ptychi_task import PtychographyTask, build_task, preserved_process_state
+from fly64.baseline.solver import reconstruct
 from fly64.physics import make_probe, make_test_object, raster_scan, simulate_counts
 from fly64.study.execution.job_process import JobReporter
 from fly64.study.records.jobs import JobState

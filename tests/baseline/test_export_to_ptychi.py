@@ -8,7 +8,7 @@ import ptychi.api as api
 from ptychi.api.task import PtychographyTask
 from ptychodus.api.io import load_product
 
-from fly64.baseline.solver import preserved_process_state
+from fly64.baseline.ptychi_task import preserved_process_state
 from fly64.data.dataset import open_dose_dataset
 from fly64.metrics import evaluate
 from fly64.study.cli.main import main

@@ -11,7 +11,8 @@ import pytest
 import torch
 
 from fly64.baseline import SolverSettings
-from fly64.baseline.solver import build_task, preserved_process_state, reconstruct
+from fly64.baseline.ptychi_task import build_task, preserved_process_state
+from fly64.baseline.solver import reconstruct
 from fly64.physics import expected_intensity, make_probe, make_test_object, raster_scan
 from fly64.reporting import Cancelled, Reporter
 

@@ -12,10 +12,10 @@ from fly64.study.execution.estimate import (
     estimate_run,
     model_seconds,
 )
-from fly64.study.execution.runner import cell_spec, simulate_spec
+from fly64.study.execution.planning import cell_spec, simulate_spec
 from fly64.study.records.jobs import JobState, prepare_job, write_final_status
 from fly64.study.records.liveness import process_identity
-from fly64.study.settings.model import METHODS
+from fly64.study.settings.methods import METHODS
 
 QUICK_WALL_SECONDS = 98  # the quick grid, 2 jobs at a time on the 2-core development machine
 

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from fly64.study.cli.main import main
-from fly64.study.display.html_report import study_report, summary_table, write_study_report
+from fly64.study.display.html_report import study_report, write_study_report
+from fly64.study.display.report_results import summary_table
 from fly64.study.pipeline.compare import compare_study
 from fly64.study.pipeline.overlap import cut_views
 from fly64.study.settings.cells import Cell

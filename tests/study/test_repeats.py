@@ -5,7 +5,7 @@ import pytest
 
 from fly64.data.dataset import open_dose_dataset
 from fly64.study import Study
-from fly64.study.execution.runner import plan_jobs, simulate_spec
+from fly64.study.execution.planning import plan_jobs, simulate_spec
 from fly64.study.execution.workspace import prepare_store
 from fly64.study.pipeline.simulate import noise_seed, simulate_study
 from fly64.study.settings.cells import iter_cells

@@ -10,7 +10,8 @@ import pytest
 from fly64.study import Study
 from fly64.study.cli.main import main
 from fly64.study.display.aggregate import aggregate
-from fly64.study.records.cube import TABLE_COLUMNS, differences, empty_cube
+from fly64.study.records.cube import TABLE_COLUMNS, empty_cube
+from fly64.study.records.cube_tables import differences
 
 from .test_compare import graded  # noqa: F401  (the finished store fixture)
 

@@ -232,7 +232,7 @@ def test_overlap_command_prints_each_view_and_refuses_an_infeasible_one(
 
 
 def test_a_refinement_waits_for_its_pinn_cell_which_a_filter_brings_along(tmp_path):
-    from fly64.study.execution.runner import plan_jobs
+    from fly64.study.execution.planning import plan_jobs
     from fly64.study.execution.workspace import prepare_store
     from fly64.study.settings.cells import select_cells
 

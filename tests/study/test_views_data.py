@@ -1,24 +1,21 @@
-"""Display accessors of a store (fly64.study.display.store_summary) on one simulated ``quick``
-dose."""
+"""Display accessors of a store (fly64.study.display.store_summary, view_summary and
+result_summary) on one simulated ``quick`` dose."""
 
 import numpy as np
 import pytest
 
 from fly64.data.store import Store
 from fly64.study import Study
+from fly64.study.display.result_summary import frc_curves, result_files
 from fly64.study.display.store_summary import (
-    available_views,
     change_stamp,
     dose_dataset,
     dose_summary,
-    frc_curves,
-    overlap_summary,
     pattern,
-    result_files,
     scene_summary,
     simulated_doses,
-    split_box,
 )
+from fly64.study.display.view_summary import available_views, overlap_summary, split_box
 from fly64.study.pipeline.overlap import cut_views
 from fly64.study.pipeline.simulate import simulate_study
 

@@ -8,13 +8,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from fly64.data.store import WARM_TABLE
 from fly64.study import Study
 from fly64.study.display.html_report import study_report
-from fly64.study.display.store_summary import result_files
+from fly64.study.display.result_summary import result_files
 from fly64.study.pipeline.compare import compare_study
-from fly64.study.pipeline.warm_start import WARM_COLUMNS, WARM_TABLE, warm_start_reading
+from fly64.study.pipeline.warm_start import WARM_COLUMNS, warm_start_reading
 from fly64.study.records.cell_result import CellResult, save_result, timing
-from fly64.study.records.cube import differences, gridsize_of, load_cube, method_labels, speedups
+from fly64.study.records.cube import gridsize_of, load_cube, method_labels
+from fly64.study.records.cube_tables import differences, speedups
 from fly64.study.settings.cells import Cell, iter_cells
 from tests.study.test_compare import job_files, simulated_store
 

@@ -3,7 +3,8 @@
 from fly64.study.cli.arguments import add_filter_args, add_study_args, study_from_args
 from fly64.study.cli.run import add_executor_args, follow, make_runner
 from fly64.study.settings.cells import select_cells
-from fly64.study.settings.model import REFINEMENTS, StudyError
+from fly64.study.settings.methods import REFINEMENTS
+from fly64.study.settings.model import StudyError
 
 
 def register(sub) -> None:

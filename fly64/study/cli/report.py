@@ -31,17 +31,14 @@ import pandas as pd
 from fly64.study.cli.arguments import add_store_arg
 from fly64.study.display.aggregate import aggregate
 from fly64.study.display.html_report import write_study_report
-from fly64.study.display.store_summary import warm_start_rows
+from fly64.study.display.result_summary import warm_start_rows
 from fly64.study.execution.workspace import load_store_study
 from fly64.study.pipeline.warm_start import warm_start_reading
-from fly64.study.records.cube import (
-    TIME_PART,
-    NoResultsError,
+from fly64.study.records.cube import TIME_PART, NoResultsError, load_cube, stale_reasons
+from fly64.study.records.cube_tables import (
     best_iterative_choices,
     differences,
-    load_cube,
     speedups,
-    stale_reasons,
     tidy_table,
     timing_table,
 )

@@ -1,4 +1,6 @@
-"""Read-only accessors that summarise a store for display (the dashboard, notebooks).
+"""Read-only accessors that summarise a store's simulated doses for display (the dashboard,
+notebooks); a view's summaries are :mod:`fly64.study.display.view_summary`, the
+comparison's :mod:`fly64.study.display.result_summary`.
 
 Nothing here computes a result of the study: these functions read what the stages wrote
 and reduce it to what a plot needs. Summaries that read every pattern of a dose are cached
@@ -12,15 +14,12 @@ from pathlib import Path
 
 import dask
 import numpy as np
-import pandas as pd
 import xarray as xr
 
 from fly64.data.dataset import open_dose_dataset
 from fly64.data.store import Store
-from fly64.data.views import SPLIT_LABEL, load_view
 from fly64.physics import footprint_diameter, support_fraction
 from fly64.physics.object import object_statistics, phase_power_spectrum
-from fly64.study.pipeline.overlap import is_cut
 from fly64.study.settings.model import Study
 
 
@@ -55,11 +54,6 @@ def simulated_doses(store: Store, study: Study) -> list[float]:
     )  # imports torch: keep it off the import path
 
     return [float(d) for d in study.doses if is_simulated(store, study, d)]
-
-
-def available_views(store: Store, study: Study, dose: float) -> list[str]:
-    """The study's views of ``dose`` that are on disk with the study's overlap settings."""
-    return [view for view in study.views if is_cut(store, study, dose, view)]
 
 
 @dataclass(frozen=True)
@@ -215,106 +209,3 @@ def pattern(store: Store, dose: float, index: int) -> np.ndarray:
 def ground_truth(store: Store, dose: float) -> np.ndarray:
     """The simulated object of a dose, complex64 (H, W)."""
     return dose_dataset(store, dose)["object"].values
-
-
-@dataclass(frozen=True)
-class OverlapSummary:
-    """What the scan & overlap page shows of one view of one dose and one split.
-
-    positions : int64 (n, 2) the view's positions, (y, x) window centres in object pixels.
-    base_positions : int64 (m, 2) the split's base-scan positions the view was cut from.
-    accepted : bool (m,), True where a base position was kept by the spacing filter.
-    object_amplitude : float32 (H, W), ground-truth |O| for the backdrop.
-    diagnostics : the view's spacing / overlap diagnostics for this split (see
-        :func:`fly64.study.pipeline.overlap.cut_view`).
-    """
-
-    dose: float
-    view: str
-    split: str
-    spacing: float
-    footprint_px: float
-    positions: np.ndarray
-    base_positions: np.ndarray
-    accepted: np.ndarray
-    object_amplitude: np.ndarray
-    diagnostics: dict
-
-
-def overlap_summary(store: Store, dose: float, view: str, split: str) -> OverlapSummary:
-    """Positions, acceptance and diagnostics of one view and split
-    (FileNotFoundError when not cut).
-    """
-    record = load_view(store.view_path(dose, view))
-    if split not in record.indices:
-        raise KeyError(f"view {view!r} of dose {dose:g} has no split {split!r}")
-    ds = dose_dataset(store, dose)
-    diag = record.diagnostics[split]
-    positions = ds["positions"].values[record.indices[split]]
-    return OverlapSummary(
-        dose,
-        view,
-        split,
-        float(record.spacing),
-        float(ds.attrs["footprint_px"]),
-        positions,
-        np.asarray(diag["base_positions"]),
-        np.asarray(diag["acceptance_mask"], bool),
-        np.abs(ds["object"].values).astype(np.float32),
-        diag,
-    )
-
-
-def result_files(store: Store) -> dict[str, Path]:
-    """The comparison's files on disk by name: tidy, FRC, best-iterative and warm-start
-    tables, cube, then the PNG figures."""
-    from fly64.study.pipeline.warm_start import WARM_TABLE
-    from fly64.study.records.cube import (  # imports scikit-image
-        BEST_TABLE,
-        CUBE,
-        FIGURES,
-        FRC_TABLE,
-        TABLE,
-    )
-
-    folder = store.results_dir
-    names = (TABLE, FRC_TABLE, BEST_TABLE, WARM_TABLE, CUBE)
-    files = {name: folder / name for name in names if (folder / name).is_file()}
-    figures = folder / FIGURES
-    if figures.is_dir():
-        files.update({p.name: p for p in sorted(figures.glob("*.png"))})
-    return files
-
-
-def _results_csv(store: Store, name: str) -> pd.DataFrame:
-    """A table of the comparison (empty when there is none)."""
-    path = store.results_dir / name
-    return pd.read_csv(path) if path.is_file() else pd.DataFrame()
-
-
-def frc_curves(store: Store) -> pd.DataFrame:
-    """The FRC table of the comparison (columns of ``frc.csv``; empty when there is none)."""
-    from fly64.study.records.cube import FRC_TABLE
-
-    return _results_csv(store, FRC_TABLE)
-
-
-def warm_start_rows(store: Store) -> pd.DataFrame:
-    """What each refinement's PINN start bought (columns of ``warm_start.csv``,
-    :data:`fly64.study.pipeline.warm_start.WARM_COLUMNS`; empty when there is none)."""
-    from fly64.study.pipeline.warm_start import WARM_TABLE
-
-    return _results_csv(store, WARM_TABLE)
-
-
-def split_box(store: Store, dose: float, split: str = "test") -> tuple[slice, slice]:
-    """Rows and columns of the object touched by the windows of one split's positions.
-
-    Positions are (y, x) window centres; the window of centre c spans [c − N//2, c − N//2 + N).
-    """
-    ds = dose_dataset(store, dose)
-    positions = ds["positions"].values[ds["split"].values == SPLIT_LABEL[split]]
-    n = int(ds.attrs["patch_size"])
-    first = positions.min(axis=0) - n // 2
-    last = positions.max(axis=0) - n // 2 + n
-    return slice(int(first[0]), int(last[0])), slice(int(first[1]), int(last[1]))

@@ -1,6 +1,6 @@
 """How long "Run all" would take: the wall time of every job a study still needs, on this machine.
 
-Each job the runner would submit (:func:`fly64.study.execution.runner.plan_jobs`) gets a modelled
+Each job the runner would submit (:func:`fly64.study.execution.planning.plan_jobs`) gets a modelled
 cost, :func:`model_seconds`: a fixed part per job kind plus a rate × work, where work is
 patterns × epochs (scaled by the pattern area; for PINN gridsize 2 by the group canvas).
 The constants were measured on the 2-core development machine running 2 jobs at a time
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from fly64.data.store import Store
 from fly64.study.display.preview import Preview, preview_study
-from fly64.study.execution.runner import plan_jobs
+from fly64.study.execution.planning import plan_jobs
 from fly64.study.records.jobs import JobSpec, JobState
 from fly64.study.records.registry import Registry
 from fly64.study.settings.cells import Cell, iter_cells

@@ -1,4 +1,6 @@
-"""Figures of the comparison (PNG, matplotlib's Agg backend, no display needed).
+"""Figures of the comparison (PNG, matplotlib's Agg backend, no display needed): writing them
+all, and the cell images drawn here (the metric figures are
+:mod:`fly64.study.pipeline.metric_figures`, the curves :mod:`fly64.study.pipeline.curve_figures`).
 
 * ``<part>_vs_dose.png`` — SSIM, MS-SSIM, correlation, PSNR and FRC resolution against
   dose, one column per view, one line per method (mean over repeat seeds, bars min–max);
@@ -19,7 +21,6 @@
   amplitude (bottom) on the evaluation mask's bounding box.
 """
 
-import itertools
 from pathlib import Path
 
 import matplotlib
@@ -32,34 +33,15 @@ import xarray as xr  # noqa: E402
 
 from fly64.data.store import dose_tag  # noqa: E402
 from fly64.metrics.evaluate import mask_box  # noqa: E402
-from fly64.study.records.cube import (  # noqa: E402
-    PHASE_BOUNDS,
-    is_refinement,
-    quality_time,
-    shot_noise_limits,
+from fly64.study.pipeline.curve_figures import frc_vs_frequency, warm_start  # noqa: E402
+from fly64.study.pipeline.metric_figures import (  # noqa: E402
+    metric_vs_dose,
+    phase_vs_fluence,
+    quality_vs_time,
 )
+from fly64.study.records.cube_tables import quality_time, shot_noise_limits  # noqa: E402
 
-DOSE_METRICS = (
-    "ssim",
-    "ms_ssim",
-    "correlation",
-    "local_correlation",
-    "psnr_db",
-    "frc_resolution_px",
-)
-LABELS = {
-    "ssim": "SSIM",
-    "ms_ssim": "MS-SSIM",
-    "correlation": "correlation",
-    "local_correlation": "correlation per footprint",
-    "psnr_db": "PSNR (dB)",
-    "frc_resolution_px": "FRC 0.5 resolution (px)",
-    "rmse": "RMSE (rad)",
-}
-#: phase metrics against fluence (with their bounds, :data:`PHASE_BOUNDS`, where they have one)
-FLUENCE_METRICS = ("correlation", "rmse", "ssim", "local_correlation")
 PAD = 4  # pixels around the mask in the side-by-side panels
-VIEW_MARKERS = "osD^vP*X"  # one marker shape per view, in cube order
 
 #: one panel of a cell: (bounding box (y0, y1, x0, x1), mask, phase, amplitude) crops
 Panel = tuple[tuple[int, int, int, int], np.ndarray, np.ndarray, np.ndarray]
@@ -114,251 +96,10 @@ def write_figures(
     return paths
 
 
-def _legend(axes: np.ndarray) -> dict:
-    """The legend entries of every axis in ``axes``, by label (the first handle of each)."""
-    entries = {}
-    for ax in np.ravel(axes):
-        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
-            entries.setdefault(label, handle)
-    return entries
-
-
 def _save(fig, path: Path) -> Path:
     fig.savefig(path, dpi=90, bbox_inches="tight")
     plt.close(fig)
     return path
-
-
-def metric_vs_dose(cube: xr.DataArray, part: str, bounds: pd.DataFrame):
-    """Metrics (rows) against dose for each view (columns), one line per method; a metric
-    of :data:`PHASE_BOUNDS` with its shot-noise bound per view (``bounds``: rows of
-    :func:`fly64.study.records.cube.shot_noise_limits`, empty for none)."""
-    views = list(cube["view"].values)
-    fig, axes = plt.subplots(
-        len(DOSE_METRICS),
-        len(views),
-        figsize=(4 * len(views), 2.4 * len(DOSE_METRICS)),
-        squeeze=False,
-        sharex=True,
-    )
-    doses = cube["dose"].values
-    for col, view in enumerate(views):
-        for row, metric in enumerate(DOSE_METRICS):
-            ax = axes[row, col]
-            for method in cube["method"].values:
-                values = cube.loc[
-                    {"view": view, "method": method, "part": part, "metric": metric}
-                ].values  # (dose, seed)
-                finite = np.where(np.isfinite(values), values, np.nan)
-                scored = np.isfinite(finite).any(axis=1)
-                if not scored.any():
-                    continue
-                finite = finite[scored]
-                mean = np.nanmean(finite, axis=1)
-                low, high = np.nanmin(finite, axis=1), np.nanmax(finite, axis=1)
-                ax.errorbar(
-                    doses[scored],
-                    mean,
-                    yerr=[mean - low, high - mean],
-                    marker="o",
-                    capsize=3,
-                    label=str(method),
-                )
-            bound = bounds[bounds["view"] == view]
-            if metric in PHASE_BOUNDS and len(bound):
-                ax.plot(
-                    bound["dose"],
-                    bound[PHASE_BOUNDS[metric]],
-                    "k--",
-                    marker="_",
-                    ms=14,
-                    lw=1,
-                    label="shot-noise bound",
-                )
-            ax.set_xscale("log")
-            ax.set_xlim(doses.min() / 2, doses.max() * 2)  # also when a column has no data
-            ax.grid(alpha=0.3)
-            if row == 0:
-                ax.set_title(f"{part} — {view}")
-            if col == 0:
-                ax.set_ylabel(LABELS[metric])
-            if row == len(DOSE_METRICS) - 1:
-                ax.set_xlabel("dose (photons / pattern)")
-    legend = _legend(axes)
-    if legend:
-        fig.legend(
-            legend.values(),
-            legend.keys(),
-            loc="upper center",
-            ncol=len(legend),
-            bbox_to_anchor=(0.5, 1.02),
-        )
-    fig.tight_layout()
-    return fig
-
-
-def phase_vs_fluence(cube: xr.DataArray, limits: pd.DataFrame):
-    """Phase metrics (:data:`FLUENCE_METRICS`, one panel each) against photons per object
-    pixel, both views on one axis: a colour per method, a marker per view (mean over repeat
-    seeds), and the shot-noise bound per view (black, dashed).
-
-    limits : rows of :func:`fly64.study.records.cube.shot_noise_limits` with a positive fluence
-    (the x of each dose and view).
-    """
-    views, methods = ([str(v) for v in cube[d].values] for d in ("view", "method"))
-    fig, axes = plt.subplots(
-        1, len(FLUENCE_METRICS), figsize=(3.6 * len(FLUENCE_METRICS), 3.4), squeeze=False
-    )
-    means = cube.sel(part="phase").mean("seed", skipna=True).reset_coords(drop=True)
-    for ax, metric in zip(axes[0], FLUENCE_METRICS, strict=True):
-        bound = PHASE_BOUNDS.get(metric)
-        for view in views:
-            at = limits[limits["view"] == view].sort_values("fluence")
-            marker = VIEW_MARKERS[views.index(view) % len(VIEW_MARKERS)]
-            for method in methods:
-                values = means.sel({"view": view, "method": method, "metric": metric})
-                y = values.sel(dose=at["dose"].to_numpy()).values
-                if np.isfinite(y).any():
-                    ax.plot(
-                        at["fluence"],
-                        y,
-                        marker=marker,
-                        color=f"C{methods.index(method)}",
-                        label=f"{method}, {view}",
-                    )
-            if bound is not None:
-                ax.plot(
-                    at["fluence"],
-                    at[bound],
-                    "k--",
-                    marker=marker,
-                    mfc="none",
-                    lw=1,
-                    label=f"shot-noise bound, {view}",
-                )
-        ax.set_xscale("log")
-        ax.set_xlabel("photons per object pixel (median)")
-        ax.set_ylabel(f"phase {LABELS[metric]}")
-        ax.grid(alpha=0.3)
-    legend = _legend(axes)
-    fig.legend(
-        legend.values(), legend.keys(), loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8
-    )
-    fig.tight_layout()
-    return fig
-
-
-def quality_vs_time(timed: pd.DataFrame, views: list[str], methods: list[str]):
-    """Phase correlation against inference seconds, one panel per dose (shared axes).
-
-    timed : rows of :func:`fly64.study.records.cube.quality_time` with finite correlation and
-    inference seconds; views, methods : the cube's (fix each view's marker and method's colour).
-    """
-    doses = sorted(timed["dose"].unique())
-    fig, axes = plt.subplots(
-        1, len(doses), figsize=(4 * len(doses), 3.4), squeeze=False, sharex=True, sharey=True
-    )
-    for ax, dose in zip(axes[0], doses, strict=True):
-        for row in timed[timed["dose"] == dose].itertuples():
-            ax.scatter(
-                row.inference_seconds,
-                row.correlation,
-                s=50,
-                color=f"C{methods.index(row.method)}",
-                marker=VIEW_MARKERS[views.index(row.view) % len(VIEW_MARKERS)],
-                label=f"{row.method}, {row.view}",
-            )
-        ax.set_xscale("log")
-        ax.set_title(f"dose {dose:g}")
-        ax.set_xlabel("inference, whole test split (s)")
-        ax.grid(alpha=0.3)
-    axes[0, 0].set_ylabel("phase correlation")
-    handles = _legend(axes)
-    fig.legend(
-        handles.values(), handles.keys(), loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8
-    )
-    fig.tight_layout()
-    return fig
-
-
-def _dose_view_axes(doses: list, views: list, panel: tuple[float, float]):
-    """A figure with one panel per dose (rows) and view (columns), shared axes; ``panel`` is
-    each panel's (width, height) in inches."""
-    return plt.subplots(
-        len(doses),
-        len(views),
-        figsize=(panel[0] * len(views), panel[1] * len(doses)),
-        squeeze=False,
-        sharex=True,
-        sharey=True,
-    )
-
-
-def warm_start(curves: pd.DataFrame, methods: list[str]):
-    """Phase correlation against seconds (log) of each refinement's snapshots (solid, from its
-    PINN's inference time on) and of its flat-start solver's (dashed), one panel per dose
-    (rows) and view (columns), one line per cell (a colour per method, as in ``methods``).
-
-    curves : rows of :func:`fly64.study.pipeline.warm_start.warm_start_curves`.
-    """
-    doses, views = sorted(curves["dose"].unique()), list(dict.fromkeys(curves["view"]))
-    fig, axes = _dose_view_axes(doses, views, (4.2, 3.2))
-    for (dose, view, method, _seed), rows in curves.groupby(
-        ["dose", "view", "method", "seed"], sort=False
-    ):
-        refined = is_refinement(method)
-        axes[doses.index(dose), views.index(view)].plot(
-            rows["seconds"],
-            rows["phase_correlation"],
-            "-" if refined else "--",
-            marker="o" if refined else None,
-            markevery=[0],  # a refinement's start: the PINN's own estimate
-            color=f"C{methods.index(method)}",
-            label=method if refined else f"{method} (flat start)",
-        )
-    for ax, (dose, view) in zip(axes.flat, itertools.product(doses, views), strict=True):
-        ax.set_xscale("log")
-        ax.set_title(f"dose {dose:g}, {view}")
-        ax.grid(alpha=0.3)
-    for ax in axes[-1]:
-        ax.set_xlabel("seconds (refinement: from the PINN's inference on)")
-    for ax in axes[:, 0]:
-        ax.set_ylabel("phase correlation")
-    legend = _legend(axes)
-    fig.legend(
-        legend.values(), legend.keys(), loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8
-    )
-    fig.tight_layout()
-    return fig
-
-
-def frc_vs_frequency(frc: pd.DataFrame, part: str):
-    """FRC against spatial frequency per dose (rows) and view (columns)."""
-    data = frc[frc["part"] == part]
-    doses, views = sorted(data["dose"].unique()), sorted(data["view"].unique())
-    fig, axes = _dose_view_axes(doses, views, (4, 3))
-    for (dose, view), group in data.groupby(["dose", "view"]):
-        ax = axes[doses.index(dose), views.index(view)]
-        for i, ((method, seed), curve) in enumerate(group.groupby(["method", "seed"], sort=False)):
-            ax.plot(
-                curve["frequency"],
-                curve["frc"],
-                color=f"C{sorted(group['method'].unique()).index(method)}",
-                label=method if seed == group["seed"].min() else None,
-            )
-            if i == 0:
-                ax.plot(curve["frequency"], curve["halfbit"], "k--", lw=0.8, label="½-bit")
-        ax.axhline(0.5, color="grey", lw=0.6)
-        ax.set_title(f"{part}: dose {dose:g}, {view}")
-        ax.set_ylim(-0.1, 1.05)
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
-    for ax in axes[-1]:
-        ax.set_xlabel("spatial frequency (cycles / pixel)")
-    for ax in axes[:, 0]:
-        ax.set_ylabel("FRC")
-    fig.tight_layout()
-    return fig
 
 
 def side_by_side(truth: np.ndarray, methods: dict[str, Panel], title: str):

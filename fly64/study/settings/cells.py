@@ -4,7 +4,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from fly64.data.store import dose_tag
-from fly64.study.settings.model import BASELINES, REFINEMENTS, Study, StudyError
+from fly64.study.settings.methods import BASELINES, REFINEMENTS
+from fly64.study.settings.model import Study, StudyError
 
 
 def method_label(method: str, gridsize: int) -> str:

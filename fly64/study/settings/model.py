@@ -8,74 +8,33 @@ The settings of the PINN's training loop and of the iterative baseline are defin
 their defaults and docs, by those stages' options (:mod:`fly64.study.settings.options`).
 """
 
-import hashlib
-import json
-from functools import lru_cache
-from pathlib import Path
-
 import numpy as np
 import param
 
 from fly64.baseline.settings import SolverSettings
 from fly64.data.geometry import Geometry
-from fly64.data.hdf5_inputs import load_probe_file
-from fly64.data.npz import load_npz
 from fly64.models.stitch import STITCHING
 from fly64.models.train import TrainOptions
-from fly64.physics import footprint_diameter, make_probe
+from fly64.physics import footprint_diameter
 from fly64.physics.object import OBJECTS
 from fly64.physics.probe import PROBES
 from fly64.study.settings.checks import MIN_SCAN_STEP, check_settings, setting_warnings
+from fly64.study.settings.methods import BASELINES, METHODS, REFINEMENTS
 from fly64.study.settings.options import option_param
-from fly64.study.settings.presets import PRESETS
-from fly64.study.settings.stages import HASHED_WHEN_SET, STAGES, hashed_settings
+from fly64.study.settings.probe_input import cached_probe, file_key
+from fly64.study.settings.study_dict import StudyDict
 from fly64.study.settings.study_file import StudyFile
 from fly64.study.settings.types import SEED_BOUNDS, Choices, Doses, StudyError, Views
 
-#: the iterative baselines (flat start): pty-chi's solvers, ``lsqml_tv`` = LSQML with the
-#: object's total-variation constraint (weight ``baseline_tv_weight``)
-BASELINES = ("lsqml", "lsqml_tv", "epie", "rpie")
-#: PINN-initialised refinements: ``pinn+<solver>`` starts the solver from the trained PINN's
-#: stitched test reconstruction (label ``pinn_gs<g>+<solver>``)
-REFINEMENTS = ("pinn+lsqml", "pinn+epie")
-METHODS = ("pinn", *BASELINES, *REFINEMENTS)
 
-
-def file_key(field: str, value: str) -> tuple | None:
-    """(path, mtime, bytes) of the input file a setting names (None when empty): what a cache
-    of its contents is keyed by. A missing file is a :class:`StudyError` naming ``field``."""
-    if not value:
-        return None
-    path = Path(value)
-    if path.is_dir():
-        raise StudyError(f"{field}: {path} is a directory; name a file in it")
-    if not path.is_file():
-        raise StudyError(f"{field}: {path} does not exist")
-    return (str(path), path.stat().st_mtime_ns, path.stat().st_size)
-
-
-@lru_cache(maxsize=32)
-def _cached_probe(
-    size: int, kind: str, radius, defocus, npz: tuple | None, probe_file: tuple | None
-) -> np.ndarray:
-    """The study's probe, made (or read) once per distinct setting; ``npz`` and ``probe_file``
-    as :func:`file_key` gives them.
-    """
-    if probe_file:
-        probe = load_probe_file(probe_file[0], size)
-    elif npz:
-        probe = load_npz(npz[0])["probe"]
-    else:
-        probe = make_probe(size, kind, pupil_radius=radius, defocus=defocus)
-    probe.setflags(write=False)
-    return probe
-
-
-class Study(StudyFile, param.Parameterized):
+class Study(StudyFile, StudyDict, param.Parameterized):
     """A dose × overlap × gridsize × method × seed study (defaults follow the original study).
 
     Fields are grouped by the stage that first uses them
-    (:data:`~fly64.study.settings.stages.STAGES` lists each stage's settings).
+    (:data:`~fly64.study.settings.stages.STAGES` lists each stage's settings). The settings
+    as a dict, the presets and the settings hash are
+    :class:`~fly64.study.settings.study_dict.StudyDict`'s methods, the study files
+    :class:`~fly64.study.settings.study_file.StudyFile`'s.
     """
 
     # --- simulate stage (and the dose axis)
@@ -264,7 +223,7 @@ class Study(StudyFile, param.Parameterized):
         npz = file_key("object_npz", self.object_npz)
         probe_file = file_key("probe_file", self.probe_file)
         try:
-            return _cached_probe(
+            return cached_probe(
                 self.patch_size,
                 self.probe,
                 self.probe_pupil_radius,
@@ -325,71 +284,3 @@ class Study(StudyFile, param.Parameterized):
         (any spacing basis).
         """
         return 1 - self.spacing(view) / self.footprint
-
-    # ----------------------------------------------------- (de)serialisation (files: StudyFile)
-    @classmethod
-    def setting_names(cls) -> list[str]:
-        return [name for name in cls.param if name != "name"]
-
-    def to_dict(self) -> dict:
-        """Every setting, JSON-ready (lists and dicts copied)."""
-        return {k: json.loads(json.dumps(getattr(self, k))) for k in self.setting_names()}
-
-    @classmethod
-    def from_dict(cls, settings: dict) -> "Study":
-        """A validated study from a mapping; unknown keys are an error
-        (typos never pass silently).
-        """
-        if not isinstance(settings, dict):
-            raise StudyError(f"study settings must be a mapping, got {type(settings).__name__}")
-        unknown = sorted(set(settings) - set(cls.setting_names()) - {"preset"})
-        if unknown:
-            raise StudyError(f"unknown settings {unknown}; known: {cls.setting_names()}")
-        if settings.get("preset", "standard") not in PRESETS:
-            raise StudyError(
-                f"preset: unknown preset {settings['preset']!r}; choose from {sorted(PRESETS)}"
-            )
-        base = dict(PRESETS[settings["preset"]]) if "preset" in settings else {}
-        base.update({k: v for k, v in settings.items() if k != "preset"})
-        try:
-            study = cls(**base)
-        except StudyError:
-            raise
-        except ValueError as exc:  # param's own bound/type messages name the field
-            raise StudyError(str(exc)) from exc
-        return study.validate()
-
-    @classmethod
-    def preset(cls, name: str, **overrides) -> "Study":
-        """One of :data:`PRESETS` (``quick``, ``standard``, ``seed``), with optional overrides."""
-        if name not in PRESETS:
-            raise StudyError(f"preset: unknown preset {name!r}; choose from {sorted(PRESETS)}")
-        return cls.from_dict({**PRESETS[name], **overrides})
-
-    # ----------------------------------------------------- hashing
-    def settings_hash(self, stage: str | None = None) -> str:
-        """Stable content hash (16 hex) of all settings, or of those a stage's results depend on.
-
-        The grid axes (doses, view names, methods, repeats) are in no stage's hash: a cell's
-        identity carries them, so extending a grid keeps the results already made. A stage
-        hash takes the raster pitch actually simulated (:attr:`base_step`) for ``scan_step``:
-        left empty, it follows the views, and views that move it move the simulation too.
-        The geometry (:data:`~fly64.study.settings.stages.UNHASHED`) is in no stage hash, and an
-        empty ``probe_file`` / ``object_file`` in no hash, so stores made before them keep theirs.
-        """
-        if stage is None:
-            names = self.setting_names()
-        elif stage in STAGES:
-            names = hashed_settings(stage)
-        else:
-            raise StudyError(f"unknown stage {stage!r}; choose from {list(STAGES)}")
-        values = {
-            n: getattr(self, n)
-            for n in names
-            if not (n in HASHED_WHEN_SET and not getattr(self, n))
-        }
-        if stage is not None and "scan_step" in values:
-            # the raster simulated: an empty scan_step follows the densest view's spacing
-            values["scan_step"] = self.base_step
-        payload = json.dumps(values, sort_keys=True)
-        return hashlib.sha256(payload.encode()).hexdigest()[:16]
