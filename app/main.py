@@ -6,11 +6,16 @@ processes (launched through the runner API), never in this server.
 """
 
 import sys
+from pathlib import Path
 
-import holoviews as hv
-import panel as pn
-from pages.config import parse_args
-from pages.dashboard import Dashboard
+# panel serve puts app/ on sys.path: import the pages as app.pages, the one name tests use too
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import holoviews as hv  # noqa: E402
+import panel as pn  # noqa: E402
+
+from app.pages.config import parse_args  # noqa: E402
+from app.pages.dashboard import Dashboard  # noqa: E402
 
 pn.extension("tabulator", notifications=False)
 hv.extension("bokeh", logo=False)

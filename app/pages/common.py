@@ -4,7 +4,7 @@ import holoviews as hv
 import numpy as np
 import panel as pn
 
-from fly64.study.display.preview import PATTERN_SCALES
+from fly64.study import PATTERN_SCALES, image_bounds
 
 PLOT = dict(
     frame_width=260,
@@ -20,11 +20,9 @@ def image(array: np.ndarray, label: str = "", origin=(0, 0), **opts) -> hv.Image
 
     ``origin`` (row, column) places a crop at its absolute object pixels.
     """
-    height, width = array.shape
-    r0, c0 = origin
     element = hv.Image(
         np.ascontiguousarray(array[::-1]),
-        bounds=(c0, r0, c0 + width, r0 + height),
+        bounds=image_bounds(array.shape, origin=origin),
         kdims=["x", "y"],
         label=label,
     )
@@ -33,9 +31,8 @@ def image(array: np.ndarray, label: str = "", origin=(0, 0), **opts) -> hv.Image
 
 def centred_image(array: np.ndarray, label: str = "", **opts) -> hv.Image:
     """An (N, N) detector or probe array with (0, 0) at pixel (N//2, N//2), row 0 on top."""
-    n = array.shape[0]
-    lo, hi = -(n // 2) - 0.5, n - n // 2 - 0.5
-    element = hv.Image(np.ascontiguousarray(array[::-1]), bounds=(lo, lo, hi, hi), label=label)
+    bounds = image_bounds(array.shape, centred=True)
+    element = hv.Image(np.ascontiguousarray(array[::-1]), bounds=bounds, label=label)
     return element.opts(invert_yaxis=True, data_aspect=1, **{**PLOT, **opts})
 
 

@@ -14,15 +14,14 @@ import logging
 
 import panel as pn
 
-from fly64.study import Study
-from fly64.study.records.registry import Registry
+from fly64.study import Registry, Study
 
 from .diffraction_page import DiffractionPage
 from .live_page import LivePage
 from .overlap_page import OverlapPage
 from .page import UNCHANGED, Page, open_store, store_study
-from .results_page import ResultsPage
-from .study_page import StudyPage
+from .results.page import ResultsPage
+from .study.page import StudyPage
 
 log = logging.getLogger(__name__)
 

@@ -9,12 +9,20 @@ import numpy as np
 import pandas as pd
 import panel as pn
 
-from fly64.data.store import Store
-from fly64.study import Study
-from fly64.study.display.store_summary import dose_summary, pattern, scene_summary, simulated_doses
+from fly64.data import Store
+from fly64.study import (
+    Study,
+    dose_summary,
+    pattern,
+    probe_circles,
+    probe_circles_overlay,
+    scene_summary,
+    simulated_doses,
+)
 
 from .common import PHASE_CMAP, PLOT, centred_image, image, limits, plot, scaled
-from .data_page import DataPage
+from .data_page_base import DataPage
+from .scene_table import scene_table
 
 
 def _pattern_controls(n: int):
@@ -89,7 +97,7 @@ def _photon_table(summaries: dict) -> pd.DataFrame:
 
 class DiffractionPage(DataPage):
     """The doses simulated in the store (``data``: their doses, floats), or the Study form's
-    preview while there is none (see :class:`~.data_page.DataPage`)."""
+    preview while there is none (see :class:`~.data_page_base.DataPage`)."""
 
     css_class = "diffraction-page"
     missing = (
@@ -134,16 +142,11 @@ class DiffractionPage(DataPage):
 
     def _probe_panel(self, dose):
         s, scene = dose_summary(self.store, dose), scene_summary(self.store, dose)
-        footprint = hv.Ellipse(0, 0, s.footprint_px).opts(
-            color="white", line_dash="dashed", line_width=2
+        circles = probe_circles_overlay(scene)
+        caption = ", ".join(
+            f"{c.label} = {c.diameter:.1f} px ({c.style})" for c in probe_circles(scene)
         )
-        support = hv.Ellipse(0, 0, s.patch_size / 2).opts(
-            color="orange", line_dash="dotted", line_width=2
-        )
-        circles = (
-            f"D₉₀ = {s.footprint_px:.1f} px (white dashed), "
-            f"N/2 = {s.patch_size / 2:g} px (orange dotted, holds {scene.support_fraction:.1%})"
-        )
+        caption += f"; {scene.support_fraction:.1%} of \\|P\\|² inside N/2"
         amp = centred_image(
             np.abs(s.probe),
             "probe amplitude (√photons)",
@@ -171,17 +174,16 @@ class DiffractionPage(DataPage):
         )
         nominal = hv.VLine(s.dose).opts(color="crimson", line_width=2)
         return pn.Column(
-            pn.pane.Markdown(f"**Probe** · {circles}"),
+            pn.pane.Markdown(f"**Probe** · {caption}"),
             pn.Row(
-                plot((amp * footprint * support).opts(title=amp.label)),
-                plot((phase * footprint * support).opts(title=phase.label)),
+                plot((amp * circles).opts(title=amp.label)),
+                plot((phase * circles).opts(title=phase.label)),
                 plot(hist * nominal),
             ),
         )
 
     def _object_panel(self, dose):
         s = scene_summary(self.store, dose)
-        stats = s.object_stats
         phase = image(
             np.angle(s.object),
             "object phase (rad)",
@@ -211,19 +213,7 @@ class DiffractionPage(DataPage):
             title="radial power of the object phase",
         )
         cutoff = hv.VLine(s.cutoff_frequency).opts(color="orange", line_dash="dashed", line_width=2)
-        table = pn.pane.Markdown(
-            "| | |\n|---|---|\n"
-            f"| object source | `{s.object_source}` |\n"
-            f"| D₉₀ (footprint D) | {s.footprint_px:.1f} px |\n"
-            f"| D₉₉ | {s.footprint_99_px:.1f} px |\n"
-            f"| \\|P\\|² inside N/2 = {s.patch_size / 2:g} px | {s.support_fraction:.1%} |\n"
-            f"| amplitude contrast (std / mean) | {stats['amplitude_contrast']:.3f} |\n"
-            f"| phase std | {stats['phase_std_rad']:.3f} rad |\n"
-            f"| amplitude–phase correlation | {stats['amplitude_phase_correlation']:+.3f} |\n"
-            f"| phase power at periods below 2·D | {stats['phase_power_below_2D']:.1%} |\n",
-            width=340,
-            css_classes=["object-table"],
-        )
+        table = pn.pane.Markdown(scene_table(s), width=340, css_classes=["object-table"])
         return pn.Column(
             pn.pane.Markdown(
                 f"**Object** · dashed line on the spectrum: 1/(2·D) = "

@@ -14,10 +14,18 @@ import numpy as np
 import pandas as pd
 import panel as pn
 
-from fly64.study.display.store_summary import change_stamp, ground_truth, split_box
-from fly64.study.records.cell_result import RESULT, load_result
-from fly64.study.records.jobs import SNAPSHOT, JobState
-from fly64.study.records.registry import JobStatus, health_text, load_snapshot, read_events
+from fly64.data.store import RESULT, SNAPSHOT
+from fly64.study import (
+    JobState,
+    JobStatus,
+    change_stamp,
+    ground_truth,
+    health_text,
+    load_result,
+    load_snapshot,
+    read_events,
+    split_box,
+)
 
 from .common import PHASE_CMAP, eta_text, image, plot
 

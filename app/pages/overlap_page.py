@@ -7,13 +7,12 @@ import numpy as np
 import pandas as pd
 import panel as pn
 
-from fly64.data.store import Store
+from fly64.data import Store
 from fly64.data.views import SPLITS
-from fly64.study import Study
-from fly64.study.display.store_summary import available_views, overlap_summary, simulated_doses
+from fly64.study import Study, available_views, overlap_summary, simulated_doses
 
 from .common import PLOT, image, plot
-from .data_page import DataPage
+from .data_page_base import DataPage
 
 FIGURES = [  # (diagnostic key, label) shown in the overlap table
     ("spacing_threshold", "threshold S (px)"),
@@ -43,7 +42,7 @@ def _histogram(diag: dict, prefix: str, label: str) -> hv.Histogram:
 
 class OverlapPage(DataPage):
     """The views cut in the store (``data``: {dose: [view names]}, doses with a view only), or the
-    Study form's preview while there is none (see :class:`~.data_page.DataPage`)."""
+    Study form's preview while there is none (see :class:`~.data_page_base.DataPage`)."""
 
     css_class = "overlap-page"
     views = True

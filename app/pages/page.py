@@ -14,11 +14,8 @@ import logging
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from fly64.data.store import Store, StoreError
-from fly64.study.display.store_summary import change_stamp
-from fly64.study.execution.workspace import read_store_study
-from fly64.study.records.registry import JobStatus
-from fly64.study.settings.model import Study, StudyError
+from fly64.data import Store, StoreError
+from fly64.study import JobStatus, Study, StudyError, change_stamp, read_store_study
 
 log = logging.getLogger(__name__)
 

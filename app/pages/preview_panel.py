@@ -1,6 +1,6 @@
 """Set-up preview beside the Study form: what the edited, unsaved settings would simulate and cut.
 
-The preview comes from the library (:func:`fly64.study.display.preview.preview_study`: small inputs,
+The preview comes from the library (:func:`fly64.study.preview_study`: small inputs,
 no job, nothing written). A periodic callback computes it in a worker thread once the form's study
 has stopped changing for :data:`DEBOUNCE_S`, so editing never waits for it. The numbers are sent
 first; then only the figures whose inputs changed are redrawn, each through its own stream, so the
@@ -15,12 +15,11 @@ import holoviews as hv
 import pandas as pd
 import panel as pn
 
-from fly64.study import Study, StudyError
-from fly64.study.display.preview import PATTERN_SCALES, Preview, preview_study
-from fly64.study.display.preview_figures import preview_figures
+from fly64.study import PATTERN_SCALES, Preview, Study, StudyError, preview_figures, preview_study
 
 from .common import notice, plot
-from .study_form import StudyForm
+from .scene_table import scene_table
+from .study.form import StudyForm
 
 DEBOUNCE_S = 0.3
 POLL_MS = 150
@@ -40,18 +39,14 @@ def preview_key(study: Study) -> tuple:
 
 def scene_text(preview: Preview) -> str:
     """The probe, object and pattern numbers of a preview, as a Markdown table."""
-    s, stats = preview.scene, preview.scene.object_stats
     photons = ", ".join(f"{d:g}: {int(p[0].sum())}" for d, p in preview.patterns.items())
-    return (
-        "| set-up | |\n|---|---|\n"
-        f"| D₉₀ (footprint D) | {s.footprint_px:.1f} px |\n"
-        f"| D₉₉ | {s.footprint_99_px:.1f} px |\n"
-        f"| \\|P\\|² inside N/2 = {s.patch_size / 2:g} px | {s.support_fraction:.1%} |\n"
-        f"| object | {s.object.shape[0]}×{s.object.shape[1]} px, `{s.object_source}` |\n"
-        f"| amplitude–phase correlation | {stats['amplitude_phase_correlation']:+.3f} |\n"
-        f"| phase power at periods below 2·D | {stats['phase_power_below_2D']:.1%} |\n"
-        f"| base scan | {len(preview.base_positions)} positions |\n"
-        f"| photons in the shown pattern (dose: count) | {photons} |\n"
+    return scene_table(
+        preview.scene,
+        "set-up",
+        {
+            "base scan": f"{len(preview.base_positions)} positions",
+            "photons in the shown pattern (dose: count)": photons,
+        },
     )
 
 
@@ -159,7 +154,7 @@ def preview_of(study: Study) -> Preview | str:
 
 def preview_section(preview: Preview | str, keep: Callable[[str], bool]) -> list:
     """The data pages' content before the store holds data: the preview figures whose names
-    ``keep`` accepts (see :func:`~fly64.study.display.preview_figures.preview_figures`), three per
+    ``keep`` accepts (see :func:`~fly64.study.preview_figures`), three per
     row, with a caption; a warning when ``preview`` is the message of :func:`preview_of`.
     """
     if isinstance(preview, str):

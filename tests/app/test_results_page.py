@@ -9,9 +9,9 @@ import pytest
 from ptychodus.api.io import load_product
 from ptychodus.plugins.cxi_file import CXIDiffractionFileReader
 
-from app.pages import results_sections as sections
 from app.pages.page import UNCHANGED
-from app.pages.results_page import ResultsPage
+from app.pages.results import cell_sections, metric_sections
+from app.pages.results.page import ResultsPage
 from fly64.data.dataset import open_dose_dataset
 from fly64.study.pipeline.compare import compare_study
 from fly64.study.pipeline.overlap import cut_views
@@ -63,7 +63,7 @@ def test_metric_against_dose_shows_the_spread_over_repeats(tmp_path):
     compare_study(study, store)
     page = ResultsPage()
     data = collect(page, store)["results"]
-    row = sections.versus_dose(data.cube, data.limits, "ssim", "phase")
+    row = metric_sections.versus_dose(data.cube, data.limits, "ssim", "phase")
     (overlay,) = [pane.object for pane in row]
     bars = [layer for layer in overlay if isinstance(layer, hv.ErrorBars)]
     assert len(bars) == 1 and float(bars[0].dframe()["std"].iloc[0]) > 0
@@ -86,7 +86,8 @@ def test_differences_show_their_spread_and_the_study_report_downloads(tmp_path):
     page.apply(collected)
     data = collected["results"]
     (heat,) = [
-        pane.object for pane in sections.differences(data.differences, data.cube, "ssim", "phase")
+        pane.object
+        for pane in metric_sections.differences(data.differences, data.cube, "ssim", "phase")
     ]
     frame = heat.dframe()
     assert (
@@ -149,18 +150,21 @@ def test_the_shot_noise_bound_fluence_and_oracle_are_shown(limited):  # noqa: F8
     page.apply(collected)  # the whole page builds
     data = collected["results"]
     (overlay,) = [
-        p.object for p in sections.versus_dose(data.cube, data.limits, "correlation", "phase")
+        p.object
+        for p in metric_sections.versus_dose(data.cube, data.limits, "correlation", "phase")
     ]
     (bound,) = [layer for layer in overlay if layer.label == "shot-noise bound, dense"]
     assert bound.dframe()["correlation"].tolist() == pytest.approx([limit.correlation_bound])
     for metric, part in (("ssim", "phase"), ("correlation", "amplitude")):  # no bound there
-        (overlay,) = [p.object for p in sections.versus_dose(data.cube, data.limits, metric, part)]
+        (overlay,) = [
+            p.object for p in metric_sections.versus_dose(data.cube, data.limits, metric, part)
+        ]
         assert not any(layer.label.startswith("shot-noise") for layer in overlay)
-    fluence = sections.versus_fluence(data.cube, data.limits, "correlation", "phase").object
+    fluence = metric_sections.versus_fluence(data.cube, data.limits, "correlation", "phase").object
     points = [layer for layer in fluence if isinstance(layer, hv.Scatter)]
     xs = [x for p in points for x in p.dframe()["photons_per_pixel"]]
     assert xs == pytest.approx([limit.fluence] * 4)  # pinn_gs1, lsqml, epie, best_iterative
-    cells, _, choices = sections.against_limit(data.against_limit, data.choices)
+    cells, _, choices = cell_sections.against_limit(data.against_limit, data.choices)
     shown = cells.object.set_index("method")
     assert shown.loc["lsqml", "oracle (best snapshot)"] == pytest.approx(1.0, abs=1e-3)
     assert shown.loc["epie", "measured ÷ bound (RMSE)"] > 1

@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.pages.study_form import StudyForm, _parse_views
+from app.pages.study.form import StudyForm, _parse_views
 from fly64.study import Study, StudyError
 
 

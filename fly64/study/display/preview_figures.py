@@ -1,12 +1,14 @@
 """HoloViews figures of a set-up preview (:func:`fly64.study.display.preview.preview_study`).
 
-:func:`preview_figures` draws the probe (with D₉₀, D₉₉ and the N/2 support), the object, one
-pattern per dose and each view's cut of the base scan; :func:`preview_layout` arranges them
-for notebooks. HoloViews is imported when a figure is drawn.
+:func:`preview_figures` draws the probe (with D₉₀, D₉₉ and the N/2 support:
+:func:`probe_circles_overlay`), the object, one pattern per dose and each view's cut of the base
+scan; :func:`preview_layout` arranges them for notebooks. HoloViews is imported when a figure is
+drawn.
 """
 
 import numpy as np
 
+from fly64.study.display.geometry import image_bounds, probe_circles
 from fly64.study.display.preview import PATTERN_SCALES, Preview, ViewPreview
 from fly64.study.display.store_summary import SceneSummary
 
@@ -18,11 +20,9 @@ def _image(array: np.ndarray, title: str, centred: bool, **opts):
     """An (H, W) array as stored (row 0 on top); ``centred``: (0, 0) at pixel (N//2, N//2)."""
     import holoviews as hv
 
-    h, w = array.shape
-    lo_y, lo_x = (-(h // 2) - 0.5, -(w // 2) - 0.5) if centred else (0, 0)
     element = hv.Image(
         np.ascontiguousarray(array[::-1]),
-        bounds=(lo_x, lo_y, lo_x + w, lo_y + h),
+        bounds=image_bounds(array.shape, centred),
         kdims=["x (px)", "y (px)"],
     )
     return element.opts(
@@ -30,16 +30,16 @@ def _image(array: np.ndarray, title: str, centred: bool, **opts):
     )
 
 
-def _circles(scene: SceneSummary):
-    """D₉₀ (white dashed), D₉₉ (white dotted) and the N/2 support disc (orange) about the centre."""
+def probe_circles_overlay(scene: SceneSummary):
+    """The circles of :func:`fly64.study.display.geometry.probe_circles` (D₉₀, D₉₉, the N/2
+    support) about the centre, as a HoloViews overlay to lay on a centred probe image."""
     import holoviews as hv
 
-    return (
-        hv.Ellipse(0, 0, scene.footprint_px).opts(color="white", line_dash="dashed", line_width=2)
-        * hv.Ellipse(0, 0, scene.footprint_99_px).opts(
-            color="white", line_dash="dotted", line_width=2
-        )
-        * hv.Ellipse(0, 0, scene.patch_size / 2).opts(color="orange", line_width=2)
+    return hv.Overlay(
+        [
+            hv.Ellipse(0, 0, c.diameter).opts(color=c.colour, line_dash=c.dash, line_width=2)
+            for c in probe_circles(scene)
+        ]
     )
 
 
@@ -96,7 +96,7 @@ def preview_figures(preview: Preview, scale: str = "log") -> dict:
     if scale not in PATTERN_SCALES:
         raise ValueError(f"scale must be one of {list(PATTERN_SCALES)}, got {scale!r}")
     s = preview.scene
-    circles = _circles(s)
+    circles = probe_circles_overlay(s)
     shown = s.spectrum_power > 0  # the mean is removed: the DC bin can be empty on a log axis
     figures = {
         "probe amplitude": (_image(np.abs(preview.probe), "", True, cmap="gray") * circles).opts(

@@ -1,13 +1,13 @@
 """The Results page's warm-start section: what each refinement's PINN start buys against its
 flat-start solver, from the comparison's ``warm_start.csv`` and ``warm_start.png`` (server
-loop; the numbers and the reading are :mod:`fly64.study.pipeline.warm_start`'s)."""
+loop; the numbers and the reading are :func:`fly64.study.warm_start_reading`'s)."""
 
 from pathlib import Path
 
 import pandas as pd
 import panel as pn
 
-from fly64.study.pipeline.warm_start import warm_start_reading
+from fly64.study import warm_start_reading
 
 FIGURE = "warm_start.png"
 

@@ -6,16 +6,16 @@ from pathlib import Path
 import pandas as pd
 import xarray as xr
 
-from fly64.data.store import Store
-from fly64.study.display.store_summary import (
+from fly64.data import Store
+from fly64.study import (
+    Cell,
+    Study,
     change_stamp,
+    finished_cells,
     frc_curves,
     result_files,
     warm_start_rows,
 )
-from fly64.study.records.registry import finished_cells
-from fly64.study.settings.cells import Cell
-from fly64.study.settings.model import Study
 
 
 @dataclass
@@ -23,12 +23,12 @@ class ResultsData:
     """What the comparison left in the store."""
 
     cube: xr.DataArray  # (dose, view, method, seed, part, metric)
-    differences: pd.DataFrame  # PINN − baseline rows (see fly64.study.records.cube.differences)
+    differences: pd.DataFrame  # PINN − baseline rows (see fly64.study.differences)
     quality_time: pd.DataFrame  # phase correlation and timing per dose, view, method
     limits: pd.DataFrame  # shot-noise limit per dose and view (comparison.shot_noise_limits)
     against_limit: pd.DataFrame  # phase scores beside bounds per cell (phase_against_limit)
     choices: pd.DataFrame  # the baseline best_iterative copies (best_iterative_choices)
-    frc: pd.DataFrame  # FRC curves (see fly64.study.display.store_summary.frc_curves)
+    frc: pd.DataFrame  # FRC curves (see fly64.study.frc_curves)
     warm_start: pd.DataFrame  # refinements against their flat start (views_data.warm_start_rows)
     files: dict[str, Path]  # downloadable files by name
     cells: list[Cell]  # the finished cells (each downloadable as a Ptychodus product)
@@ -53,7 +53,7 @@ def results_key(store: Store | None, jobs) -> tuple | None:
 
 def read_results(store: Store) -> ResultsData | str | None:
     """The comparison's data; None when there is none, a message when it cannot be read."""
-    from fly64.study.records.cube import (
+    from fly64.study import (  # the comparison's cube: imported when first read
         NoResultsError,
         best_iterative_choices,
         differences,

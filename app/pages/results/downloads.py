@@ -9,13 +9,9 @@ from pathlib import Path
 
 import panel as pn
 
+from fly64.data import Store, dose_tag, export_npz
 from fly64.data.cxi import export_cxi
-from fly64.data.npz import export_npz
-from fly64.data.store import Store, dose_tag
-from fly64.study.display.products import product_name, write_cell_product
-from fly64.study.display.store_summary import dose_dataset
-from fly64.study.settings.cells import Cell
-from fly64.study.settings.model import Study
+from fly64.study import Cell, Study, dose_dataset, product_name, write_cell_product
 
 #: the dose export's formats: label → (file suffix, writer of (store, study, dose, path))
 DOSE_FORMATS = {
@@ -64,9 +60,7 @@ def _report_button(store: Store, folder: ExportFolder) -> pn.widgets.FileDownloa
     """Download of the study's HTML report, written into ``folder`` when asked."""
 
     def report():
-        from fly64.study.display.html_report import (
-            write_study_report,
-        )  # matplotlib: only when asked
+        from fly64.study import write_study_report  # matplotlib: imported only when asked
 
         study = Study.load(store.study_path, whole=True)
         return str(write_study_report(study, store, folder / "fly64-study-report.html"))

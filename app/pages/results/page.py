@@ -3,24 +3,24 @@ object pixel with the shot-noise bound, phase scores beside their limit per cell
 against time, differences, what the PINN's start buys a refinement, FRC, gallery, downloads.
 
 Everything shown comes from what the comparison wrote (the metrics cube, the FRC table,
-the PNG figures); :meth:`ResultsPage.collect` reads it (:mod:`.results_data`) in the poller's
+the PNG figures); :meth:`ResultsPage.collect` reads it (:mod:`.data`) in the poller's
 worker thread when those files, the store's settings or its finished cells changed (they
 decide whether the comparison is out of date), and :meth:`ResultsPage.apply` sets the page's
 two params, the store and its results, which rebuilds the page from its sections
-(:mod:`.results_sections`, :mod:`.results_downloads`).
+(:mod:`.metric_sections`, :mod:`.cell_sections`, :mod:`.warm_start`, :mod:`.downloads`).
 """
 
 import panel as pn
 import param
 
-from fly64.data.store import Store
+from fly64.data import Store
 
-from . import results_sections as sections
-from .common import notice
-from .page import UNCHANGED, Collected
-from .results_data import ResultsData, read_results, results_key
-from .results_downloads import ExportFolder, downloads
-from .results_warm_start import warm_start
+from ..common import notice
+from ..page import UNCHANGED, Collected
+from . import cell_sections, metric_sections
+from .data import ResultsData, read_results, results_key
+from .downloads import ExportFolder, downloads
+from .warm_start import warm_start
 
 #: the page's results before its first read of the store ended (never "no comparison")
 READING = object()
@@ -73,42 +73,42 @@ def _sections(store: Store, data: ResultsData, exports: ExportFolder) -> list:
         ),
         pn.Row(metric, pn.Column("part", part)),
         pn.pane.Markdown("#### Metric over dose × view, per method"),
-        pn.bind(sections.heatmaps, cube, metric, part),
+        pn.bind(metric_sections.heatmaps, cube, metric, part),
         pn.pane.Markdown(
             "#### Metric against dose\nMean over the repeat seeds, with error bars of ± one "
             "standard deviation where there are several (n in the hover); the phase "
             "correlation and RMSE with their shot-noise bound (dashed)."
         ),
-        pn.bind(sections.versus_dose, cube, data.limits, metric, part),
+        pn.bind(metric_sections.versus_dose, cube, data.limits, metric, part),
         pn.pane.Markdown(
             "#### Metric against photons per object pixel\nBoth views on one axis (median "
             "photons incident per pixel of the evaluation mask). The shot-noise bound "
             "σ_φ ≥ 1/(2√n) assumes a weak-phase object, a known probe and an unbiased "
             "estimator: a regularised or learned method may beat the RMSE bound."
         ),
-        pn.bind(sections.versus_fluence, cube, data.limits, metric, part),
+        pn.bind(metric_sections.versus_fluence, cube, data.limits, metric, part),
         pn.pane.Markdown(
             "#### Phase scores beside their limit, per cell\nMeasured ÷ bound (RMSE) below 1 "
             "needs prior knowledge. The oracle is an iterative cell's best object snapshot, "
             "chosen by the truth: a diagnostic of its stop rule, not a result."
         ),
-        sections.against_limit(data.against_limit, data.choices),
+        cell_sections.against_limit(data.against_limit, data.choices),
         pn.pane.Markdown(
             "#### Quality against time\nPhase correlation against the seconds to reconstruct "
             "the whole test split (PINN: forward passes and stitching; LSQML: its whole "
             "reconstruction); hover for the training seconds."
         ),
-        sections.quality_time(data.quality_time, cube),
+        cell_sections.quality_time(data.quality_time, cube),
         pn.pane.Markdown(
             "#### PINN − baseline\nPaired per repeat (same data), mean over the repeats; "
             "hover for the standard deviation and n."
         ),
-        pn.bind(sections.differences, data.differences, cube, metric, part),
+        pn.bind(metric_sections.differences, data.differences, cube, metric, part),
         *_warm_start(data),
         pn.pane.Markdown("#### Fourier ring correlation"),
-        sections.frc(data.frc, part),
+        cell_sections.frc(data.frc, part),
         pn.pane.Markdown("#### Gallery: ground truth and each method, aligned, per cell"),
-        sections.gallery(data.files),
+        cell_sections.gallery(data.files),
         pn.pane.Markdown("#### Downloads"),
         downloads(store, data.files, cube, data.cells, exports),
     ]
@@ -131,7 +131,7 @@ def _warm_start(data: ResultsData) -> list:
 
 
 class ResultsPage(pn.viewable.Viewer):
-    """The comparison of the store (a :class:`~.page.Page`)."""
+    """The comparison of the store (a :class:`~app.pages.page.Page`)."""
 
     store = param.ClassSelector(
         class_=Store, allow_None=True, doc="the store shown; None until it exists"
@@ -153,8 +153,8 @@ class ResultsPage(pn.viewable.Viewer):
 
     # -- reading (worker thread)
     def collect(self, store: Store | None, jobs) -> dict | Collected:
-        """The page's params: the store and its results (see :func:`~.results_data.read_results`),
-        or :data:`~.page.UNCHANGED` when their :func:`~.results_data.results_key` did not change."""
+        """The page's params: the store and its results (see :func:`~.data.read_results`), or
+        :data:`~app.pages.page.UNCHANGED` when their :func:`~.data.results_key` did not change."""
         key = results_key(store, jobs)
         if key == self._key:
             return UNCHANGED

@@ -12,9 +12,7 @@ import re
 import panel as pn
 import param
 
-from fly64.study import PRESETS, Study, StudyError
-from fly64.study.settings.model import Choices, Doses, Views
-from fly64.study.settings.stages import STAGES
+from fly64.study import PRESETS, STAGES, Choices, Doses, Study, StudyError, Views
 
 AXES = "Grid axes"
 AXIS_FIELDS = ("doses", "views", "methods", "gridsizes", "repeats")

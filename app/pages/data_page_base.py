@@ -13,8 +13,8 @@ from collections.abc import Callable
 import panel as pn
 import param
 
-from fly64.data.store import Store
-from fly64.study.settings.model import Study
+from fly64.data import Store
+from fly64.study import Study
 
 from .common import notice
 from .page import UNCHANGED, Collected, data_stamps, store_study

@@ -1,7 +1,7 @@
 """Study page: settings, the grid of cells with their jobs, and the run / cancel controls.
 
 Beside "Run all" the page shows its estimated wall time
-(:func:`fly64.study.execution.estimate.estimate_run`), recomputed in a worker thread when the
+(:func:`fly64.study.estimate_run`), recomputed in a worker thread when the
 settings or the finished jobs change; on a store without simulated data, "Simulate and cut views"
 submits only the simulate and overlap jobs.
 """
@@ -12,19 +12,24 @@ from pathlib import Path
 
 import panel as pn
 
-from fly64.data.store import Store, StoreError
-from fly64.study import Study, StudyError, iter_cells
-from fly64.study.execution.estimate import RunEstimate, estimate_run
-from fly64.study.execution.runner import StudyRunner
-from fly64.study.records.jobs import JobState
-from fly64.study.records.registry import JobStatus
+from fly64.data import Store, StoreError
+from fly64.study import (
+    JobState,
+    JobStatus,
+    RunEstimate,
+    Study,
+    StudyError,
+    StudyRunner,
+    estimate_run,
+    iter_cells,
+)
 
+from ..common import eta_text
+from ..page import UNCHANGED, Collected
+from ..preview_panel import PreviewPanel
 from . import actions
-from .common import eta_text
-from .page import UNCHANGED, Collected
-from .preview_panel import PreviewPanel
-from .study_form import ERROR_STYLE, StudyForm
-from .study_tables import (
+from .form import ERROR_STYLE, StudyForm
+from .tables import (
     failed_jobs,
     failure_cards,
     grid_frame,
@@ -62,7 +67,8 @@ def estimate_key(study: Study, jobs: dict[str, JobStatus]) -> tuple:
 
 
 class StudyPage(pn.viewable.Viewer):
-    """The study's settings and its grid, kept current with the jobs (a :class:`~.page.Page`)."""
+    """The study's settings and its grid, kept current with the jobs
+    (a :class:`~app.pages.page.Page`)."""
 
     def __init__(self, root, study: Study, jobs: list[JobStatus]):
         super().__init__()

@@ -1,20 +1,21 @@
-"""Submitting and cancelling jobs from the app, through
-:class:`fly64.study.execution.runner.StudyRunner`.
+"""Submitting and cancelling jobs from the app, through :class:`fly64.study.StudyRunner`.
 
-One local executor per store is shared by every browser session of this server (the
-jobs themselves are separate processes; the executor only launches and supervises them).
+One local executor per store is shared by every browser session of this server (the jobs
+themselves are separate processes; the executor only launches and supervises them). The
+executors live as long as the server's process, not its sessions (a run goes on while no
+browser shows it): :func:`close_executors` closes them when the process ends. Closing stops
+their scheduling threads; running jobs go on, and jobs that had not started are marked
+cancelled instead of being left queued with no executor to start them.
 Calls that touch the disk run in a worker thread so the server loop stays free.
 """
 
 import asyncio
+import atexit
 import threading
 from pathlib import Path
 
-from fly64.data.store import Store
-from fly64.study import Study
-from fly64.study.execution.executors import LocalExecutor
-from fly64.study.execution.runner import StudyRunner
-from fly64.study.execution.workspace import load_store_study
+from fly64.data import Store
+from fly64.study import LocalExecutor, Study, StudyRunner, load_store_study
 
 _EXECUTORS: dict[str, LocalExecutor] = {}
 _LOCK = threading.Lock()
@@ -27,6 +28,20 @@ def shared_executor(store) -> LocalExecutor:
         if key not in _EXECUTORS:
             _EXECUTORS[key] = LocalExecutor(store)
         return _EXECUTORS[key]
+
+
+def close_executors() -> None:
+    """Close every executor made so far (at the process's end; a later request makes new ones):
+    running jobs go on, jobs not yet started are marked cancelled ("executor closed before it
+    started")."""
+    with _LOCK:
+        executors = list(_EXECUTORS.values())
+        _EXECUTORS.clear()
+    for executor in executors:
+        executor.close()
+
+
+atexit.register(close_executors)
 
 
 def runner(root, study: Study, force: bool = False) -> StudyRunner:

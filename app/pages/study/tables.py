@@ -4,11 +4,9 @@ and the failed jobs' tracebacks, built from the registry's job statuses (server 
 import pandas as pd
 import panel as pn
 
-from fly64.study import Study, iter_cells
-from fly64.study.records.jobs import JobState
-from fly64.study.records.registry import JobStatus, health_text
+from fly64.study import JobState, JobStatus, Study, health_text, iter_cells
 
-from .common import eta_text
+from ..common import eta_text
 
 COLUMNS = [
     "job",
