@@ -8,7 +8,19 @@ from pathlib import Path
 
 import fly64
 
-PACKAGES = ("fly64", "torch", "numpy", "scipy", "scikit-image", "xarray", "zarr", "ptychi", "panel")
+#: the distributions whose versions manifests and the HTML report record
+PACKAGES = (
+    "fly64",
+    "torch",
+    "numpy",
+    "scipy",
+    "scikit-image",
+    "xarray",
+    "zarr",
+    "ptychi",
+    "matplotlib",
+    "panel",
+)
 
 
 @cache

@@ -43,12 +43,14 @@ RECONSTRUCTION, SNAPSHOTS, LOSSES, RESULT, CHECKPOINT, CELL_METRICS = (
     "checkpoint.pt",
     "metrics.json",
 )
-#: files of the results folder (format: :mod:`fly64.study.records.cube`)
-CUBE, TABLE, FRC_TABLE, BEST_TABLE, FIGURES = (
+#: files of the results folder (formats: :mod:`fly64.study.records.cube`,
+#: :mod:`fly64.study.pipeline.warm_start`)
+CUBE, TABLE, FRC_TABLE, BEST_TABLE, WARM_TABLE, FIGURES = (
     "metrics.nc",
     "metrics.csv",
     "frc.csv",
     "best_iterative.csv",
+    "warm_start.csv",
     "figures",
 )
 

@@ -1,6 +1,6 @@
 """The Results page never says "No comparison yet" while it is still reading one."""
 
-from app.pages.results_page import ResultsPage
+from app.pages.results.page import ResultsPage
 
 
 def texts(page):

@@ -1,4 +1,4 @@
-"""Building blocks of a self-contained HTML page: inline style, embedded PNGs, tables, versions.
+"""Building blocks of a self-contained HTML page: inline style, embedded PNGs, tables.
 
 Figures become ``data:`` URIs (PNG re-encoded with a 256-colour palette), so a page built from
 these blocks requests nothing.
@@ -6,7 +6,6 @@ these blocks requests nothing.
 
 import base64
 import html
-import importlib.metadata
 import io
 
 import matplotlib
@@ -16,18 +15,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from PIL import Image  # noqa: E402
 
-#: distributions whose versions the report records
-PACKAGES = (
-    "fly64",
-    "numpy",
-    "scipy",
-    "scikit-image",
-    "torch",
-    "ptychi",
-    "xarray",
-    "zarr",
-    "matplotlib",
-)
 STYLE = """
 body { font-family: sans-serif; margin: 2em auto; max-width: 1200px; color: #222; }
 h1 { font-size: 1.6em; } h2 { border-bottom: 1px solid #ccc; padding-top: 0.6em; }
@@ -38,17 +25,6 @@ img { max-width: 100%; display: block; margin: 0.6em 0; }
 .warning { background: #fff4d6; border: 1px solid #e0b84f; padding: 0.6em; }
 .muted { color: #777; }
 """
-
-
-def package_versions() -> dict[str, str]:
-    """Installed versions of :data:`PACKAGES` ("not installed" where missing)."""
-    versions = {}
-    for name in PACKAGES:
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
 
 
 def png_data_uri(png: bytes) -> str:

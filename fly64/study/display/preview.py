@@ -3,7 +3,7 @@
 :func:`preview_study` runs the stages' own functions on small inputs — the study's scene
 (:func:`fly64.study.pipeline.simulate.make_scene`), one pattern per dose from a few positions
 (:func:`fly64.physics.simulate_counts`), each view's cut of the base scan
-(:func:`fly64.study.pipeline.overlap.accept_split`) and the shot-noise limit of its test scan at
+(:func:`fly64.study.settings.scan.accept_split`) and the shot-noise limit of its test scan at
 each dose (:func:`fly64.metrics.shot_noise_limit`) — and writes nothing. Parts are cached by the
 settings they depend on, so a change to one view recomputes only that view.
 :mod:`fly64.study.display.preview_figures` draws it (notebooks, the app).
@@ -25,10 +25,10 @@ from fly64.overlap.metrics import coverage_map
 from fly64.physics import simulate_counts
 from fly64.physics.forward import dose_scale
 from fly64.study.display.store_summary import SceneSummary, summarise_scene
-from fly64.study.pipeline.overlap import accept_split
 from fly64.study.pipeline.simulate import Scene, make_scene
 from fly64.study.settings.checks import PTYCHOGRAPHIC_OVERLAP
 from fly64.study.settings.model import Study
+from fly64.study.settings.scan import accept_split
 
 #: base-scan positions simulated per dose (the dose scale is their mean; the first is shown)
 PATTERN_POSITIONS = 4

@@ -22,7 +22,6 @@ import xarray as xr
 from fly64.metrics import correlation, register, remove_phase_offset
 from fly64.study.settings.cells import Cell
 
-WARM_TABLE = "warm_start.csv"
 WARM_COLUMNS = [
     "dose",
     "view",
