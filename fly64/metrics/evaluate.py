@@ -96,8 +96,7 @@ class Evaluation:
 
 
 #: the well-lit region scored by default: weights Σ|P|² ≥ this fraction of one probe's peak
-#: intensity max|P|² (the study's ``mask_threshold`` default; a test keeps the two equal, the
-#: metrics importing no other fly64 layer)
+#: intensity max|P|² (the study's ``mask_threshold`` default)
 MASK_THRESHOLD = 0.1
 
 

@@ -253,7 +253,11 @@ def test_views_that_move_the_simulated_raster_change_the_simulation_hash():
     assert pinned.settings_hash("overlap") != pinned_denser.settings_hash("overlap")
 
 
-def test_the_lit_region_default_is_the_metrics_default():
-    from fly64.metrics.evaluate import MASK_THRESHOLD
+def test_the_baselines_are_pty_chis_solvers_and_their_tv_variants():
+    from fly64.baseline import ALGORITHMS
+    from fly64.study.settings.methods import BASELINES, METHODS, TV_SOLVERS, Method
 
-    assert Study().mask_threshold == Study.param.mask_threshold.default == MASK_THRESHOLD
+    assert [m for m in BASELINES if not m.endswith("_tv")] == list(ALGORITHMS)
+    assert [m.removesuffix("_tv") for m in BASELINES if m.endswith("_tv")] == list(TV_SOLVERS)
+    assert set(METHODS) == set(Method) and Study().methods == [str(m) for m in METHODS]
+    assert all(type(m) is str for m in Study().methods)  # plain strings: the study file is YAML

@@ -12,6 +12,7 @@ from fly64.data.store import Store
 from fly64.study.pipeline.overlap import load_current_view
 from fly64.study.records.cell_result import load_result
 from fly64.study.settings.cells import Cell
+from fly64.study.settings.methods import Method
 from fly64.study.settings.model import Study
 
 #: the per-epoch loss column of a cell's losses.csv: the PINN's training loss, the solver's cost
@@ -48,7 +49,7 @@ def write_cell_product(store: Store, study: Study, cell: Cell, path: str | Path)
         "probe": "the dose dataset's probe (sqrt(photons)), "
         + (
             "the cell's start: the cell refined it, and fly64 does not keep the refined probe"
-            if (study.train_probe if cell.method == "pinn" else study.baseline_free_probe)
+            if (study.train_probe if cell.method == Method.PINN else study.baseline_free_probe)
             else "which the cell used, fixed"
         ),
         "positions": "the view's test split, about the object's centre",

@@ -19,6 +19,7 @@ from fly64.overlap.spacing import (
     nearest_neighbour_distances,
     spacing_stats,
 )
+from fly64.study.settings.methods import Method
 from fly64.study.settings.model import Study, StudyError
 from fly64.study.settings.scan import accept_split
 
@@ -85,7 +86,7 @@ def cut_view(study: Study, ds: xr.Dataset, view: str) -> ViewRecord:
         diag.update(bound=int(bound), needed=study.min_positions)
         record.indices[name] = members[mask]
         record.diagnostics[name] = diag
-        if "pinn" in study.methods:
+        if Method.PINN in study.methods:
             record.groups[name] = {}
             for gridsize in study.gridsizes:
                 size = gridsize**2

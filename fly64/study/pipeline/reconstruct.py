@@ -15,6 +15,7 @@ from fly64.reporting import Reporter
 from fly64.study.pipeline.overlap import load_current_view
 from fly64.study.records.cell_result import CellResult, load_result, timing
 from fly64.study.settings.cells import Cell
+from fly64.study.settings.methods import Method
 from fly64.study.settings.model import Study, StudyError
 from fly64.study.settings.options import options_from
 
@@ -22,7 +23,7 @@ from fly64.study.settings.options import options_from
 def solver_settings(study: Study, cell: Cell) -> SolverSettings:
     """The solver's settings: the study's settings of them, the cell's solver (``lsqml_tv``:
     LSQML with ``study.baseline_tv_weight``) and seed, this machine's device."""
-    tv = cell.solver == "lsqml_tv"
+    tv = cell.solver == Method.LSQML_TV
     return options_from(
         study,
         SolverSettings,

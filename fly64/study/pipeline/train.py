@@ -31,6 +31,7 @@ from fly64.reporting import Reporter
 from fly64.study.pipeline.overlap import load_current_view
 from fly64.study.records.cell_result import CellResult, timing
 from fly64.study.settings.cells import Cell
+from fly64.study.settings.methods import Method
 from fly64.study.settings.model import Study, StudyError
 from fly64.study.settings.options import options_from
 
@@ -142,7 +143,7 @@ def train_cell(
     CellResult with the object complex64 (H, W), weights float32 (H, W), the per-epoch
     losses, health flags and info (epochs, seconds, group and position counts, device).
     """
-    if cell.method != "pinn":
+    if cell.method != Method.PINN:
         raise StudyError(
             f"train_cell trains PINN cells; got method {cell.method!r} ({cell.job_id})"
         )

@@ -61,7 +61,7 @@ from fly64.study.records.cell_result import TIMING_FIELDS
 from fly64.study.records.jobs import RERUN, JobState
 from fly64.study.records.registry import Registry, finished_cells
 from fly64.study.settings.cells import Cell, method_label
-from fly64.study.settings.methods import REFINEMENTS
+from fly64.study.settings.methods import REFINEMENTS, Method
 from fly64.study.settings.model import Study, StudyError
 
 DIMS = ("dose", "view", "method", "seed", "part", "metric")
@@ -101,7 +101,11 @@ def method_labels(study: Study) -> list[str]:
     """Cube methods: ``pinn_gs<g>`` per gridsize, each baseline, :data:`BEST_ITERATIVE` when
     the study has two baselines or more, then ``pinn_gs<g>+<solver>`` per refinement and
     gridsize (baselines and refinements in study order)."""
-    labels = [method_label("pinn", g) for g in study.gridsizes] if "pinn" in study.methods else []
+    labels = (
+        [method_label(Method.PINN, g) for g in study.gridsizes]
+        if Method.PINN in study.methods
+        else []
+    )
     labels += study.baseline_methods
     labels += [BEST_ITERATIVE] if len(study.baseline_methods) > 1 else []
     refinements = [m for m in study.methods if m in REFINEMENTS]

@@ -4,15 +4,15 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from fly64.data.store import dose_tag
-from fly64.study.settings.methods import BASELINES, REFINEMENTS
+from fly64.study.settings.methods import BASELINES, REFINEMENT_PREFIX, REFINEMENTS, Method
 from fly64.study.settings.model import Study, StudyError
 
 
 def method_label(method: str, gridsize: int) -> str:
     """A method's label in tables and the metrics cube: ``pinn_gs<g>`` for the PINN,
     ``pinn_gs<g>+<solver>`` for a refinement, the method's name for a baseline."""
-    if method == "pinn" or method in REFINEMENTS:
-        return f"pinn_gs{gridsize}" + method.removeprefix("pinn")
+    if method == Method.PINN or method in REFINEMENTS:
+        return f"{Method.PINN}_gs{gridsize}" + method.removeprefix(Method.PINN)
     return method
 
 
@@ -41,7 +41,7 @@ class Cell:
     @property
     def uses_pinn(self) -> bool:
         """A PINN cell or a refinement of one (its gridsize is the PINN's)."""
-        return self.method == "pinn" or self.method in REFINEMENTS
+        return self.method == Method.PINN or self.method in REFINEMENTS
 
     @property
     def stage(self) -> str:
@@ -49,19 +49,19 @@ class Cell:
         or ``refine`` (a solver started from the PINN's reconstruction)."""
         if self.method in REFINEMENTS:
             return "refine"
-        return "train" if self.method == "pinn" else "reconstruct"
+        return "train" if self.method == Method.PINN else "reconstruct"
 
     @property
     def solver(self) -> str | None:
         """The iterative solver a baseline or refinement runs (None for the PINN)."""
-        return None if self.method == "pinn" else self.method.removeprefix("pinn+")
+        return None if self.method == Method.PINN else self.method.removeprefix(REFINEMENT_PREFIX)
 
     @property
     def parent(self) -> "Cell | None":
         """A refinement's PINN cell (None for other cells)."""
         if self.method not in REFINEMENTS:
             return None
-        return Cell(self.dose, self.view, "pinn", self.gridsize, self.seed)
+        return Cell(self.dose, self.view, str(Method.PINN), self.gridsize, self.seed)
 
     @property
     def job_id(self) -> str:
@@ -73,7 +73,9 @@ def iter_cells(study: Study) -> Iterator[Cell]:
     for dose in study.doses:
         for view in study.views:
             for method in study.methods:
-                gridsizes = study.gridsizes if method == "pinn" or method in REFINEMENTS else [1]
+                gridsizes = (
+                    study.gridsizes if method == Method.PINN or method in REFINEMENTS else [1]
+                )
                 for gridsize in gridsizes:
                     for seed in study.repeats:
                         yield Cell(float(dose), view, method, gridsize, seed)

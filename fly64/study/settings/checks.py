@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from fly64.data.npz import load_npz
 from fly64.data.views import SPLIT_LABEL
 from fly64.physics import footprint_diameter, support_fraction
+from fly64.study.settings.methods import REFINEMENT_PREFIX, Method
 from fly64.study.settings.scan import accept_split, base_scan, load_object
 from fly64.study.settings.types import StudyError
 
@@ -25,18 +26,18 @@ MIN_SCAN_STEP = 0.5
 
 def check_settings(study: "Study") -> None:
     """Raise :class:`StudyError` naming the first setting that conflicts with others."""
-    group = max(study.gridsizes) ** 2 if "pinn" in study.methods else 1
+    group = max(study.gridsizes) ** 2 if Method.PINN in study.methods else 1
     if study.neighbor_count < group:
         raise StudyError(
             f"neighbor_count: K = {study.neighbor_count} is below C = gridsize² = {group}; "
             f"allowed K ≥ {group}"
         )
-    if study.min_positions <= study.neighbor_count and "pinn" in study.methods:
+    if study.min_positions <= study.neighbor_count and Method.PINN in study.methods:
         raise StudyError(
             f"min_positions: {study.min_positions} must exceed neighbor_count "
             f"({study.neighbor_count}) so every position has K neighbours in its view"
         )
-    if "pinn" in study.methods and study.patch_size % 2 ** (study.model_depth + 1):
+    if Method.PINN in study.methods and study.patch_size % 2 ** (study.model_depth + 1):
         raise StudyError(
             f"model_depth: the PINN's U-Net halves the N/2 = {study.patch_size // 2} px support "
             f"{study.model_depth} times; "
@@ -70,8 +71,8 @@ def check_settings(study: "Study") -> None:
             f"scan_step: {study.base_step} px is coarser than the densest view's spacing "
             f"{min(study.spacings.values()):.1f} px; allowed scan_step ≤ that spacing"
         )
-    refinements = [m for m in study.methods if m.startswith("pinn+")]
-    if refinements and "pinn" not in study.methods:
+    refinements = [m for m in study.methods if m.startswith(REFINEMENT_PREFIX)]
+    if refinements and Method.PINN not in study.methods:
         raise StudyError(
             f"methods: {refinements} start from the PINN's reconstruction; add 'pinn' to methods"
         )
@@ -86,7 +87,7 @@ def setting_warnings(study: "Study") -> list[str]:
     out = []
     probe = study.make_probe()
     inside = support_fraction(probe)
-    if "pinn" in study.methods and inside < SUPPORT_FRACTION:
+    if Method.PINN in study.methods and inside < SUPPORT_FRACTION:
         field = "probe_file" if study.probe_file else "object_npz" if study.object_npz else "probe"
         out.append(
             f"{field}: only {inside:.1%} of |P|² lies inside the central disc of diameter N/2 = "

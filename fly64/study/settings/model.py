@@ -13,13 +13,14 @@ import param
 
 from fly64.baseline.settings import SolverSettings
 from fly64.data.geometry import Geometry
+from fly64.metrics.evaluate import MASK_THRESHOLD
 from fly64.models.stitch import STITCHING
 from fly64.models.train import TrainOptions
 from fly64.physics import footprint_diameter
 from fly64.physics.object import OBJECTS
 from fly64.physics.probe import PROBES
 from fly64.study.settings.checks import MIN_SCAN_STEP, check_settings, setting_warnings
-from fly64.study.settings.methods import BASELINES, METHODS, REFINEMENTS
+from fly64.study.settings.methods import BASELINES, METHODS
 from fly64.study.settings.options import option_param
 from fly64.study.settings.probe_input import cached_probe, file_key
 from fly64.study.settings.study_dict import StudyDict
@@ -153,7 +154,7 @@ class Study(StudyFile, StudyDict, param.Parameterized):
 
     # --- train stage, the PINN (and the method and repeat axes)
     methods = Choices(
-        ["pinn", *BASELINES, *REFINEMENTS],
+        [str(method) for method in METHODS],
         allowed=METHODS,
         item_type=str,
         doc="Methods compared: 'pinn' (one cell per gridsize), the iterative baselines "
@@ -210,7 +211,7 @@ class Study(StudyFile, StudyDict, param.Parameterized):
 
     # --- evaluate stage
     mask_threshold = param.Number(
-        0.1,
+        MASK_THRESHOLD,
         bounds=(0.001, 1.0),
         doc="Evaluate where illumination Σ|P|² ≥ this fraction of one probe's peak intensity.",
     )
