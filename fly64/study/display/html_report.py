@@ -29,6 +29,7 @@ from fly64.data.atomic import write_bytes_atomic  # noqa: E402
 from fly64.data.provenance import package_versions  # noqa: E402
 from fly64.data.store import Store  # noqa: E402
 from fly64.data.views import load_view  # noqa: E402
+from fly64.study.display.geometry import image_bounds, probe_circles  # noqa: E402
 from fly64.study.display.html_blocks import (  # noqa: E402
     STYLE,
     figure_png,
@@ -64,33 +65,42 @@ def _settings_section(study: Study) -> str:
 
 
 def _scene_figure(store: Store, dose: float) -> bytes:
-    """|P|, arg P with the D₉₀ circle and the N/2 support, |O| and arg O."""
+    """|P|, arg P with the probe's circles (D₉₀, D₉₉, N/2), |O| and arg O."""
     ds = dose_dataset(store, dose)
     probe, obj = ds["probe"].values, ds["object"].values
     scene = scene_summary(store, dose)
     fig, axes = plt.subplots(1, 4, figsize=(13, 3.4))
-    centre = (probe.shape[0] - 1) / 2
     lit = np.abs(probe) >= 0.01 * np.abs(probe).max()  # arg P is noise where |P| vanishes
     panels = (
-        (np.abs(probe), "probe |P| (photons^½)", "gray"),
-        (np.where(lit, np.angle(probe), np.nan), "probe arg P (rad, |P| ≥ 1 % of max)", "twilight"),
-        (np.abs(obj), "object |O|", "gray"),
-        (np.angle(obj), "object arg O (rad)", "twilight"),
+        (np.abs(probe), "probe |P| (photons^½)", "gray", True),
+        (
+            np.where(lit, np.angle(probe), np.nan),
+            "probe arg P (rad, |P| ≥ 1 % of max)",
+            "twilight",
+            True,
+        ),
+        (np.abs(obj), "object |O|", "gray", False),
+        (np.angle(obj), "object arg O (rad)", "twilight", False),
     )
-    for ax, (image, title, cmap) in zip(axes, panels, strict=True):
-        shown = ax.imshow(image, cmap=cmap)
+    for ax, (image, title, cmap, centred) in zip(axes, panels, strict=True):
+        x0, y0, x1, y1 = image_bounds(image.shape, centred=centred)
+        shown = ax.imshow(image, cmap=cmap, extent=(x0, x1, y1, y0))
         fig.colorbar(shown, ax=ax, fraction=0.046)
         ax.set_title(title, fontsize=9)
         ax.set_xticks([]), ax.set_yticks([])
     for ax in axes[:2]:
-        for diameter, colour, label in (
-            (scene.footprint_px, "tab:orange", "D₉₀"),
-            (scene.patch_size / 2, "tab:cyan", "N/2"),
-        ):
+        for circle in probe_circles(scene):
             ax.add_patch(
-                plt.Circle((centre, centre), diameter / 2, fill=False, color=colour, label=label)
+                plt.Circle(
+                    (0, 0),
+                    circle.radius,
+                    fill=False,
+                    color=circle.colour,
+                    linestyle=circle.dash,
+                    label=circle.label,
+                )
             )
-    axes[0].legend(loc="lower right", fontsize=7)
+    axes[0].legend(loc="lower right", fontsize=7, facecolor="0.6")
     return figure_png(fig)
 
 

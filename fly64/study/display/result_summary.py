@@ -7,14 +7,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from fly64.data.store import Store
+from fly64.data.store import BEST_TABLE, CUBE, FIGURES, FRC_TABLE, TABLE, WARM_TABLE, Store
 
 
 def result_files(store: Store) -> dict[str, Path]:
     """The comparison's files on disk by name: tidy, FRC, best-iterative and warm-start
     tables, cube, then the PNG figures."""
-    from fly64.data.store import BEST_TABLE, CUBE, FIGURES, FRC_TABLE, TABLE, WARM_TABLE
-
     folder = store.results_dir
     names = (TABLE, FRC_TABLE, BEST_TABLE, WARM_TABLE, CUBE)
     files = {name: folder / name for name in names if (folder / name).is_file()}
@@ -32,14 +30,10 @@ def _results_csv(store: Store, name: str) -> pd.DataFrame:
 
 def frc_curves(store: Store) -> pd.DataFrame:
     """The FRC table of the comparison (columns of ``frc.csv``; empty when there is none)."""
-    from fly64.data.store import FRC_TABLE
-
     return _results_csv(store, FRC_TABLE)
 
 
 def warm_start_rows(store: Store) -> pd.DataFrame:
     """What each refinement's PINN start bought (columns of ``warm_start.csv``,
     :data:`fly64.study.pipeline.warm_start.WARM_COLUMNS`; empty when there is none)."""
-    from fly64.data.store import WARM_TABLE
-
     return _results_csv(store, WARM_TABLE)

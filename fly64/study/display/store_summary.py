@@ -17,9 +17,10 @@ import numpy as np
 import xarray as xr
 
 from fly64.data.dataset import open_dose_dataset
-from fly64.data.store import Store
+from fly64.data.store import Store, metadata_file
 from fly64.physics import footprint_diameter, support_fraction
 from fly64.physics.object import object_statistics, phase_power_spectrum
+from fly64.study.pipeline.simulate import is_simulated
 from fly64.study.settings.model import Study
 
 
@@ -27,7 +28,7 @@ def change_stamp(path: Path) -> int | None:
     """When a file or a dataset was last rewritten (ns since the epoch; a zarr dataset
     directory: its ``zarr.json`` metadata), None when it does not exist: a key that changes
     whenever it is rewritten."""
-    meta = Path(path) / "zarr.json"
+    meta = metadata_file(Path(path))
     try:
         return (meta if meta.exists() else Path(path)).stat().st_mtime_ns
     except FileNotFoundError:
@@ -49,10 +50,6 @@ def dose_dataset(store: Store, dose: float, repeat: int = 0) -> xr.Dataset:
 
 def simulated_doses(store: Store, study: Study) -> list[float]:
     """The study's doses whose datasets are in the store with the study's simulation settings."""
-    from fly64.study.pipeline.simulate import (
-        is_simulated,
-    )  # imports torch: keep it off the import path
-
     return [float(d) for d in study.doses if is_simulated(store, study, d)]
 
 

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import asdict
 
 from fly64.data.store import Store, dose_tag, repeat_tag
+from fly64.study.pipeline.overlap import is_cut
+from fly64.study.pipeline.simulate import is_simulated
 from fly64.study.records.jobs import JobSpec, JobState
 from fly64.study.records.registry import Registry, cell_finish_times
 from fly64.study.settings.cells import Cell
@@ -98,9 +100,6 @@ def plan_jobs(
 
     ``entries`` maps job kinds to the functions they run (default :data:`ENTRIES`).
     """
-    from fly64.study.pipeline.overlap import is_cut
-    from fly64.study.pipeline.simulate import is_simulated
-
     registry = Registry(store)
     stale = [
         c for c in cells if c.parent is not None and not cell_up_to_date(registry, study, c.parent)
