@@ -6,6 +6,8 @@ from collections import Counter
 
 from fly64.study.cli.main import build_parser
 from fly64.study.execution.job_process import resolve_entry
+from fly64.study.execution.planning import ENTRIES
+from fly64.study.pipeline.entries import JOB_FUNCTIONS
 from fly64.study.settings.model import Study
 from fly64.study.settings.stages import STAGES, hashed_settings, stage_of_kind
 
@@ -31,6 +33,6 @@ def test_each_stage_has_its_job_kind_entry_and_command():
     parser = build_parser()
     for stage in STAGES.values():
         assert stage_of_kind(stage.job_kind) is stage
-        assert callable(resolve_entry(stage.entry))
+        assert resolve_entry(ENTRIES[stage.job_kind]) is JOB_FUNCTIONS[stage.job_kind]
         assert parser.parse_args([stage.command, "--store", "s"]).command == stage.command
     assert stage_of_kind("compare").name == "evaluate" and stage_of_kind("sleep") is None

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 
 from fly64.data.store import Store, dose_tag, repeat_tag
+from fly64.study.pipeline.entries import JOB_FUNCTIONS
 from fly64.study.pipeline.overlap import is_cut
 from fly64.study.pipeline.simulate import is_simulated
 from fly64.study.records.jobs import JobSpec, JobState
@@ -22,8 +23,9 @@ from fly64.study.settings.stages import STAGES
 
 #: the id of the evaluate stage's one job
 COMPARE = "compare"
-#: the function each job kind runs (see :class:`~fly64.study.records.jobs.JobSpec`)
-ENTRIES = {stage.job_kind: stage.entry for stage in STAGES.values()}
+#: the function each job kind runs, as ``job.json`` names it (``"module:function"``, see
+#: :class:`~fly64.study.records.jobs.JobSpec`)
+ENTRIES = {kind: f"{fn.__module__}:{fn.__qualname__}" for kind, fn in JOB_FUNCTIONS.items()}
 
 
 def _spec(study: Study, stage: str, job_id: str, params: dict, entries: dict, **deps) -> JobSpec:

@@ -1,9 +1,9 @@
 """The job entry of each stage: ``function(study, store, params, reporter, job_dir)``.
 
 Each wraps one stage function for one dose, view or cell and runs in the job's own
-process (:func:`fly64.study.execution.job_process.run_job`);
-:data:`fly64.study.settings.stages.STAGES` names them. Stage modules are imported inside the entries
-so a job process loads only what its stage needs.
+process (:func:`fly64.study.execution.job_process.run_job`); :data:`JOB_FUNCTIONS` maps each
+job kind (:attr:`fly64.study.settings.stages.Stage.job_kind`) to its entry. Stage modules are
+imported inside the entries so a job process loads only what its stage needs.
 """
 
 from pathlib import Path
@@ -82,6 +82,17 @@ def compare_job(
         "cube": str(comparison.cube),
         "figures": [str(p) for p in comparison.figures],
     }
+
+
+#: the entry each job kind runs
+JOB_FUNCTIONS = {
+    "simulate": simulate_job,
+    "overlap": overlap_job,
+    "train": train_job,
+    "reconstruct": reconstruct_job,
+    "refine": refine_job,
+    "compare": compare_job,
+}
 
 
 def view_summary(record) -> dict:

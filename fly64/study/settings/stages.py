@@ -1,12 +1,13 @@
-"""The pipeline's stages, declared once: what each depends on, where its results go, what runs it.
+"""The pipeline's stages, declared once: what each depends on, where its results go, its jobs.
 
 A study runs six stages: simulate → overlap → train (the PINN) and reconstruct (the
 iterative baselines) → refine (a solver started from the PINN's reconstruction) → evaluate.
 Each is a function of (settings, inputs) → outputs, run from Python, from its CLI
 sub-command or as a job (see ``docs/architecture.md#stages``).
 The settings model (:mod:`fly64.study.settings.model`: each stage's settings hash), the store
-(:mod:`fly64.study.execution.workspace`: what ``--force`` archives), the runner (job kinds and entry
-functions), the CLI and the app's settings form all read :data:`STAGES`.
+(:mod:`fly64.study.execution.workspace`: what ``--force`` archives), the runner (job kinds),
+the CLI and the app's settings form all read :data:`STAGES`; what each job kind runs is the
+pipeline's (:data:`fly64.study.pipeline.entries.JOB_FUNCTIONS`).
 
 **The original study's letters.** The study fly64 reproduces called its stages phases A–G,
 and old notes use the letters: A is the design (here the ``Study`` model and its
@@ -33,9 +34,8 @@ class Stage:
         ``methods`` and ``repeats`` belong to none: a cell's identity carries them).
     folders : the store folders holding its results (relative to the store root); train
         and reconstruct keep theirs in their job directories.
-    job_kind : the ``kind`` of its jobs in ``job.json``.
-    entry : the function its jobs run, ``"module:function"`` (see
-    :mod:`fly64.study.pipeline.entries`).
+    job_kind : the ``kind`` of its jobs in ``job.json`` (the function they run:
+        :data:`fly64.study.pipeline.entries.JOB_FUNCTIONS`).
     command : its ``fly64`` sub-command.
     """
 
@@ -46,17 +46,12 @@ class Stage:
     settings: tuple[str, ...]
     folders: tuple[str, ...]
     job_kind: str
-    entry: str
     command: str
 
     @property
     def covers(self) -> tuple[str, ...]:
         """The stages whose settings this stage's settings hash covers: its upstream and itself."""
         return (*self.upstream, self.name)
-
-
-def _entry(kind: str) -> str:
-    return f"fly64.study.pipeline.entries:{kind}_job"
 
 
 #: every stage, by name, in pipeline order
@@ -88,7 +83,6 @@ STAGES: dict[str, Stage] = {
             ),
             folders=("doses",),
             job_kind="simulate",
-            entry=_entry("simulate"),
             command="simulate",
         ),
         Stage(
@@ -108,7 +102,6 @@ STAGES: dict[str, Stage] = {
             ),
             folders=("views",),
             job_kind="overlap",
-            entry=_entry("overlap"),
             command="overlap",
         ),
         Stage(
@@ -131,7 +124,6 @@ STAGES: dict[str, Stage] = {
             ),
             folders=(),
             job_kind="train",
-            entry=_entry("train"),
             command="train",
         ),
         Stage(
@@ -151,7 +143,6 @@ STAGES: dict[str, Stage] = {
             ),
             folders=(),
             job_kind="reconstruct",
-            entry=_entry("reconstruct"),
             command="reconstruct",
         ),
         Stage(
@@ -162,7 +153,6 @@ STAGES: dict[str, Stage] = {
             settings=(),
             folders=(),
             job_kind="refine",
-            entry=_entry("refine"),
             command="refine",
         ),
         Stage(
@@ -173,7 +163,6 @@ STAGES: dict[str, Stage] = {
             settings=("mask_threshold", "phase_ramp"),
             folders=("results",),
             job_kind="compare",
-            entry=_entry("compare"),
             command="compare",
         ),
     )
