@@ -1,4 +1,4 @@
-"""fly64 dashboard: ``panel serve app/ [--args --store DIR --preset quick|standard|seed]``.
+"""fly64 dashboard: ``panel serve app/ [--args --store DIR --preset quick|standard|paper|seed]``.
 
 Each browser session runs this script: it builds the pages and one periodic callback that
 reads the store and the job registry and pushes what changed. Jobs run in their own
