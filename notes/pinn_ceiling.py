@@ -18,13 +18,13 @@ import argparse
 import numpy as np
 import torch
 
+from fly64.metrics.health import health_checks
 from fly64.models import poisson_nll, stitch, synchronise_levels
-from fly64.models.health import health_checks
 from fly64.models.physics import ForwardModel
 from fly64.physics import extract_windows
-from fly64.study.cells import Cell
-from fly64.study.train import prepare_cell
-from fly64.study.workspace import load_store_study
+from fly64.study.execution.workspace import load_store_study
+from fly64.study.pipeline.train import prepare_cell
+from fly64.study.settings.cells import Cell
 
 
 def ceiling(store, study, dose: float, view_name: str, gridsize: int, steps: int) -> dict:

@@ -20,10 +20,10 @@ import yaml
 from fly64.metrics import evaluate, footprint_core
 from fly64.models import STITCHING, fit, noise_floor_ratio
 from fly64.physics import default_device
-from fly64.study.cells import Cell
-from fly64.study.compare import local_scores
-from fly64.study.train import build_model, prepare_cell, train_options
-from fly64.study.workspace import load_store_study
+from fly64.study.execution.workspace import load_store_study
+from fly64.study.pipeline.cell_scoring import local_scores
+from fly64.study.pipeline.train import build_model, prepare_cell, train_options
+from fly64.study.settings.cells import Cell
 
 
 def main() -> None:
