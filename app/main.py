@@ -9,7 +9,10 @@ import sys
 from pathlib import Path
 
 # panel serve puts app/ on sys.path: import the pages as app.pages, the one name tests use too
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# (once: every browser session runs this script)
+ROOT = str(Path(__file__).resolve().parents[1])
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
 
 import holoviews as hv  # noqa: E402
 import panel as pn  # noqa: E402

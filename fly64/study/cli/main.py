@@ -29,10 +29,9 @@ from fly64.study.cli import (
 from fly64.study.records.cell_result import DamagedResultError
 from fly64.study.records.jobs import JobFileError
 from fly64.study.settings.model import StudyError
-from fly64.study.settings.stages import STAGES
 
-MODULES = (simulate, overlap, train, reconstruct, refine, compare, run, status, report, export)
-COMMANDS = (*(stage.command for stage in STAGES.values()), "run", "status", "report", "export")
+#: one module per sub-command: the stages' in pipeline order, then the study's own
+COMMANDS = (simulate, overlap, train, reconstruct, refine, compare, run, status, report, export)
 USER_ERRORS = (
     StudyError,
     StoreError,
@@ -47,9 +46,8 @@ USER_ERRORS = (
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fly64", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    modules = {m.__name__.rpartition(".")[2]: m for m in MODULES}
-    for name in COMMANDS:
-        modules[name].register(sub)
+    for command in COMMANDS:
+        command.register(sub)
     return parser
 
 

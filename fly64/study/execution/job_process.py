@@ -168,11 +168,6 @@ def _input_hashes(store: Store, spec: JobSpec) -> dict:
     return inputs
 
 
-def _device() -> str:
-    """The torch device a stage would use here."""
-    return str(default_device())
-
-
 def run_job(store_root: str | Path, job_id: str) -> JobState:
     """Run a prepared job in this process; returns its final state (never raises)."""
     store = Store.open(store_root)
@@ -207,7 +202,7 @@ def run_job(store_root: str | Path, job_id: str) -> JobState:
         )
     finally:
         with contextlib.suppress(Exception):
-            manifest["device"] = _device()
+            manifest["device"] = str(default_device())
             write_json_atomic(job_dir / JOB, manifest)
     return reporter.state
 
